@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import express from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import { projectRoot, type Config } from '../config.js';
+import { searchAttributes } from '../domain/definitions.js';
+import { createTemplateRenderer } from '../templates/render.js';
+import { createAuthenticator } from './auth.js';
+import { errorHandler, HttpError } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { ApiRoutes } from './routes.js';
+import { healthRoutes } from './routes/health.js';
+import { mailboxRoutes } from './routes/mailbox.js';
+import { transitionRoutes } from './routes/transitions.js';
+
+export interface AppDeps {
+  temporal: Client;
+  config: Config;
+  logger: Logger;
+}
+
+const version = '0.1.0';
+
+/** Builds the Express app from its dependencies; it never listens (api/server.ts does). */
+export function createApp({ temporal, config, logger }: AppDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  const metrics = createMetrics(
+    async () =>
+      (
+        await temporal.workflow.count(
+          `${searchAttributes.transitionKind.name} IS NOT NULL AND ExecutionStatus = 'Running'`,
+        )
+      ).count,
+  );
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const id = randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Link paths carry tokens: log the route shape, never the token itself.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url.replace(/^\/(approvals|intake|reveal)\/[^/?#]+/, '/$1/[token]'),
+        }),
+      },
+      customProps: (_req, res) => {
+        const caller = res.locals?.caller as { name: string } | undefined;
+        return caller ? { caller: caller.name } : {};
+      },
+    }),
+  );
+  app.use(metrics.middleware);
+  app.use(express.json({ limit: config.bodyLimit }));
+  app.use(express.urlencoded({ extended: false, limit: config.bodyLimit }));
+
+  const router = express.Router();
+  const routes = new ApiRoutes(router, createAuthenticator(config.apiKeys));
+  const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
+  healthRoutes(routes, { temporal, config, metrics, version });
+  transitionRoutes(routes, { temporal, config, metrics });
+  if (config.mailboxDir) mailboxRoutes(routes, { dir: config.mailboxDir, pages });
+  app.use(router);
+  app.use(() => {
+    throw new HttpError(404, 'not_found', 'no such route');
+  });
+  app.use(errorHandler(logger));
+  return app;
+}

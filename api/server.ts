@@ -1,0 +1,60 @@
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfigOrExit, type Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import { createApp } from './app.js';
+
+export interface RunningApi {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the API on `config.port` (0 picks a free port) with one lazy Temporal connection. */
+export async function startApi(config: Config, logger = createLogger(config.logLevel)): Promise<RunningApi> {
+  const connection = Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({ temporal, config, logger: logger.child({ component: 'api' }) });
+  const server = await new Promise<import('node:http').Server>((resolve, reject) => {
+    const listening = app.listen(config.port, '0.0.0.0', (error?: Error) =>
+      error ? reject(error) : resolve(listening),
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  if (config.apiKeys.length === 0) {
+    process.stderr.write('API_KEYS: at least one name:role:secret entry is needed to run the API\n');
+    process.exit(1);
+  }
+  const logger = createLogger(config.logLevel);
+  const api = await startApi(config, logger);
+  logger.info({ port: api.port, publicUrl: config.publicUrl }, 'api listening');
+  const stop = () => {
+    api.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`api failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,141 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The project root: templates and the project-local Temporal binaries are found from here. */
+export const projectRoot = path.dirname(fileURLToPath(import.meta.url)).replace(/[\\/]dist$/, '');
+
+export const roles = ['operator', 'auditor'] as const;
+export type Role = (typeof roles)[number];
+
+export interface ApiKey {
+  name: string;
+  role: Role;
+  secret: string;
+}
+
+const port = z.coerce
+  .number({ error: 'expected a port number' })
+  .int('expected a whole number')
+  .min(1, 'expected a port between 1 and 65535')
+  .max(65535, 'expected a port between 1 and 65535');
+
+const apiKeyEntry = z.string().transform((entry, ctx): ApiKey => {
+  const [name = '', role = '', ...rest] = entry.split(':');
+  const secret = rest.join(':');
+  if (!/^[a-z0-9][a-z0-9._-]{0,62}$/i.test(name)) {
+    ctx.addIssue({ code: 'custom', message: `key name "${name}" must be letters, digits, . _ -` });
+  } else if (!(roles as readonly string[]).includes(role)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `key "${name}" has role "${role}"; expected operator or auditor`,
+    });
+  } else if (secret.length < 16) {
+    ctx.addIssue({ code: 'custom', message: `key "${name}" needs a secret of at least 16 characters` });
+  }
+  return { name, role: role as Role, secret };
+});
+
+const apiKeys = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(apiKeyEntry))
+  .refine((keys) => new Set(keys.map((key) => key.name)).size === keys.length, 'key names must be unique');
+
+const optionalNonEmpty = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+const envSchema = z.object({
+  PORT: port.default(3000),
+  PUBLIC_URL: z.url({ error: 'expected an absolute http(s) URL' }).optional(),
+  TEMPORAL_ADDRESS: optionalNonEmpty.pipe(
+    z
+      .string()
+      .regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port')
+      .optional(),
+  ),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TASK_QUEUE: z.string().min(1).default('msp-runbooks'),
+  DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.data')),
+  SMTP_URL: optionalNonEmpty.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\/.+/, 'expected smtp://host:port or smtps://user:pass@host:port')
+      .optional(),
+  ),
+  MAIL_FROM: z.string().min(3).default('MSP Runbooks <runbooks@msp.example>'),
+  API_KEYS: optionalNonEmpty.pipe(apiKeys.optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'expected a size like 100kb or 1mb')
+    .default('100kb'),
+  MAILBOX_DIR: optionalNonEmpty,
+  TEMPORAL_UI_PORT: port.optional(),
+  TEMPORAL_BIN: optionalNonEmpty,
+  TEMPORAL_TEST_SERVER_BIN: optionalNonEmpty,
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+function toConfig(env: z.infer<typeof envSchema>) {
+  return {
+    port: env.PORT,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TASK_QUEUE,
+      uiPort: env.TEMPORAL_UI_PORT,
+      bin: env.TEMPORAL_BIN,
+      testServerBin: env.TEMPORAL_TEST_SERVER_BIN,
+    },
+    dataDir: path.resolve(env.DATA_DIR),
+    smtpUrl: env.SMTP_URL,
+    mailFrom: env.MAIL_FROM,
+    apiKeys: env.API_KEYS ?? [],
+    logLevel: env.LOG_LEVEL,
+    bodyLimit: env.BODY_LIMIT,
+    /** Set by the embedded run: the API then serves the local mailbox at /mailbox. */
+    mailboxDir: env.MAILBOX_DIR,
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once; throws a ConfigError whose message is one line naming each bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      const raw = env[variable];
+      const shown = raw === undefined || variable === 'API_KEYS' ? '' : ` (got "${raw}")`;
+      return `${variable}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return toConfig(result.data);
+}
+
+/** For process entry points: parse or print the one-line reason and exit 1. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

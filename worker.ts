@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities/index.js';
+import { createFileLedger } from './activities/ledger.js';
+import { createTemplateRenderer } from './templates/render.js';
+import { loadConfigOrExit, projectRoot, type Config } from './config.js';
+import { createFilesystemDocumentStore } from './connectors/documents/filesystem.js';
+import { createSmtpMailer } from './connectors/mail/smtp.js';
+import { createLogger } from './logger.js';
+
+export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
+
+/** The real dependencies of the activities, from config. */
+export function buildActivityDeps(config: Config) {
+  if (!config.smtpUrl) throw new Error('SMTP_URL is required to run a worker (the embedded run sets it).');
+  return {
+    documents: createFilesystemDocumentStore(path.join(config.dataDir, 'documents')),
+    mailer: createSmtpMailer(config.smtpUrl, config.mailFrom),
+    templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
+    ledger: createFileLedger(path.join(config.dataDir, 'ledger')),
+    publicUrl: config.publicUrl,
+  };
+}
+
+/** A worker polling the configured task queue with the runbook workflows and activities. */
+export async function createRunbookWorker(
+  config: Config,
+  connection: NativeConnection,
+  options: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath,
+    activities: createActivities(buildActivityDeps(config)),
+    ...options,
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger(config.logLevel).child({ component: 'worker' });
+  const address = config.temporal.address ?? 'localhost:7233';
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createRunbookWorker(config, connection);
+  logger.info({ address, taskQueue: config.temporal.taskQueue }, 'worker polling');
+  // Worker.run() returns once SIGINT/SIGTERM have drained in-flight tasks (the SDK installs those handlers).
+  await worker.run();
+  await connection.close();
+  logger.info('worker stopped');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`worker failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

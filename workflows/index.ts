@@ -1,0 +1,1 @@
+export { offboardingWorkflow } from './offboarding.js';
