@@ -17,8 +17,8 @@ export interface ApiKey {
 const port = z.coerce
   .number({ error: 'expected a port number' })
   .int('expected a whole number')
-  .min(1, 'expected a port between 1 and 65535')
-  .max(65535, 'expected a port between 1 and 65535');
+  .min(0, 'expected a port between 0 (any free port) and 65535')
+  .max(65535, 'expected a port between 0 (any free port) and 65535');
 
 const apiKeyEntry = z.string().transform((entry, ctx): ApiKey => {
   const [name = '', role = '', ...rest] = entry.split(':');

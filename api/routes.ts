@@ -30,8 +30,6 @@ export interface RouteContext<B, Q, P> {
   res: Response;
 }
 
-const anything = z.unknown();
-
 /**
  * Declares routes once: validation (handlers get parsed values and never re-parse), role checks,
  * and the OpenAPI description all come from the same spec.
@@ -45,9 +43,9 @@ export class ApiRoutes {
   ) {}
 
   add<
-    B extends z.ZodType = typeof anything,
-    Q extends z.ZodType = typeof anything,
-    P extends z.ZodType = typeof anything,
+    B extends z.ZodType = z.ZodUnknown,
+    Q extends z.ZodType = z.ZodUnknown,
+    P extends z.ZodType = z.ZodUnknown,
   >(
     spec: RouteSpec<B, Q, P>,
     handler: (context: RouteContext<z.output<B>, z.output<Q>, z.output<P>>) => unknown,

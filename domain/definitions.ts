@@ -104,6 +104,7 @@ export interface TransitionState {
   clientName: string;
   timezone: string;
   status: TransitionStatus;
+  startedBy: string;
   currentStep: StepKey | null;
   dates: Partial<OffboardingDates> & { startedAt: string; finishedAt?: string };
   paused: boolean;
@@ -115,6 +116,9 @@ export interface TransitionState {
   controls: ControlRecord[];
   outcome?: string;
 }
+
+/** What a runbook workflow receives: the validated request and the name of the key that started it. */
+export type RunbookInput<Request> = Request & { startedBy: string };
 
 /** Who is acting: the API key's name for operators (never the key itself). */
 export interface Attributed {

@@ -52,6 +52,7 @@ export function isoDuration(options: { allowZero?: boolean } = {}) {
     .string()
     .regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/, {
       error: 'expected an ISO 8601 duration such as P30D or PT2S',
+      abort: true,
     })
     .refine((value) => {
       const millis = Duration.fromISO(value).toMillis();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import protos from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { projectRoot } from '../config.js';
 import { searchAttributeRegistrations } from '../domain/definitions.js';
@@ -38,6 +39,15 @@ export function temporalCli(fromEnv = process.env.TEMPORAL_BIN): string {
 /** The time-skipping test server, for the SDK's TestWorkflowEnvironment. */
 export function temporalTestServer(fromEnv = process.env.TEMPORAL_TEST_SERVER_BIN): string {
   return resolveBinary('temporal-test-server', fromEnv, 'TEMPORAL_TEST_SERVER_BIN');
+}
+
+/** Registers the project's search attributes on a server that lacks them (the time-skipping test server). */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const keyword = protos.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(searchAttributeRegistrations.map(({ name }) => [name, keyword])),
+  });
 }
 
 export interface DevServerOptions {

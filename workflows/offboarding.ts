@@ -1,4 +1,4 @@
-import { extendUpdate, type ExtendRequest } from '../domain/definitions.js';
+import { extendUpdate, type ExtendRequest, type RunbookInput } from '../domain/definitions.js';
 import { offboardingSteps, type OffboardingRequest } from '../domain/schemas.js';
 import {
   offboardingDates,
@@ -6,7 +6,7 @@ import {
   sumDurations,
   type OffboardingPeriods,
 } from '../domain/timeline.js';
-import { Runbook, invalid } from './runbook.js';
+import { Runbook, invalid, nowIso } from './runbook.js';
 
 const titles = {
   'termination-notice': 'Termination notice acknowledgement and timeline',
@@ -20,7 +20,7 @@ const titles = {
 } as const;
 
 /** Termination runbook (DESIGN §3): from the notice to the certificate of deletion and the closure pack. */
-export async function offboardingWorkflow(request: OffboardingRequest) {
+export async function offboardingWorkflow(request: RunbookInput<OffboardingRequest>) {
   const runbook = new Runbook(request, offboardingSteps);
   const periods: OffboardingPeriods = { ...request.terms };
   const dates = () => offboardingDates(periods);
@@ -75,7 +75,8 @@ export async function offboardingWorkflow(request: OffboardingRequest) {
       await runbook.waitUntil('deletion', () => dates().deletionDueAt, {
         reminders: (deadline) => remindersBefore(dates().assistanceEndsAt, deadline),
       });
-      return { deletionDueAt: dates().deletionDueAt };
+      await runbook.whileLegalHold();
+      return { deletionDueAt: dates().deletionDueAt, deletionStartedAt: nowIso() };
     });
     await runbook.step('closure', titles.closure, async () => ({ steps: runbook.state.steps }));
   });

@@ -22,6 +22,7 @@ import {
   stateQuery,
   type ControlRecord,
   type ControlRequest,
+  type RunbookInput,
   type StepState,
   type TransitionState,
   type TransitionStatus,
@@ -57,9 +58,11 @@ export class Runbook {
   private readonly work = new CancellationScope();
   private cancelRequest: ControlRequest | undefined;
   private lastDocumentSha: string | null = null;
+  /** The timer being waited on; its deadline is a function so an extension shows at once. */
+  private activeTimer: { name: string; deadline: () => string } | null = null;
 
   constructor(
-    readonly request: StartRequest,
+    readonly request: RunbookInput<StartRequest>,
     stepKeys: readonly StepKey[],
   ) {
     const startedAt = nowIso();
@@ -70,6 +73,7 @@ export class Runbook {
       clientName: request.client.name,
       timezone: request.client.timezone,
       status: 'running',
+      startedBy: request.startedBy,
       currentStep: null,
       dates: { startedAt },
       paused: false,
@@ -92,6 +96,12 @@ export class Runbook {
     this.state.controls.push({ action, actor: request.actor, reason: request.reason, at: nowIso(), details });
   }
 
+  /** The state as clients see it, with the next timer computed from the current dates. */
+  snapshot(): TransitionState {
+    const timer = this.activeTimer;
+    return { ...this.state, nextTimer: timer ? { name: timer.name, firesAt: timer.deadline() } : null };
+  }
+
   private requireRunning(): void {
     if (this.state.status !== 'running' || this.cancelRequest) {
       throw conflict(`the transition is ${this.cancelRequest ? 'being cancelled' : this.state.status}`);
@@ -108,7 +118,7 @@ export class Runbook {
       update,
       async (request: Args) => {
         await apply(request);
-        return this.state;
+        return this.snapshot();
       },
       {
         validator: (request: Args) => {
@@ -121,7 +131,7 @@ export class Runbook {
   }
 
   private registerControls(): void {
-    setHandler(stateQuery, () => this.state);
+    setHandler(stateQuery, () => this.snapshot());
     this.registerControl(
       pauseUpdate,
       () => {
@@ -238,6 +248,7 @@ export class Runbook {
    */
   async waitUntil(name: string, deadline: () => string, options: TimerOptions = {}): Promise<void> {
     const sent = new Set<string>();
+    this.activeTimer = { name, deadline };
     for (;;) {
       const target = deadline();
       const now = Date.now();
@@ -252,7 +263,6 @@ export class Runbook {
         continue;
       }
       const wakeAt = nextReminder && Date.parse(nextReminder) < Date.parse(target) ? nextReminder : target;
-      this.state.nextTimer = { name, firesAt: target };
       const remaining = Date.parse(wakeAt) - now;
       if (remaining <= 0) break;
       const moved = await condition(() => deadline() !== target, remaining);
@@ -262,14 +272,20 @@ export class Runbook {
         await options.onReminder(nextReminder, target);
       }
     }
-    this.state.nextTimer = null;
+    this.activeTimer = null;
+  }
+
+  /** Deletion never starts while a legal hold is on; the state shows what it waits for. */
+  async whileLegalHold(): Promise<void> {
+    if (!this.state.legalHold) return;
+    await condition(() => !this.state.legalHold);
   }
 
   private finish(status: TransitionStatus, outcome: string): void {
     this.state.status = status;
     this.state.outcome = outcome;
     this.state.currentStep = null;
-    this.state.nextTimer = null;
+    this.activeTimer = null;
     this.state.dates.finishedAt = nowIso();
     this.publish();
   }
@@ -293,6 +309,6 @@ export class Runbook {
       }
     }
     await condition(allHandlersFinished);
-    return this.state;
+    return this.snapshot();
   }
 }

@@ -1,0 +1,38 @@
+# One image for both processes: the API (default CMD) and the worker (`node dist/worker.js`).
+# Not built on the development machine (no Docker there); see docker-compose.yml.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# Production dependencies only, installed once and copied into the runtime stage.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# All dependencies, then `tsc -p tsconfig.build.json` into dist/ (same folder layout as the sources).
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# package.json carries "type": "module", which the compiled ESM in dist/ needs.
+COPY --chown=node:node package.json package-lock.json ./
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+# Read at run time from <projectRoot>/templates (projectRoot is /app: config.js's folder minus /dist).
+COPY --chown=node:node templates ./templates
+# The worker bundles its workflow code at start from /app/workflows/index.ts (webpack + swc, both
+# production dependencies of @temporalio/worker); the workflows import ../domain, so ship both as .ts.
+COPY --chown=node:node workflows ./workflows
+COPY --chown=node:node domain ./domain
+# DATA_DIR in compose. Created here owned by node so a fresh named volume mounted on it inherits
+# that ownership and the non-root process can write documents and the ledger.
+RUN mkdir -p /data && chown node:node /data
+USER node
+EXPOSE 3000
+CMD ["node", "dist/api/server.js"]

@@ -1,0 +1,54 @@
+import { startRequestSchema, type OffboardingRequest } from '../domain/schemas.js';
+
+let counter = 0;
+
+/** A unique client id per call, so tests never collide on workflow ids. */
+export function uniqueClientId(prefix = 'client'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** An offboarding request body as an operator would send it (before defaults), with overrides. */
+export function offboardingBody(
+  overrides: DeepPartial<Record<string, unknown>> & Record<string, unknown> = {},
+) {
+  const clientId = (overrides.clientId as string | undefined) ?? uniqueClientId('acme');
+  const { clientId: _ignored, terms, ...rest } = overrides;
+  return {
+    kind: 'offboarding',
+    client: { id: clientId, name: 'Acme Dental LLC', timezone: 'America/Chicago' },
+    requestedBy: 'ops@msp.example',
+    contacts: {
+      approvers: [{ name: 'Dana Reyes', email: 'dana@acme.example' }],
+      operators: [{ name: 'MSP Ops', email: 'ops@msp.example' }],
+    },
+    terms: {
+      noticeReceivedAt: new Date().toISOString(),
+      noticePeriod: 'P30D',
+      transitionPeriod: 'P60D',
+      retentionPeriod: 'P90D',
+      approvalTimeout: 'P5D',
+      reminderInterval: 'P1D',
+      onTimeout: 'escalate',
+      regulated: ['HIPAA'],
+      ...(terms as object),
+    },
+    scope: { devices: [], credentials: [], dataSets: [], backupJobs: [] },
+    approvalSteps: [],
+    ...rest,
+  };
+}
+
+/** The parsed request as the workflow receives it. */
+export function offboardingRequest(
+  overrides: Parameters<typeof offboardingBody>[0] = {},
+): OffboardingRequest & {
+  startedBy: string;
+} {
+  return {
+    ...(startRequestSchema.parse(offboardingBody(overrides)) as OffboardingRequest),
+    startedBy: 'test-operator',
+  };
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../config.js';
+
+describe('config', () => {
+  it('has working defaults for the embedded run', () => {
+    const config = parseConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.publicUrl).toBe('http://localhost:3000');
+    expect(config.temporal).toMatchObject({
+      address: undefined,
+      namespace: 'default',
+      taskQueue: 'msp-runbooks',
+    });
+    expect(config.apiKeys).toEqual([]);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^Invalid configuration: PORT: expected a port number \(got "abc"\)$/],
+    [{ PORT: '70000' }, /^Invalid configuration: PORT: /],
+    [{ TEMPORAL_ADDRESS: 'localhost' }, /^Invalid configuration: TEMPORAL_ADDRESS: expected host:port/],
+    [{ PUBLIC_URL: 'not a url' }, /^Invalid configuration: PUBLIC_URL: /],
+    [{ SMTP_URL: 'mail.example' }, /^Invalid configuration: SMTP_URL: /],
+    [{ API_KEYS: 'ops:admin:0123456789abcdef' }, /API_KEYS: key "ops" has role "admin"/],
+    [{ API_KEYS: 'ops:operator:short' }, /API_KEYS: key "ops" needs a secret of at least 16 characters/],
+  ])('rejects %o with one line naming the variable', (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it('never echoes API key secrets in its errors', () => {
+    expect(() =>
+      parseConfig({ API_KEYS: 'ops:operator:0123456789abcdef,ops:auditor:fedcba9876543210' }),
+    ).toThrow(/^Invalid configuration: API_KEYS: key names must be unique$/);
+  });
+
+  it('parses API keys with names and roles', () => {
+    const config = parseConfig({
+      API_KEYS: 'ops:operator:0123456789abcdef, audit:auditor:a:b:c:d:e:f:g:h:i:j',
+    });
+    expect(config.apiKeys).toEqual([
+      { name: 'ops', role: 'operator', secret: '0123456789abcdef' },
+      { name: 'audit', role: 'auditor', secret: 'a:b:c:d:e:f:g:h:i:j' },
+    ]);
+  });
+});
