@@ -32,8 +32,11 @@ function mtime(path) {
 function ensureNodeModules() {
   const installed = join(root, 'node_modules', '.package-lock.json');
   if (mtime(installed) >= mtime(join(root, 'package-lock.json'))) return;
-  log('installing npm dependencies (npm ci)');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install` honours the lockfile's versions. Not `npm ci`: the registry this project's
+  // machines reach serves only the linux-x64 build of @swc/core, so the lockfile cannot list the
+  // other platforms' optional packages and `npm ci` refuses it as out of sync.
+  log('installing npm dependencies');
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 function onPath(name) {
