@@ -78,6 +78,15 @@ const envSchema = z.object({
     .regex(/^\d+(b|kb|mb)$/i, 'expected a size like 100kb or 1mb')
     .default('100kb'),
   MAILBOX_DIR: optionalNonEmpty,
+  LINK_SECRET: optionalNonEmpty.pipe(
+    z
+      .string()
+      .refine(
+        (value) => Buffer.from(value, 'base64').length >= 32,
+        'expected at least 32 bytes, base64-encoded',
+      )
+      .optional(),
+  ),
   TEMPORAL_UI_PORT: port.optional(),
   TEMPORAL_BIN: optionalNonEmpty,
   TEMPORAL_TEST_SERVER_BIN: optionalNonEmpty,
@@ -105,6 +114,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     bodyLimit: env.BODY_LIMIT,
     /** Set by the embedded run: the API then serves the local mailbox at /mailbox. */
     mailboxDir: env.MAILBOX_DIR,
+    /** HMAC key of email links; unset, one is generated into DATA_DIR/keys (see links.ts). */
+    linkSecret: env.LINK_SECRET,
   };
 }
 
@@ -119,7 +130,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = result.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? 'environment');
       const raw = env[variable];
-      const shown = raw === undefined || variable === 'API_KEYS' ? '' : ` (got "${raw}")`;
+      const shown =
+        raw === undefined || variable === 'API_KEYS' || variable === 'LINK_SECRET' ? '' : ` (got "${raw}")`;
       return `${variable}: ${issue.message}${shown}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);

@@ -7,12 +7,13 @@ import { createTemplateRenderer } from './templates/render.js';
 import { loadConfigOrExit, projectRoot, type Config } from './config.js';
 import { createFilesystemDocumentStore } from './connectors/documents/filesystem.js';
 import { createSmtpMailer } from './connectors/mail/smtp.js';
+import { loadLinkSecret } from './links.js';
 import { createLogger } from './logger.js';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
 /** The real dependencies of the activities, from config. */
-export function buildActivityDeps(config: Config) {
+export async function buildActivityDeps(config: Config) {
   if (!config.smtpUrl) throw new Error('SMTP_URL is required to run a worker (the embedded run sets it).');
   return {
     documents: createFilesystemDocumentStore(path.join(config.dataDir, 'documents')),
@@ -20,6 +21,7 @@ export function buildActivityDeps(config: Config) {
     templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
     ledger: createFileLedger(path.join(config.dataDir, 'ledger')),
     publicUrl: config.publicUrl,
+    linkSecret: await loadLinkSecret(config.dataDir, config.linkSecret),
   };
 }
 
@@ -34,7 +36,7 @@ export async function createRunbookWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath,
-    activities: createActivities(buildActivityDeps(config)),
+    activities: createActivities(await buildActivityDeps(config)),
     ...options,
   });
 }

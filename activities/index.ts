@@ -3,6 +3,8 @@ import type { TransitionState } from '../domain/definitions.js';
 import type { StepFacts } from '../workflows/runbook.js';
 import type { DocumentMeta, DocumentStore } from '../connectors/documents/port.js';
 import type { Mailer } from '../connectors/mail/port.js';
+import type { Person } from '../domain/schemas.js';
+import { createLinkToken, sha256Hex } from '../links.js';
 import type { Ledger } from './ledger.js';
 import type { TemplateRenderer } from '../templates/render.js';
 
@@ -12,6 +14,7 @@ export interface ActivityDeps {
   templates: TemplateRenderer;
   ledger: Ledger;
   publicUrl: string;
+  linkSecret: Buffer;
 }
 
 export interface WriteDocumentInput {
@@ -29,13 +32,44 @@ export interface EmailInput {
   /** (transition, step, asset, purpose): the same key never sends twice. */
   idempotencyKey: string;
   to: string[];
-  /** `templates/email/<template>.{txt,html}.hbs`; the first line of the text part is the subject. */
+  /** `templates/email/<template>.md.hbs`: its first line is the subject, the rest the text part, rendered to HTML for the HTML part. */
   template: string;
   data: Record<string, unknown>;
 }
 
+export interface ApprovalLinksInput {
+  transitionId: string;
+  requestId: string;
+  /** Reminder round: each round mails every listed approver a fresh link. */
+  round: number;
+  approvers: Person[];
+  expiresAt: string;
+  /** What the email says: client, step, its title, the deadline, what approving does. */
+  data: Record<string, unknown>;
+}
+
+export interface IssuedLink {
+  approver: string;
+  tokenHash: string;
+}
+
 /** Activities built from injected dependencies; the worker entry is the one place that builds real ones. */
 export function createActivities(deps: ActivityDeps) {
+  async function email(input: EmailInput): Promise<void> {
+    const data = { ...input.data, publicUrl: deps.publicUrl };
+    const [subject = '', ...body] = (
+      await deps.templates.render(`email/${input.template}.md.hbs`, data)
+    ).split('\n');
+    const text = body.join('\n').trim();
+    await deps.mailer.send({
+      to: input.to,
+      subject: subject.trim(),
+      text,
+      html: await deps.templates.emailHtml(subject.trim(), text),
+      idempotencyKey: input.idempotencyKey,
+    });
+  }
+
   return {
     /** Renders a step's document (Markdown and HTML) and stores it once; a retry returns the stored one. */
     async writeDocument(input: WriteDocumentInput): Promise<DocumentMeta> {
@@ -64,20 +98,41 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Sends one templated email (text and HTML parts, absolute links) at most once per idempotency key. */
     async sendEmail(input: EmailInput): Promise<void> {
-      await deps.ledger.once(`mail:${input.idempotencyKey}`, async () => {
-        const data = { ...input.data, publicUrl: deps.publicUrl };
-        const [subject = '', ...body] = (
-          await deps.templates.render(`email/${input.template}.txt.hbs`, data)
-        ).split('\n');
-        const html = await deps.templates.render(`email/${input.template}.html.hbs`, { ...data, subject });
-        await deps.mailer.send({
-          to: input.to,
-          subject: subject.replace(/^Subject:\s*/i, '').trim(),
-          text: body.join('\n').trimStart(),
-          html,
-          idempotencyKey: input.idempotencyKey,
-        });
-      });
+      await deps.ledger.once(`mail:${input.idempotencyKey}`, () => email(input));
+    },
+
+    /**
+     * Mails each approver their own link for one approval request and returns only the SHA-256 of
+     * each token: the token itself exists only in the email. A retry returns what was already sent.
+     */
+    async sendApprovalLinks(input: ApprovalLinksInput): Promise<IssuedLink[]> {
+      const issued: IssuedLink[] = [];
+      for (const approver of input.approvers) {
+        const key = `approval:${input.transitionId}:${input.requestId}:${input.round}:${approver.email}`;
+        issued.push(
+          await deps.ledger.once(key, async () => {
+            const token = createLinkToken(deps.linkSecret, {
+              transitionId: input.transitionId,
+              requestId: input.requestId,
+              purpose: 'approval',
+              expiresAt: input.expiresAt,
+            });
+            await email({
+              idempotencyKey: key,
+              to: [approver.email],
+              template: 'approval-request',
+              data: {
+                ...input.data,
+                approver,
+                round: input.round,
+                link: `${deps.publicUrl}/approvals/${token}`,
+              },
+            });
+            return { approver: approver.email, tokenHash: sha256Hex(token) };
+          }),
+        );
+      }
+      return issued;
     },
   };
 }

@@ -14,17 +14,21 @@ import { ApiRoutes } from './routes.js';
 import { healthRoutes } from './routes/health.js';
 import { mailboxRoutes } from './routes/mailbox.js';
 import { transitionRoutes } from './routes/transitions.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { stepRoutes } from './routes/steps.js';
+import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
 
 export interface AppDeps {
   temporal: Client;
   config: Config;
   logger: Logger;
+  linkSecret: Buffer;
 }
 
 const version = '0.1.0';
 
 /** Builds the Express app from its dependencies; it never listens (api/server.ts does). */
-export function createApp({ temporal, config, logger }: AppDeps) {
+export function createApp({ temporal, config, logger, linkSecret }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -67,6 +71,11 @@ export function createApp({ temporal, config, logger }: AppDeps) {
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version });
   transitionRoutes(routes, { temporal, config, metrics });
+  stepRoutes(routes, {
+    temporal,
+    documents: createFilesystemDocumentStore(path.join(config.dataDir, 'documents')),
+  });
+  approvalRoutes(routes, { temporal, pages, linkSecret, publicUrl: config.publicUrl });
   if (config.mailboxDir) mailboxRoutes(routes, { dir: config.mailboxDir, pages });
   app.use(router);
   app.use(() => {

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../config.js';
+import { loadLinkSecret } from '../links.js';
 import { createLogger } from '../logger.js';
 import { createApp } from './app.js';
 
@@ -15,7 +16,8 @@ export interface RunningApi {
 export async function startApi(config: Config, logger = createLogger(config.logLevel)): Promise<RunningApi> {
   const connection = Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ temporal, config, logger: logger.child({ component: 'api' }) });
+  const linkSecret = await loadLinkSecret(config.dataDir, config.linkSecret);
+  const app = createApp({ temporal, config, logger: logger.child({ component: 'api' }), linkSecret });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const listening = app.listen(config.port, '0.0.0.0', (error?: Error) =>
       error ? reject(error) : resolve(listening),

@@ -41,6 +41,10 @@ export interface StepState {
 export interface Evidence {
   text: string;
   url?: string;
+  /** For sanitization tasks (NIST SP 800-88): how, with what, and how it was verified. */
+  method?: string;
+  tool?: string;
+  verification?: string;
 }
 
 export interface TaskState {
@@ -68,6 +72,7 @@ export interface ApprovalDecision {
 
 export interface ApprovalState {
   requestId: string;
+  title: string;
   step: StepKey;
   status: 'pending' | 'approved' | 'rejected' | 'superseded';
   policy: 'any' | 'all';
@@ -191,7 +196,9 @@ export const legalHoldUpdate = defineUpdate<TransitionState, [ControlRequest]>('
 export const releaseLegalHoldUpdate = defineUpdate<TransitionState, [ControlRequest]>('releaseLegalHold');
 export const completeTaskUpdate = defineUpdate<TaskState, [CompleteTaskRequest]>('completeTask');
 export const decideUpdate = defineUpdate<DecideResult, [DecideRequest]>('decide');
-export const requestApprovalUpdate = defineUpdate<ApprovalState, [RequestApprovalRequest]>('requestApproval');
+export const requestApprovalUpdate = defineUpdate<TransitionState, [RequestApprovalRequest]>(
+  'requestApproval',
+);
 export const reassignApproverUpdate = defineUpdate<ApprovalState[], [ReassignApproverRequest]>(
   'reassignApprover',
 );

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { marked } from 'marked';
+import { Marked } from 'marked';
 import { humanDate } from '../domain/timeline.js';
 
 export interface TemplateRenderer {
@@ -9,9 +9,16 @@ export interface TemplateRenderer {
   render(name: string, context: object): Promise<string>;
   /** Markdown to a standalone HTML page with no external assets. */
   page(title: string, markdown: string): Promise<string>;
+  /** The HTML part of an email, from its Markdown text part. */
+  emailHtml(subject: string, markdown: string): Promise<string>;
   /** An HTML fragment (already escaped by its template) inside the standalone page layout. */
   htmlPage(title: string, body: string): Promise<string>;
 }
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+/** Markdown to HTML where raw HTML in the source (client-supplied text) is shown, never interpreted. */
+const marked = new Marked({ renderer: { html: ({ text }) => escapeHtml(text) } });
 
 export function createTemplateRenderer(dir: string): TemplateRenderer {
   const handlebars = Handlebars.create();
@@ -42,8 +49,8 @@ export function createTemplateRenderer(dir: string): TemplateRenderer {
     let template = cache.get(name);
     if (!template) {
       template = readFile(path.join(dir, name), 'utf8').then((source) =>
-        // Markdown stays HTML-escaped: documents become HTML pages, and their facts include client text.
-        handlebars.compile(source, { noEscape: name.endsWith('.txt.hbs') }),
+        // Markdown is not HTML-escaped here (it is read as text too); `marked` above escapes raw HTML.
+        handlebars.compile(source, { noEscape: name.endsWith('.md.hbs') }),
       );
       cache.set(name, template);
     }
@@ -55,8 +62,11 @@ export function createTemplateRenderer(dir: string): TemplateRenderer {
       return (await compiled(name))(context);
     },
     async page(title, markdown) {
+      return this.htmlPage(title, await marked.parse(markdown, { async: true }));
+    },
+    async emailHtml(subject, markdown) {
       const body = await marked.parse(markdown, { async: true });
-      return (await compiled('page.html.hbs'))({ title, body });
+      return (await compiled('email/layout.html.hbs'))({ subject, body });
     },
     async htmlPage(title, body) {
       return (await compiled('page.html.hbs'))({ title, body });

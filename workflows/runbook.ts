@@ -12,15 +12,25 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  approvalLinkQuery,
   cancelUpdate,
+  completeTaskUpdate,
+  decideUpdate,
   failureTypes,
   legalHoldUpdate,
   pauseUpdate,
   releaseLegalHoldUpdate,
   resumeUpdate,
   searchAttributes,
+  linkOpenedSignal,
+  requestApprovalUpdate,
   stateQuery,
+  type ApprovalState,
+  type ApprovalLinkView,
   type ControlRecord,
+  type DecideRequest,
+  type DecideResult,
+  type TaskState,
   type ControlRequest,
   type RunbookInput,
   type StepState,
@@ -29,6 +39,7 @@ import {
 } from '../domain/definitions.js';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { StartRequest, StepKey } from '../domain/schemas.js';
+import { addDuration, humanDate } from '../domain/timeline.js';
 import { activities } from './activities.js';
 
 export function nowIso(): string {
@@ -60,6 +71,19 @@ export class Runbook {
   private lastDocumentSha: string | null = null;
   /** The timer being waited on; its deadline is a function so an extension shows at once. */
   private activeTimer: { name: string; deadline: () => string } | null = null;
+  /** SHA-256 of every approval link issued, to its request and approver. Never the token itself. */
+  private readonly links = new Map<string, { requestId: string; approver: string }>();
+  /** Link openings (a GET on the page): recorded, never taken as a decision. */
+  readonly linkOpenings: {
+    approver: string;
+    requestId: string;
+    at: string;
+    ip: string;
+    userAgent: string;
+  }[] = [];
+  /** Steps whose rejected approval an operator asked to request again. */
+  private readonly reRequested = new Set<StepKey>();
+  private titles: Partial<Record<StepKey, string>> = {};
 
   constructor(
     readonly request: RunbookInput<StartRequest>,
@@ -85,6 +109,276 @@ export class Runbook {
       controls: [],
     };
     this.registerControls();
+    this.registerTasksAndApprovals();
+  }
+
+  private registerTasksAndApprovals(): void {
+    setHandler(
+      completeTaskUpdate,
+      (request) => {
+        const task = this.state.tasks.find((candidate) => candidate.id === request.taskId)!;
+        task.status = 'completed';
+        task.completedAt = nowIso();
+        task.completedBy = request.actor;
+        task.evidence = request.evidence;
+        return task;
+      },
+      {
+        validator: (request) => {
+          const task = this.state.tasks.find((candidate) => candidate.id === request.taskId);
+          if (!task)
+            throw ApplicationFailure.create({
+              type: failureTypes.notFound,
+              message: `no task ${request.taskId}`,
+            });
+          if (task.status !== 'open') throw conflict(`task ${task.id} is already ${task.status}`);
+          if (!request.evidence?.text?.trim()) throw invalid('evidence.text is required');
+        },
+      },
+    );
+    setHandler(approvalLinkQuery, (tokenHash) => this.linkView(tokenHash));
+    setHandler(linkOpenedSignal, (opened) => {
+      const link = this.links.get(opened.tokenHash);
+      if (link) this.linkOpenings.push({ ...link, at: nowIso(), ip: opened.ip, userAgent: opened.userAgent });
+    });
+    setHandler(decideUpdate, (request) => this.decide(request), {
+      validator: (request) => {
+        const view = this.linkView(request.tokenHash);
+        if (!view)
+          throw ApplicationFailure.create({ type: failureTypes.notFound, message: 'this link is not known' });
+        if (view.status !== 'pending') throw conflict(`nothing to decide: this request is ${view.status}`);
+        if (request.decision !== 'approve' && request.decision !== 'reject')
+          throw invalid('decision must be approve or reject');
+      },
+    });
+    this.registerControl(
+      requestApprovalUpdate,
+      (request) => {
+        const step = this.state.steps.find((candidate) => candidate.key === request.step);
+        if (!step || step.status !== 'rejected')
+          throw conflict(`step ${request.step} is not held by a rejection`);
+      },
+      (request) => {
+        this.reRequested.add(request.step);
+        this.recordControl('approval-requested', request, { step: request.step });
+      },
+    );
+  }
+
+  private linkView(tokenHash: string): ApprovalLinkView | null {
+    const link = this.links.get(tokenHash);
+    const approval = link && this.state.approvals.find((candidate) => candidate.requestId === link.requestId);
+    if (!link || !approval) return null;
+    const own = approval.decisions.find((decision) => decision.approver === link.approver);
+    const strip = ({ ip: _ip, userAgent: _userAgent, ...decision }: ApprovalState['decisions'][number]) =>
+      decision;
+    let status: ApprovalLinkView['status'] = 'pending';
+    if (approval.status === 'superseded' || !approval.approvers.includes(link.approver))
+      status = 'superseded';
+    else if (own) status = 'decided';
+    else if (approval.status !== 'pending') status = 'settled';
+    return {
+      transitionId: this.state.id,
+      clientName: this.state.clientName,
+      step: approval.step,
+      approver: link.approver,
+      status,
+      approval: { ...approval, decisions: approval.decisions.map(strip) },
+      ownDecision: own ? strip(own) : undefined,
+    };
+  }
+
+  private decide(request: DecideRequest): DecideResult {
+    const link = this.links.get(request.tokenHash)!;
+    const approval = this.state.approvals.find((candidate) => candidate.requestId === link.requestId)!;
+    approval.decisions.push({
+      approver: link.approver,
+      decision: request.decision,
+      comment: request.comment,
+      decidedAt: nowIso(),
+      ip: request.ip,
+      userAgent: request.userAgent,
+    });
+    const approvedBy = new Set(
+      approval.decisions.filter((d) => d.decision === 'approve').map((d) => d.approver),
+    );
+    if (request.decision === 'reject') approval.status = 'rejected';
+    else if (approval.policy === 'any' || approval.approvers.every((approver) => approvedBy.has(approver))) {
+      approval.status = 'approved';
+    }
+    if (approval.status !== 'pending') approval.settledAt = nowIso();
+    return { step: approval.step, recorded: request.decision, approvalStatus: approval.status };
+  }
+
+  /**
+   * Asks the client's approvers for a step (DESIGN §4): a personal link to each, reminders every
+   * `reminderInterval` until `approvalTimeout`, then `onTimeout`. A rejection holds the step, writes
+   * its document, tells the operators, and waits until an operator asks again (or cancels).
+   */
+  async approval(key: StepKey, summary: string): Promise<ApprovalState> {
+    const terms = this.request.terms;
+    for (let attempt = 1; ; attempt++) {
+      const approval = await this.requestOnce(key, summary, attempt);
+      if (approval.status === 'approved') return approval;
+      this.setStepStatus(key, 'rejected');
+      await this.writeStepDocument(key, `${this.titleOf(key)}: rejection ${attempt}`, `rejected-${attempt}`, {
+        outcome: 'rejected',
+        approvals: [approval],
+      });
+      await this.notifyOperators(
+        `rejected:${key}:${attempt}`,
+        `Rejected: ${this.titleOf(key)} for ${this.state.clientName}`,
+        [
+          `The client's approval of **${this.titleOf(key)}** was rejected${approval.decisions.length ? '' : ` (no decision before the deadline; onTimeout is ${terms.onTimeout})`}.`,
+          ...approval.decisions.map(
+            (d) => `${d.approver} decided ${d.decision}: ${d.comment || '(no comment)'}`,
+          ),
+          'The runbook holds at this step. Ask again with POST /v1/transitions/:id/steps/:step/request-approval, or cancel.',
+        ],
+      );
+      await condition(() => this.reRequested.has(key));
+      this.reRequested.delete(key);
+      this.setStepStatus(key, 'running');
+    }
+  }
+
+  private async requestOnce(key: StepKey, summary: string, attempt: number): Promise<ApprovalState> {
+    const terms = this.request.terms;
+    const requestedAt = nowIso();
+    const deadline = addDuration(requestedAt, terms.approvalTimeout);
+    const approval: ApprovalState = {
+      requestId: `${key}-${attempt}`,
+      step: key,
+      title: this.titleOf(key),
+      status: 'pending',
+      policy: terms.approvalPolicy,
+      requestedAt,
+      deadline,
+      remindersSent: 0,
+      approvers: this.request.contacts.approvers.map((person) => person.email),
+      decisions: [],
+    };
+    this.state.approvals.push(approval);
+    this.setStepStatus(key, 'awaiting-approval');
+    // Links stay valid past the deadline when the request escalates and keeps waiting.
+    const expiresAt = addDuration(deadline, terms.onTimeout === 'escalate' ? terms.approvalTimeout : 'PT0S');
+    const send = async (round: number) => {
+      const undecided = this.request.contacts.approvers.filter(
+        (person) =>
+          approval.approvers.includes(person.email) &&
+          !approval.decisions.some((d) => d.approver === person.email),
+      );
+      const issued = await activities.sendApprovalLinks({
+        transitionId: this.state.id,
+        requestId: approval.requestId,
+        round,
+        approvers: undecided,
+        expiresAt,
+        data: {
+          kind: this.state.kind,
+          clientName: this.state.clientName,
+          step: key,
+          title: approval.title,
+          summary,
+          requestedBy: this.request.requestedBy,
+          deadline,
+          deadlineLocal: humanDate(deadline, this.state.timezone),
+          expiresLocal: humanDate(expiresAt, this.state.timezone),
+        },
+      });
+      for (const link of issued)
+        this.links.set(link.tokenHash, { requestId: approval.requestId, approver: link.approver });
+    };
+    await send(0);
+    const settled = () => approval.status !== 'pending';
+    const interval = terms.reminderInterval;
+    let nextReminder = addDuration(requestedAt, interval);
+    while (!settled() && Date.now() < Date.parse(deadline)) {
+      const wakeAt = Math.min(Date.parse(nextReminder), Date.parse(deadline));
+      if (await condition(settled, Math.max(1, wakeAt - Date.now()))) break;
+      if (Date.now() >= Date.parse(nextReminder) && Date.now() < Date.parse(deadline)) {
+        approval.remindersSent += 1;
+        await send(approval.remindersSent);
+        nextReminder = addDuration(nextReminder, interval);
+      }
+    }
+    if (!settled()) {
+      if (terms.onTimeout === 'reject') {
+        approval.status = 'rejected';
+        approval.settledAt = nowIso();
+      } else {
+        approval.escalatedAt = nowIso();
+        await this.notifyOperators(
+          `escalated:${approval.requestId}`,
+          `Escalation: no decision on ${approval.title} for ${this.state.clientName}`,
+          [
+            `No approver decided on **${approval.title}** before the deadline (${deadline}).`,
+            `Approvers: ${approval.approvers.join(', ')}. The runbook keeps waiting for their decision.`,
+          ],
+        );
+        await condition(settled);
+      }
+    }
+    return approval;
+  }
+
+  /** A manual task per asset, emailed to the operators; the step waits until each is completed. */
+  async tasks(key: StepKey, assets: { id: string; title: string }[]): Promise<TaskState[]> {
+    if (assets.length === 0) return [];
+    const tasks: TaskState[] = assets.map((asset) => ({
+      id: `${key}.${asset.id}`,
+      step: key,
+      assetId: asset.id,
+      title: asset.title,
+      status: 'open',
+      createdAt: nowIso(),
+    }));
+    this.state.tasks.push(...tasks);
+    this.setStepStatus(key, 'awaiting-task');
+    await activities.sendEmail({
+      idempotencyKey: `${this.state.id}:${key}:tasks`,
+      to: this.request.contacts.operators.map((person) => person.email),
+      template: 'tasks',
+      data: {
+        transitionId: this.state.id,
+        clientName: this.state.clientName,
+        step: key,
+        title: this.titleOf(key),
+        tasks,
+      },
+    });
+    await condition(() => tasks.every((task) => task.status !== 'open'));
+    this.setStepStatus(key, 'running');
+    return tasks;
+  }
+
+  /** A plain notice to the operators (escalations, rejections), once per key. */
+  async notifyOperators(key: string, subject: string, paragraphs: string[]): Promise<void> {
+    await this.notify(
+      key,
+      this.request.contacts.operators.map((p) => p.email),
+      subject,
+      paragraphs,
+    );
+  }
+
+  async notify(
+    key: string,
+    to: string[],
+    subject: string,
+    paragraphs: string[],
+    rows: { label: string; value: string }[] = [],
+  ) {
+    await activities.sendEmail({
+      idempotencyKey: `${this.state.id}:${key}`,
+      to,
+      template: 'notice',
+      data: { subject, paragraphs, rows, transitionId: this.state.id },
+    });
+  }
+
+  titleOf(key: StepKey): string {
+    return this.titles[key] ?? key;
   }
 
   /** Records an attributed control (who, why, when) in the state every client reads. */
@@ -202,6 +496,7 @@ export class Runbook {
 
   /** Runs one step: waits while paused, marks it running, runs its body, writes its document. */
   async step(key: StepKey, title: string, body: () => Promise<StepFacts>): Promise<void> {
+    this.titles[key] = title;
     await condition(() => !this.state.paused);
     const step = this.stepState(key);
     step.status = 'running';
@@ -214,32 +509,49 @@ export class Runbook {
     } catch (error) {
       step.status = isCancellation(error) ? step.status : 'failed';
       step.finishedAt = nowIso();
+      if (isCancellation(error)) step.status = 'skipped';
       await CancellationScope.nonCancellable(() =>
-        this.writeDocument(step, title, { outcome: isCancellation(error) ? 'cancelled' : 'failed' }),
+        this.writeStepDocument(key, title, undefined, {
+          outcome: isCancellation(error) ? 'cancelled' : 'failed',
+        }),
       );
       throw error;
     }
-    // A body may have settled the step itself (a rejection); otherwise it completed.
-    if ((step.status as StepState['status']) === 'running') step.status = 'completed';
+    step.status = 'completed';
     step.finishedAt = nowIso();
-    await this.writeDocument(step, title, facts);
+    await this.writeStepDocument(key, title, undefined, facts);
   }
 
-  /** Writes a step's document once; the chain links each document to the previous one's SHA-256. */
-  private async writeDocument(step: StepState, title: string, facts: StepFacts): Promise<void> {
+  /**
+   * Writes a step's document once, with what every document shows (its tasks, approvals and the
+   * operator actions during the step); the chain links each to the previous one's SHA-256.
+   */
+  private async writeStepDocument(
+    key: StepKey,
+    title: string,
+    suffix: string | undefined,
+    facts: StepFacts,
+  ): Promise<void> {
+    const step = this.stepState(key);
     const index = this.state.steps.indexOf(step) + 1;
+    const since = step.startedAt ?? this.state.dates.startedAt;
     const document = await activities.writeDocument({
       transitionId: this.state.id,
       kind: this.state.kind,
-      step: step.key,
-      documentId: `${String(index).padStart(2, '0')}-${step.key}`,
+      step: key,
+      documentId: `${String(index).padStart(2, '0')}-${key}${suffix ? `-${suffix}` : ''}`,
       title,
       previousSha256: this.lastDocumentSha,
-      state: this.state,
-      facts,
+      state: this.snapshot(),
+      facts: {
+        tasks: this.state.tasks.filter((task) => task.step === key),
+        approvals: this.state.approvals.filter((approval) => approval.step === key),
+        controls: this.state.controls.filter((control) => control.at >= since),
+        ...facts,
+      },
     });
     this.lastDocumentSha = document.sha256;
-    step.documentId = document.id;
+    if (!suffix) step.documentId = document.id;
   }
 
   /**
@@ -299,7 +611,7 @@ export class Runbook {
     } catch (error) {
       if (this.cancelRequest && isCancellation(error)) {
         for (const step of this.state.steps) {
-          if (step.status !== 'completed' && step.status !== 'rejected') step.status = 'skipped';
+          if (step.status !== 'completed') step.status = 'skipped';
         }
         this.finish('cancelled', `cancelled by ${this.cancelRequest.actor}: ${this.cancelRequest.reason}`);
       } else {

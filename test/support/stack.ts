@@ -59,8 +59,10 @@ async function startStackParts(undo: (() => Promise<unknown>)[]): Promise<Stack>
     logFile: path.join(dataDir, 'temporal.log'),
   });
   undo.push(() => temporal.stop());
+  const apiPort = await freePort();
   const config = parseConfig({
-    PORT: '0',
+    PORT: String(apiPort),
+    PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
     TEMPORAL_ADDRESS: temporal.address,
     TASK_QUEUE: `test-${temporalPort}`,
     DATA_DIR: dataDir,
@@ -72,7 +74,6 @@ async function startStackParts(undo: (() => Promise<unknown>)[]): Promise<Stack>
   const logger = createLogger('info', { write: (line: string) => void logs.push(line) });
   const api = await startApi(config, logger);
   undo.push(() => api.close());
-  config.publicUrl = api.url;
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const worker: Worker = await createRunbookWorker(config, nativeConnection);
   const running = worker.run();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,6 +53,7 @@ async function withWorker<T>(taskQueue: string, run: () => Promise<T>): Promise<
       templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
       ledger: createFileLedger(path.join(dataDir, 'ledger')),
       publicUrl: 'http://runbooks.test',
+      linkSecret: randomBytes(32),
     }),
   });
   return worker.runUntil(run);

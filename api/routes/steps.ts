@@ -1,0 +1,116 @@
+import type { Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { DocumentStore } from '../../connectors/documents/port.js';
+import { completeTaskUpdate, requestApprovalUpdate } from '../../domain/definitions.js';
+import { limits, offboardingSteps, onboardingSteps } from '../../domain/schemas.js';
+import { notFound } from '../errors.js';
+import type { ApiRoutes } from '../routes.js';
+import { transitionIdParams } from './transitions.js';
+
+const optionalText = z.string().trim().min(1).max(limits.text).optional();
+const completeTaskBody = z.object({
+  evidence: z.object({
+    text: z.string().trim().min(1, 'describe what was done and how it was verified').max(limits.longText),
+    url: z.url().max(limits.longText).optional(),
+    method: optionalText,
+    tool: optionalText,
+    verification: optionalText,
+  }),
+});
+const taskParams = transitionIdParams.extend({
+  taskId: z.string().regex(/^[a-z-]+\.[a-z0-9-]+$/, 'expected a task id such as agent-removal.srv-01'),
+});
+const stepParams = transitionIdParams.extend({ step: z.enum([...offboardingSteps, ...onboardingSteps]) });
+const documentParams = transitionIdParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
+const formatQuery = z.object({ format: z.enum(['md', 'html']).default('md') });
+
+/** Tasks, approvals asked again, and the documents of a transition. */
+export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; documents: DocumentStore }) {
+  const tag = 'steps';
+  const handle = (id: string) => deps.temporal.workflow.getHandle(id);
+  const operatorErrors = {
+    400: 'Invalid body',
+    401: 'No key',
+    403: 'Not an operator',
+    404: 'Unknown transition or task',
+    409: 'Does not apply now',
+  };
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/transitions/:id/tasks/:taskId/complete',
+      summary: 'Finish a manual task with its evidence',
+      roles: ['operator'],
+      params: taskParams,
+      body: completeTaskBody,
+      responses: { 200: 'The completed task', ...operatorErrors },
+      tag,
+    },
+    ({ params, body, caller }) =>
+      handle(params.id).executeUpdate(completeTaskUpdate, {
+        args: [{ taskId: params.taskId, evidence: body.evidence, actor: caller.name }],
+      }),
+  );
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/transitions/:id/steps/:step/request-approval',
+      summary: 'Ask the approvers again for a step held by a rejection',
+      roles: ['operator'],
+      params: stepParams,
+      body: z.object({ reason: z.string().trim().min(1, 'a reason is required').max(limits.longText) }),
+      responses: { 200: 'New state', ...operatorErrors },
+      tag,
+    },
+    ({ params, body, caller }) =>
+      handle(params.id).executeUpdate(requestApprovalUpdate, {
+        args: [{ step: params.step, reason: body.reason, actor: caller.name }],
+      }),
+  );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/v1/transitions/:id/documents',
+      summary: 'The documents of a transition, in chain order',
+      roles: ['operator', 'auditor'],
+      params: transitionIdParams,
+      responses: { 200: 'Documents', 401: 'No key' },
+      tag,
+    },
+    async ({ params }) => {
+      const documents = await deps.documents.list(params.id);
+      return {
+        documents: documents.map(({ id, step, title, sha256, previousSha256, createdAt }) => ({
+          id,
+          step,
+          title,
+          sha256,
+          previousSha256,
+          createdAt,
+        })),
+      };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/v1/transitions/:id/documents/:docId',
+      summary: 'One document, as Markdown (default) or HTML',
+      roles: ['operator', 'auditor'],
+      params: documentParams,
+      query: formatQuery,
+      responses: { 200: 'The document', 401: 'No key', 404: 'No such document' },
+      tag,
+    },
+    async ({ params, query, res }) => {
+      const bytes = await deps.documents.read(params.id, params.docId, query.format);
+      if (!bytes) throw notFound('no such document');
+      res.type(query.format === 'html' ? 'html' : 'text/markdown; charset=utf-8').send(bytes);
+      return undefined;
+    },
+  );
+}

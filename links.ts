@@ -1,0 +1,94 @@
+// Link tokens for approval (and later intake and reveal) emails (DESIGN §4). A token is
+// `<payload>.<nonce>.<mac>`: the payload names the transition, the request and the expiry so the API
+// knows where to send the decision; 128 random bits make it unguessable; an HMAC over both stops
+// anyone from pointing it elsewhere. The workflow only ever sees the token's SHA-256.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface LinkClaims {
+  /** Workflow id of the transition. */
+  transitionId: string;
+  /** Which request of that transition (an approval request id). */
+  requestId: string;
+  purpose: 'approval';
+  expiresAt: string;
+}
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** A short, non-reversible name for a token, for logs. */
+export function tokenFingerprint(token: string): string {
+  return sha256Hex(token).slice(0, 12);
+}
+
+function mac(secret: Buffer, data: string): Buffer {
+  return createHmac('sha256', secret).update(data).digest();
+}
+
+export function createLinkToken(secret: Buffer, claims: LinkClaims): string {
+  const payload = Buffer.from(
+    JSON.stringify({ w: claims.transitionId, r: claims.requestId, p: claims.purpose, x: claims.expiresAt }),
+  ).toString('base64url');
+  const nonce = randomBytes(16).toString('base64url');
+  return `${payload}.${nonce}.${mac(secret, `${payload}.${nonce}`).toString('base64url')}`;
+}
+
+export type LinkCheck =
+  { ok: true; claims: LinkClaims; tokenHash: string } | { ok: false; reason: 'invalid' | 'expired' };
+
+/** Verifies the HMAC in constant time, then the expiry; never throws on bad input. */
+export function verifyLinkToken(secret: Buffer, token: string, now = Date.now()): LinkCheck {
+  const parts = token.split('.');
+  if (parts.length !== 3 || token.length > 1024) return { ok: false, reason: 'invalid' };
+  const [payload, nonce, given] = parts as [string, string, string];
+  const expected = mac(secret, `${payload}.${nonce}`);
+  const presented = Buffer.from(given, 'base64url');
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected))
+    return { ok: false, reason: 'invalid' };
+  let claims: LinkClaims;
+  try {
+    const raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, string>;
+    claims = { transitionId: raw.w!, requestId: raw.r!, purpose: raw.p as 'approval', expiresAt: raw.x! };
+  } catch {
+    return { ok: false, reason: 'invalid' };
+  }
+  if (!(Date.parse(claims.expiresAt) > now)) return { ok: false, reason: 'expired' };
+  return { ok: true, claims, tokenHash: sha256Hex(token) };
+}
+
+/** The form's anti-forgery value: bound to the token, so only someone who loaded the page has it. */
+export function csrfValue(secret: Buffer, tokenHash: string): string {
+  return mac(secret, `csrf:${tokenHash}`).toString('base64url');
+}
+
+export function csrfMatches(secret: Buffer, tokenHash: string, presented: unknown): boolean {
+  if (typeof presented !== 'string') return false;
+  const expected = Buffer.from(csrfValue(secret, tokenHash));
+  const given = Buffer.from(presented);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * The HMAC key for links: LINK_SECRET when set (base64, 32+ bytes), else a key generated once into
+ * DATA_DIR/keys/link-secret with mode 0600, which the API and the worker share through DATA_DIR.
+ */
+export async function loadLinkSecret(dataDir: string, fromEnv?: string): Promise<Buffer> {
+  if (fromEnv) return Buffer.from(fromEnv, 'base64');
+  const file = path.join(dataDir, 'keys', 'link-secret');
+  try {
+    return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    await writeFile(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process made it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
+}
