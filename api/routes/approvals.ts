@@ -21,6 +21,8 @@ const decisionBody = z.object({
   csrf: z.string().max(200).default(''),
 });
 
+const linkLookupAttempts = 12;
+
 const statusText: Record<ApprovalLinkView['status'], string> = {
   pending: 'Your decision is needed.',
   decided: 'You have already decided on this request.',
@@ -55,14 +57,19 @@ export function approvalRoutes(
       });
       return null;
     }
-    let view: ApprovalLinkView | null;
-    try {
-      view = await deps.temporal.workflow
-        .getHandle(check.claims.transitionId)
-        .query(approvalLinkQuery, check.tokenHash);
-    } catch (error) {
-      if (fromTemporal(error)?.status !== 404) throw error;
-      view = null;
+    // The email leaves inside the activity, a moment before the workflow records the link's hash:
+    // a genuine (signed) link clicked at once is asked about again briefly before being refused.
+    let view: ApprovalLinkView | null = null;
+    for (let attempt = 0; attempt < linkLookupAttempts && !view; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+      try {
+        view = await deps.temporal.workflow
+          .getHandle(check.claims.transitionId)
+          .query(approvalLinkQuery, check.tokenHash);
+      } catch (error) {
+        if (fromTemporal(error)?.status !== 404) throw error;
+        break;
+      }
     }
     if (!view) {
       await render(res, 404, { problem: 'This link is not valid.' });

@@ -1,0 +1,192 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TransitionState } from '../../domain/definitions.js';
+import { createLinkToken } from '../../links.js';
+import { offboardingBody, uniqueClientId } from '../factories.js';
+import { startStack, waitForState, type Stack } from '../support/stack.js';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const approvers = [
+  { name: 'Dana Reyes', email: 'dana@acme.example' },
+  { name: 'Lee Park', email: 'lee@acme.example' },
+];
+
+/** An offboarding whose first approval (data export) is asked at once; a unique client name tells its mail apart. */
+async function startAwaitingExportApproval() {
+  const clientId = uniqueClientId('appr');
+  const body = offboardingBody({
+    clientId,
+    client: { id: clientId, name: `Client ${clientId}`, timezone: 'UTC' },
+    contacts: { approvers, operators: [{ name: 'Ops', email: 'ops@msp.example' }] },
+    terms: {
+      noticePeriod: 'PT1H',
+      transitionPeriod: 'PT1H',
+      retentionPeriod: 'PT1H',
+      approvalTimeout: 'PT10M',
+      reminderInterval: 'PT5M',
+    },
+    approvalSteps: ['data-export'],
+  });
+  const id = `offboarding-${clientId}`;
+  expect((await stack.call('POST', '/v1/transitions', body)).status).toBe(201);
+  const linkFor = async (email: string, round = 'Approval needed') => {
+    const mail = await stack.waitForMail(
+      (m) =>
+        m.subject?.startsWith(round) === true &&
+        m.subject.endsWith(body.client.name) &&
+        m.to !== undefined &&
+        JSON.stringify(m.to).includes(email),
+    );
+    return /(http:\/\/[^\s>]+\/approvals\/[A-Za-z0-9_.-]+)/.exec(mail.text ?? '')![1]!;
+  };
+  return { id, name: body.client.name, linkFor };
+}
+
+async function csrfOf(link: string): Promise<string> {
+  const html = await (await fetch(link)).text();
+  const match = /name="csrf" value="([^"]+)"/.exec(html);
+  if (!match)
+    throw new Error(
+      `no decision form on ${link}: ${html
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .slice(-300)}`,
+    );
+  return match[1]!;
+}
+
+function decide(link: string, decision: string, csrf: string, headers: Record<string, string> = {}) {
+  return fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({ decision, comment: `${decision} from test`, csrf }).toString(),
+  });
+}
+
+const pendingApproval = (state: TransitionState) => state.approvals.at(-1);
+
+describe('approval links', () => {
+  it('a GET changes nothing; forged, tampered, expired or form-less posts decide nothing; concurrent approvers give one decision', async () => {
+    const { id, linkFor } = await startAwaitingExportApproval();
+    const dana = await linkFor('dana@acme.example');
+    const lee = await linkFor('lee@acme.example');
+    expect(dana).not.toBe(lee);
+
+    for (let i = 0; i < 3; i++) expect((await fetch(dana)).status).toBe(200);
+    const afterGets = await waitForState<TransitionState>(stack, id, () => true);
+    expect(pendingApproval(afterGets)).toMatchObject({ status: 'pending', decisions: [] });
+
+    const token = dana.split('/approvals/')[1]!;
+    const [payload, nonce, mac] = token.split('.') as [string, string, string];
+    const base = dana.split('/approvals/')[0]!;
+    const flipped = `${payload}.${nonce}.${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BB' : 'AA'}`;
+    const elsewhere = `${Buffer.from(JSON.stringify({ w: 'offboarding-someone-else', r: 'data-export-1', p: 'approval', x: '2999-01-01T00:00:00Z' })).toString('base64url')}.${nonce}.${mac}`;
+    const secret = Buffer.from(
+      (await readFile(path.join(stack.dataDir, 'keys', 'link-secret'), 'utf8')).trim(),
+      'base64',
+    );
+    const expired = createLinkToken(secret, {
+      transitionId: id,
+      requestId: 'data-export-1',
+      purpose: 'approval',
+      expiresAt: '2020-01-01T00:00:00Z',
+    });
+    const unknownButSigned = createLinkToken(secret, {
+      transitionId: id,
+      requestId: 'data-export-1',
+      purpose: 'approval',
+      expiresAt: '2999-01-01T00:00:00Z',
+    });
+    for (const [bad, status] of [
+      [flipped, 404],
+      [elsewhere, 404],
+      ['garbage', 404],
+      [expired, 410],
+      [unknownButSigned, 404],
+    ] as const) {
+      expect((await fetch(`${base}/approvals/${bad}`)).status).toBe(status);
+      expect((await decide(`${base}/approvals/${bad}`, 'approve', 'x')).status).toBe(status);
+    }
+    expect((await decide(dana, 'approve', '')).status).toBe(403);
+    expect(
+      (await decide(dana, 'approve', await csrfOf(dana), { origin: 'https://evil.example' })).status,
+    ).toBe(403);
+    const untouched = await waitForState<TransitionState>(stack, id, () => true);
+    expect(pendingApproval(untouched)).toMatchObject({ status: 'pending', decisions: [] });
+
+    const [danaCsrf, leeCsrf] = await Promise.all([csrfOf(dana), csrfOf(lee)]);
+    const statuses = (
+      await Promise.all([decide(dana, 'approve', danaCsrf), decide(lee, 'approve', leeCsrf)])
+    ).map((r) => r.status);
+    expect(statuses.sort()).toEqual([200, 409]);
+    const settled = await waitForState<TransitionState>(
+      stack,
+      id,
+      (state) => pendingApproval(state)?.status === 'approved',
+    );
+    expect(pendingApproval(settled)!.decisions).toHaveLength(1);
+    expect(pendingApproval(settled)!.decisions[0]).toMatchObject({
+      decision: 'approve',
+      ip: expect.any(String),
+      userAgent: expect.any(String),
+    });
+    expect(stack.logs.join('\n')).not.toContain(token);
+  });
+
+  it('a rejection holds the step with its document until an operator asks again; cancel documents what was done', async () => {
+    const { id, name, linkFor } = await startAwaitingExportApproval();
+    const dana = await linkFor('dana@acme.example');
+    expect((await decide(dana, 'reject', await csrfOf(dana))).status).toBe(200);
+    const held = await waitForState<TransitionState>(stack, id, (state) =>
+      state.steps.some((step) => step.key === 'data-export' && step.status === 'rejected'),
+    );
+    expect(held.status).toBe('running');
+    await stack.waitForMail((m) => m.subject === `Rejected: Data export manifest for ${name}`);
+    const docs = (await (await stack.call('GET', `/v1/transitions/${id}/documents`)).json()) as {
+      documents: { id: string }[];
+    };
+    expect(docs.documents.map((doc) => doc.id)).toContain('02-data-export-rejected-1');
+
+    const again = await stack.call('POST', `/v1/transitions/${id}/steps/data-export/request-approval`, {
+      reason: 'client clarified',
+    });
+    expect(again.status).toBe(200);
+    const waitingAgain = await waitForState<TransitionState>(
+      stack,
+      id,
+      (state) => state.approvals.length === 2,
+    );
+    expect(waitingAgain.approvals[1]).toMatchObject({ requestId: 'data-export-2', status: 'pending' });
+    expect(
+      (
+        await stack.call('POST', `/v1/transitions/${id}/steps/data-export/request-approval`, {
+          reason: 'twice',
+        })
+      ).status,
+    ).toBe(409);
+
+    const cancelled = await stack.call('POST', `/v1/transitions/${id}/cancel`, {
+      reason: 'client withdrew the notice',
+    });
+    expect(cancelled.status).toBe(200);
+    const final = await waitForState<TransitionState>(stack, id, (state) => state.status === 'cancelled');
+    expect(final.outcome).toBe('cancelled by ops: client withdrew the notice');
+    expect(final.steps.find((step) => step.key === 'termination-notice')!.status).toBe('completed');
+    expect(final.steps.find((step) => step.key === 'data-export')!.status).toBe('skipped');
+    const cancelledDoc = await (
+      await stack.call('GET', `/v1/transitions/${id}/documents/02-data-export`)
+    ).text();
+    expect(cancelledDoc).toContain('cancelled');
+    expect(cancelledDoc).toContain('client withdrew the notice');
+  });
+});
