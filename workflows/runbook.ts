@@ -507,9 +507,8 @@ export class Runbook {
     try {
       facts = await body();
     } catch (error) {
-      step.status = isCancellation(error) ? step.status : 'failed';
+      step.status = isCancellation(error) ? 'skipped' : 'failed';
       step.finishedAt = nowIso();
-      if (isCancellation(error)) step.status = 'skipped';
       await CancellationScope.nonCancellable(() =>
         this.writeStepDocument(key, title, undefined, {
           outcome: isCancellation(error) ? 'cancelled' : 'failed',

@@ -5,7 +5,7 @@ import { completeTaskUpdate, requestApprovalUpdate } from '../../domain/definiti
 import { limits, offboardingSteps, onboardingSteps } from '../../domain/schemas.js';
 import { notFound } from '../errors.js';
 import type { ApiRoutes } from '../routes.js';
-import { transitionIdParams } from './transitions.js';
+import { reasonBody, transitionIdParams } from './transitions.js';
 
 const optionalText = z.string().trim().min(1).max(limits.text).optional();
 const completeTaskBody = z.object({
@@ -60,7 +60,7 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       summary: 'Ask the approvers again for a step held by a rejection',
       roles: ['operator'],
       params: stepParams,
-      body: z.object({ reason: z.string().trim().min(1, 'a reason is required').max(limits.longText) }),
+      body: reasonBody,
       responses: { 200: 'New state', ...operatorErrors },
       tag,
     },

@@ -34,7 +34,7 @@ export const transitionIdParams = z.object({
       'expected a transition id such as offboarding-acme-dental',
     ),
 });
-const reasonBody = z.object({
+export const reasonBody = z.object({
   reason: z.string().trim().min(1, 'a reason is required').max(limits.longText),
 });
 const extendBody = reasonBody.extend({
@@ -240,6 +240,4 @@ export function transitionRoutes(
       },
     );
   }
-
-  return { readState };
 }
