@@ -40,8 +40,8 @@ export interface EmailInput {
 export interface ApprovalLinksInput {
   transitionId: string;
   requestId: string;
-  /** Reminder round: each round mails every listed approver a fresh link. */
-  round: number;
+  /** Why these links go out (`request`, `reminder-N`, `reassigned-N`): each round mails every listed approver a fresh link. */
+  round: string;
   approvers: Person[];
   expiresAt: string;
   /** What the email says: client, step, its title, the deadline, what approving does. */
@@ -124,7 +124,7 @@ export function createActivities(deps: ActivityDeps) {
               data: {
                 ...input.data,
                 approver,
-                round: input.round,
+                reminder: input.round.startsWith('reminder'),
                 link: `${deps.publicUrl}/approvals/${token}`,
               },
             });

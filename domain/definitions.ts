@@ -199,7 +199,7 @@ export const decideUpdate = defineUpdate<DecideResult, [DecideRequest]>('decide'
 export const requestApprovalUpdate = defineUpdate<TransitionState, [RequestApprovalRequest]>(
   'requestApproval',
 );
-export const reassignApproverUpdate = defineUpdate<ApprovalState[], [ReassignApproverRequest]>(
+export const reassignApproverUpdate = defineUpdate<TransitionState, [ReassignApproverRequest]>(
   'reassignApprover',
 );
 export const linkOpenedSignal = defineSignal<[LinkOpened]>('linkOpened');

@@ -65,7 +65,7 @@ const instant = z.iso.datetime({
   error: 'expected an ISO 8601 date-time with offset, e.g. 2026-11-22T00:00:00Z',
 });
 
-const person = z.object({ name: text, email: z.email().max(limits.text).toLowerCase() });
+export const person = z.object({ name: text, email: z.email().max(limits.text).toLowerCase() });
 
 function uniqueBy<T>(key: (item: T) => string, what: string) {
   return (items: T[], ctx: z.RefinementCtx) => {

@@ -49,13 +49,11 @@ export async function offboardingWorkflow(request: RunbookInput<OffboardingReque
   );
 
   const needsApproval = (key: OffboardingStep) => (request.approvalSteps as string[]).includes(key);
-  const everyone = [...request.contacts.approvers, ...request.contacts.operators].map(
-    (person) => person.email,
-  );
+  const everyone = () => [...runbook.approvers, ...request.contacts.operators].map((person) => person.email);
   const remindAhead = (name: string, what: string) => async (at: string, deadline: string) =>
     runbook.notify(
       `reminder:${name}:${at}`,
-      everyone,
+      everyone(),
       `Reminder: ${what} for ${request.client.name} on ${humanDate(deadline, request.client.timezone)}`,
       [
         `${what} for ${request.client.name} is due on ${humanDate(deadline, request.client.timezone)} (${deadline} UTC).`,
@@ -68,7 +66,7 @@ export async function offboardingWorkflow(request: RunbookInput<OffboardingReque
       const timeline = dates();
       await runbook.notify(
         'timeline',
-        everyone,
+        everyone(),
         `Termination timeline for ${request.client.name}`,
         [
           `We acknowledge the termination notice received on ${humanDate(timeline.noticeReceivedAt, request.client.timezone)}. These are the dates of the transition:`,

@@ -19,6 +19,7 @@ import {
   failureTypes,
   legalHoldUpdate,
   pauseUpdate,
+  reassignApproverUpdate,
   releaseLegalHoldUpdate,
   resumeUpdate,
   searchAttributes,
@@ -32,13 +33,14 @@ import {
   type DecideResult,
   type TaskState,
   type ControlRequest,
+  type ReassignApproverRequest,
   type RunbookInput,
   type StepState,
   type TransitionState,
   type TransitionStatus,
 } from '../domain/definitions.js';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { StartRequest, StepKey } from '../domain/schemas.js';
+import type { Person, StartRequest, StepKey } from '../domain/schemas.js';
 import { addDuration, humanDate } from '../domain/timeline.js';
 import { activities } from './activities.js';
 
@@ -84,12 +86,17 @@ export class Runbook {
   /** Steps whose rejected approval an operator asked to request again. */
   private readonly reRequested = new Set<StepKey>();
   private titles: Partial<Record<StepKey, string>> = {};
+  /** The client's approvers now: an operator may reassign one (the request keeps the original list). */
+  readonly approvers: Person[];
+  /** Sends an approval request's links to the given approvers; set while the request is pending. */
+  private readonly linkSenders = new Map<string, (approvers: Person[], round: string) => Promise<void>>();
 
   constructor(
     readonly request: RunbookInput<StartRequest>,
     stepKeys: readonly StepKey[],
   ) {
     const startedAt = nowIso();
+    this.approvers = request.contacts.approvers.map((person) => ({ ...person }));
     this.state = {
       id: workflowInfo().workflowId,
       kind: request.kind,
@@ -163,6 +170,38 @@ export class Runbook {
         this.recordControl('approval-requested', request, { step: request.step });
       },
     );
+    this.registerControl(
+      reassignApproverUpdate,
+      (request) => {
+        if (!this.approvers.some((person) => person.email === request.from))
+          throw conflict(`${request.from} is not an approver of this transition`);
+        if (this.approvers.some((person) => person.email === request.to.email))
+          throw conflict(`${request.to.email} is already an approver of this transition`);
+      },
+      (request) => this.reassignApprover(request),
+    );
+  }
+
+  /**
+   * Replaces an approver: the old person's links on pending requests stop working (the link view
+   * finds them no longer among the request's approvers) and the new person gets a link of their own.
+   */
+  private async reassignApprover(request: ReassignApproverRequest): Promise<void> {
+    const index = this.approvers.findIndex((person) => person.email === request.from);
+    this.approvers.splice(index, 1, { ...request.to });
+    const reassignment = this.state.controls.filter((c) => c.action === 'approver-reassigned').length + 1;
+    const pending = this.state.approvals.filter(
+      (approval) => approval.status === 'pending' && approval.approvers.includes(request.from),
+    );
+    for (const approval of pending) {
+      approval.approvers = approval.approvers.map((email) =>
+        email === request.from ? request.to.email : email,
+      );
+    }
+    this.recordControl('approver-reassigned', request, { from: request.from, to: request.to.email });
+    for (const approval of pending) {
+      await this.linkSenders.get(approval.requestId)?.([request.to], `reassigned-${reassignment}`);
+    }
   }
 
   private linkView(tokenHash: string): ApprovalLinkView | null {
@@ -262,17 +301,12 @@ export class Runbook {
     this.setStepStatus(key, 'awaiting-approval');
     // Links stay valid past the deadline when the request escalates and keeps waiting.
     const expiresAt = addDuration(deadline, terms.onTimeout === 'escalate' ? terms.approvalTimeout : 'PT0S');
-    const send = async (round: number) => {
-      const undecided = this.request.contacts.approvers.filter(
-        (person) =>
-          approval.approvers.includes(person.email) &&
-          !approval.decisions.some((d) => d.approver === person.email),
-      );
+    const send = async (approvers: Person[], round: string) => {
       const issued = await activities.sendApprovalLinks({
         transitionId: this.state.id,
         requestId: approval.requestId,
         round,
-        approvers: undecided,
+        approvers,
         expiresAt,
         data: {
           kind: this.state.kind,
@@ -289,7 +323,14 @@ export class Runbook {
       for (const link of issued)
         this.links.set(link.tokenHash, { requestId: approval.requestId, approver: link.approver });
     };
-    await send(0);
+    const undecided = () =>
+      this.approvers.filter(
+        (person) =>
+          approval.approvers.includes(person.email) &&
+          !approval.decisions.some((d) => d.approver === person.email),
+      );
+    this.linkSenders.set(approval.requestId, send);
+    await send(undecided(), 'request');
     const settled = () => approval.status !== 'pending';
     const interval = terms.reminderInterval;
     let nextReminder = addDuration(requestedAt, interval);
@@ -298,7 +339,7 @@ export class Runbook {
       if (await condition(settled, Math.max(1, wakeAt - Date.now()))) break;
       if (Date.now() >= Date.parse(nextReminder) && Date.now() < Date.parse(deadline)) {
         approval.remindersSent += 1;
-        await send(approval.remindersSent);
+        await send(undecided(), `reminder-${approval.remindersSent}`);
         nextReminder = addDuration(nextReminder, interval);
       }
     }
@@ -319,6 +360,7 @@ export class Runbook {
         await condition(settled);
       }
     }
+    this.linkSenders.delete(approval.requestId);
     return approval;
   }
 
@@ -534,6 +576,7 @@ export class Runbook {
     const step = this.stepState(key);
     const index = this.state.steps.indexOf(step) + 1;
     const since = step.startedAt ?? this.state.dates.startedAt;
+    const approvals = this.state.approvals.filter((approval) => approval.step === key);
     const document = await activities.writeDocument({
       transitionId: this.state.id,
       kind: this.state.kind,
@@ -544,7 +587,10 @@ export class Runbook {
       state: this.snapshot(),
       facts: {
         tasks: this.state.tasks.filter((task) => task.step === key),
-        approvals: this.state.approvals.filter((approval) => approval.step === key),
+        approvals,
+        linkOpenings: this.linkOpenings.filter((opening) =>
+          approvals.some((approval) => approval.requestId === opening.requestId),
+        ),
         controls: this.state.controls.filter((control) => control.at >= since),
         ...facts,
       },

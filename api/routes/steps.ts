@@ -1,8 +1,12 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { DocumentStore } from '../../connectors/documents/port.js';
-import { completeTaskUpdate, requestApprovalUpdate } from '../../domain/definitions.js';
-import { limits, offboardingSteps, onboardingSteps } from '../../domain/schemas.js';
+import {
+  completeTaskUpdate,
+  reassignApproverUpdate,
+  requestApprovalUpdate,
+} from '../../domain/definitions.js';
+import { limits, offboardingSteps, onboardingSteps, person } from '../../domain/schemas.js';
 import { notFound } from '../errors.js';
 import type { ApiRoutes } from '../routes.js';
 import { reasonBody, transitionIdParams } from './transitions.js';
@@ -22,6 +26,10 @@ const taskParams = transitionIdParams.extend({
 });
 const stepParams = transitionIdParams.extend({ step: z.enum([...offboardingSteps, ...onboardingSteps]) });
 const documentParams = transitionIdParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
+const reassignBody = reasonBody.extend({
+  from: z.email().max(limits.text).toLowerCase(),
+  to: person,
+});
 const formatQuery = z.object({ format: z.enum(['md', 'html']).default('md') });
 
 /** Tasks, approvals asked again, and the documents of a transition. */
@@ -67,6 +75,24 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
     ({ params, body, caller }) =>
       handle(params.id).executeUpdate(requestApprovalUpdate, {
         args: [{ step: params.step, reason: body.reason, actor: caller.name }],
+      }),
+  );
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/transitions/:id/approvers',
+      summary:
+        "Replace an approver: the old person's links stop working, the new person gets links for every pending request",
+      roles: ['operator'],
+      params: transitionIdParams,
+      body: reassignBody,
+      responses: { 200: 'New state', ...operatorErrors },
+      tag,
+    },
+    ({ params, body, caller }) =>
+      handle(params.id).executeUpdate(reassignApproverUpdate, {
+        args: [{ from: body.from, to: body.to, reason: body.reason, actor: caller.name }],
       }),
   );
 

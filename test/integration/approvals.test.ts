@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
 import { createLinkToken } from '../../links.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
-import { startStack, waitForState, type Stack } from '../support/stack.js';
+import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 
@@ -188,5 +188,72 @@ describe('approval links', () => {
     ).text();
     expect(cancelledDoc).toContain('cancelled');
     expect(cancelledDoc).toContain('client withdrew the notice');
+  });
+
+  it('reassigning an approver stops the old links, mails the new person, and is recorded with link openings in the document', async () => {
+    const { id, linkFor } = await startAwaitingExportApproval();
+    const dana = await linkFor('dana@acme.example');
+    const lee = await linkFor('lee@acme.example');
+    expect((await fetch(dana)).status).toBe(200);
+    const leeCsrf = await csrfOf(lee);
+
+    const sam = { name: 'Sam Ortiz', email: 'sam@acme.example' };
+    const route = `/v1/transitions/${id}/approvers`;
+    expect((await stack.call('POST', route, { from: 'lee@acme.example', to: sam })).status).toBe(400);
+    expect(
+      (await stack.call('POST', route, { from: 'nobody@acme.example', to: sam, reason: 'x' })).status,
+    ).toBe(409);
+    expect(
+      (
+        await stack.call('POST', route, {
+          from: 'lee@acme.example',
+          to: { name: 'Dana', email: 'dana@acme.example' },
+          reason: 'x',
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (
+        await stack.call(
+          'POST',
+          route,
+          { from: 'lee@acme.example', to: sam, reason: 'Lee left Acme' },
+          auditorKey,
+        )
+      ).status,
+    ).toBe(403);
+    const reassigned = await stack.call('POST', route, {
+      from: 'lee@acme.example',
+      to: sam,
+      reason: 'Lee left Acme',
+    });
+    expect(reassigned.status).toBe(200);
+    const state = (await reassigned.json()) as TransitionState;
+    expect(pendingApproval(state)!.approvers).toEqual(['dana@acme.example', 'sam@acme.example']);
+    expect(state.controls.at(-1)).toMatchObject({
+      action: 'approver-reassigned',
+      actor: 'ops',
+      reason: 'Lee left Acme',
+      details: { from: 'lee@acme.example', to: 'sam@acme.example' },
+    });
+
+    const leePage = await (await fetch(lee)).text();
+    expect(leePage).toContain('no longer an approver');
+    expect(leePage).not.toContain('name="csrf"');
+    expect((await decide(lee, 'approve', leeCsrf)).status).toBe(409);
+
+    const samLink = await linkFor('sam@acme.example');
+    expect((await decide(samLink, 'approve', await csrfOf(samLink))).status).toBe(200);
+    const done = await waitForState<TransitionState>(stack, id, (current) =>
+      current.steps.some((step) => step.key === 'data-export' && step.documentId !== undefined),
+    );
+    expect(pendingApproval(done)).toMatchObject({
+      status: 'approved',
+      decisions: [expect.objectContaining({ approver: 'sam@acme.example', decision: 'approve' })],
+    });
+    const document = await (await stack.call('GET', `/v1/transitions/${id}/documents/02-data-export`)).text();
+    expect(document).toContain('approver-reassigned');
+    expect(document).toContain('Lee left Acme');
+    expect(document).toMatch(/Approval link openings[\s\S]*dana@acme\.example \| `data-export-1`/);
   });
 });
