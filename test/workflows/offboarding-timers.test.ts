@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +12,16 @@ import { createFileLedger } from '../../activities/ledger.js';
 import { projectRoot } from '../../config.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import { createSmtpMailer } from '../../connectors/mail/smtp.js';
-import type { TransitionState } from '../../domain/definitions.js';
-import { startMailbox, type Mailbox } from '../../embedded/mailbox.js';
+import {
+  completeTaskUpdate,
+  extendUpdate,
+  legalHoldUpdate,
+  releaseLegalHoldUpdate,
+  stateQuery,
+  type Evidence,
+  type TransitionState,
+} from '../../domain/definitions.js';
+import { readMailbox, startMailbox, type Mailbox } from '../../embedded/mailbox.js';
 import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
 import { createTemplateRenderer } from '../../templates/render.js';
 import { workflowsPath } from '../../worker.js';
@@ -42,30 +52,66 @@ function documents() {
   return createFilesystemDocumentStore(path.join(dataDir, 'documents'));
 }
 
-async function withWorker<T>(taskQueue: string, run: () => Promise<T>): Promise<T> {
+/** An email the worker sent, at the (skipped) server time its activity was scheduled. */
+interface SentMail {
+  key: string;
+  to: string[];
+  at: number;
+}
+
+async function withWorker<T>(taskQueue: string, run: (sent: SentMail[]) => Promise<T>): Promise<T> {
+  const activities = createActivities({
+    documents: documents(),
+    mailer: createSmtpMailer(mailbox.url, 'runbooks@msp.example'),
+    templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
+    ledger: createFileLedger(path.join(dataDir, 'ledger')),
+    publicUrl: 'http://runbooks.test',
+    linkSecret: randomBytes(32),
+  });
+  const sent: SentMail[] = [];
+  const scheduledAt = () => Context.current().info.scheduledTimestampMs;
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: createActivities({
-      documents: documents(),
-      mailer: createSmtpMailer(mailbox.url, 'runbooks@msp.example'),
-      templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
-      ledger: createFileLedger(path.join(dataDir, 'ledger')),
-      publicUrl: 'http://runbooks.test',
-      linkSecret: randomBytes(32),
-    }),
+    // The real activities (real SMTP, real files); the wrapper only notes when each mail left.
+    activities: {
+      ...activities,
+      sendEmail: async (input: Parameters<typeof activities.sendEmail>[0]) => {
+        sent.push({ key: input.idempotencyKey, to: input.to, at: scheduledAt() });
+        return activities.sendEmail(input);
+      },
+      sendApprovalLinks: async (input: Parameters<typeof activities.sendApprovalLinks>[0]) => {
+        sent.push({
+          key: `${input.requestId}:${input.round}`,
+          to: input.approvers.map((person) => person.email),
+          at: scheduledAt(),
+        });
+        return activities.sendApprovalLinks(input);
+      },
+    },
   });
-  return worker.runUntil(run);
+  return worker.runUntil(() => run(sent));
+}
+
+/** A request whose notice arrives now on the test server's clock, which earlier tests moved ahead. */
+async function requestNow(overrides: Parameters<typeof offboardingRequest>[0] = {}) {
+  const now = new Date(await env.currentTimeMs()).toISOString();
+  const terms = (overrides.terms ?? {}) as Record<string, unknown>;
+  return offboardingRequest({ ...overrides, terms: { ...terms, noticeReceivedAt: now } });
+}
+
+async function subjects(): Promise<string[]> {
+  return (await readMailbox(path.join(dataDir, 'mailbox'))).map((message) => message.mail.subject ?? '');
 }
 
 const day = 24 * 3600 * 1000;
 
-// Updates (extend, legal hold) are tested on the dev server (test/integration): the time-skipping
-// server loses an update's outcome while it skips time.
+// Updates are sent while no one awaits a result, so the server skips time only on env.sleep: an
+// update sent while `execute` is skipping time can lose its outcome ("update not found").
 describe('offboarding timers on the time-skipping server', () => {
   it('waits P30D, P60D and P90D and completes in seconds, deleting only after deletionDueAt', async () => {
-    const request = offboardingRequest();
+    const request = await requestNow();
     const started = Date.now();
     const state = (await withWorker('timers-1', () =>
       env.client.workflow.execute('offboardingWorkflow', {
@@ -85,4 +131,174 @@ describe('offboarding timers on the time-skipping server', () => {
     const docs = await documents().list(state.id);
     expect(docs.map((doc) => doc.step)).toEqual(state.steps.map((step) => step.key));
   });
+
+  it('reminds everyone 7 days and 1 day ahead of cutover and of deletion', async () => {
+    const request = await requestNow({
+      clientId: 'reminders-client',
+      client: { id: 'reminders-client', name: 'Reminder Dental', timezone: 'Europe/Berlin' },
+    });
+    const { state, sent } = await withWorker('timers-2', async (sent) => {
+      const state = (await env.client.workflow.execute('offboardingWorkflow', {
+        taskQueue: 'timers-2',
+        workflowId: `offboarding-${request.client.id}`,
+        args: [request],
+      })) as TransitionState;
+      return { state, sent };
+    });
+    const reminders = sent.filter((mail) => mail.key.includes(':reminder:'));
+    const cutover = Date.parse(state.dates.cutoverAt!);
+    const deletion = Date.parse(state.dates.deletionDueAt!);
+    expect(reminders.map((mail) => mail.key.split(':reminder:')[1]!.split(':')[0])).toEqual([
+      'cutover',
+      'cutover',
+      'deletion',
+      'deletion',
+    ]);
+    const expected = [cutover - 7 * day, cutover - day, deletion - 7 * day, deletion - day];
+    reminders.forEach((mail, index) => {
+      expect(Math.abs(mail.at - expected[index]!)).toBeLessThan(60_000);
+      expect(mail.to).toEqual(['dana@acme.example', 'ops@msp.example']);
+    });
+    const received = await subjects();
+    expect(
+      received.filter((subject) => subject.startsWith('Reminder: Service cutover for Reminder Dental')),
+    ).toHaveLength(2);
+    expect(
+      received.filter((subject) =>
+        subject.startsWith('Reminder: Deletion of retained data for Reminder Dental'),
+      ),
+    ).toHaveLength(2);
+  });
+
+  it('reminds approvers every reminderInterval and escalates to the operators at approvalTimeout', async () => {
+    const request = await requestNow({
+      clientId: 'escalation-client',
+      approvalSteps: ['data-export'],
+      terms: { approvalTimeout: 'P5D', reminderInterval: 'P1D', onTimeout: 'escalate' },
+    });
+    await withWorker('timers-3', async (sent) => {
+      const handle = await env.client.workflow.start('offboardingWorkflow', {
+        taskQueue: 'timers-3',
+        workflowId: `offboarding-${request.client.id}`,
+        args: [request],
+      });
+      const requested = await waitFor(() => sent.find((mail) => mail.key === 'data-export-1:request'));
+      await env.sleep('6 days');
+      const escalation = await waitFor(() =>
+        sent.find((mail) => mail.key.endsWith(':escalated:data-export-1')),
+      );
+      const rounds = sent.filter((mail) => mail.key.startsWith('data-export-1:reminder-'));
+      expect(rounds.map((mail) => Math.round((mail.at - requested.at) / day))).toEqual([1, 2, 3, 4]);
+      expect(Math.round((escalation.at - requested.at) / day)).toBe(5);
+      expect(escalation.to).toEqual(['ops@msp.example']);
+      const state = await handle.query(stateQuery);
+      expect(state.approvals[0]).toMatchObject({ status: 'pending', remindersSent: 4 });
+      expect(state.approvals[0]!.escalatedAt).toBeDefined();
+      expect(state.steps.find((step) => step.key === 'data-export')!.status).toBe('awaiting-approval');
+      await handle.terminate('test over');
+    });
+    expect(await subjects()).toContain(
+      `Escalation: no decision on Data export manifest for ${request.client.name}`,
+    );
+  });
+
+  it('with onTimeout reject, an unanswered approval is rejected at the deadline and the step held with its document', async () => {
+    const request = await requestNow({
+      clientId: 'timeout-reject-client',
+      approvalSteps: ['data-export'],
+      terms: { approvalTimeout: 'P2D', reminderInterval: 'P1D', onTimeout: 'reject' },
+    });
+    await withWorker('timers-4', async (sent) => {
+      const handle = await env.client.workflow.start('offboardingWorkflow', {
+        taskQueue: 'timers-4',
+        workflowId: `offboarding-${request.client.id}`,
+        args: [request],
+      });
+      await waitFor(() => sent.find((mail) => mail.key === 'data-export-1:request'));
+      await env.sleep('3 days');
+      await waitFor(() => sent.find((mail) => mail.key.endsWith(':rejected:data-export:1')));
+      const state = await handle.query(stateQuery);
+      expect(state.approvals[0]).toMatchObject({ status: 'rejected', decisions: [] });
+      expect(state.steps.find((step) => step.key === 'data-export')!.status).toBe('rejected');
+      const docs = await documents().list(state.id);
+      expect(docs.map((doc) => doc.id)).toContain('02-data-export-rejected-1');
+      await handle.terminate('test over');
+    });
+  });
+
+  it('a legal hold keeps deletion from starting past deletionDueAt; an extension moves the dates; release resumes', async () => {
+    const request = await requestNow({
+      clientId: 'hold-client',
+      scope: {
+        dataSets: [{ id: 'ehr-backups', description: 'EHR database backups', format: 'pg_dump' }],
+      },
+    });
+    const operator = { actor: 'ops', reason: 'litigation notice from counsel' };
+    await withWorker('timers-5', async () => {
+      const handle = await env.client.workflow.start('offboardingWorkflow', {
+        taskQueue: 'timers-5',
+        workflowId: `offboarding-${request.client.id}`,
+        args: [request],
+      });
+      const planned = await handle.query(stateQuery);
+      const extended = await handle.executeUpdate(extendUpdate, {
+        args: [{ ...operator, period: 'retentionPeriod', by: 'P10D' }],
+      });
+      expect(Date.parse(extended.dates.deletionDueAt!) - Date.parse(planned.dates.deletionDueAt!)).toBe(
+        10 * day,
+      );
+      expect(extended.dates.cutoverAt).toBe(planned.dates.cutoverAt);
+      await handle.executeUpdate(legalHoldUpdate, { args: [operator] });
+      await finishTask(handle, 'data-export.ehr-backups', { text: 'exported, 12 GB, sha256 recorded' });
+
+      await env.sleep('170 days');
+      const held = await handle.query(stateQuery);
+      expect(Date.parse(held.dates.deletionDueAt!)).toBeLessThan(await env.currentTimeMs());
+      expect(held.currentStep).toBe('retention-deletion');
+      expect(held.legalHold).toBe(true);
+      expect(held.tasks.filter((task) => task.step === 'retention-deletion')).toEqual([]);
+
+      await handle.executeUpdate(releaseLegalHoldUpdate, {
+        args: [{ actor: 'ops', reason: 'case settled' }],
+      });
+      const releasedAt = await env.currentTimeMs();
+      await finishTask(handle, 'retention-deletion.ehr-backups', {
+        text: 'purged',
+        method: 'Purge',
+        tool: 'shred',
+        verification: 'read-back',
+      });
+      const final = (await handle.result()) as TransitionState;
+      expect(final.status).toBe('completed');
+      const deletion = final.steps.find((step) => step.key === 'retention-deletion')!;
+      expect(Date.parse(deletion.finishedAt!)).toBeGreaterThanOrEqual(releasedAt);
+      expect(final.controls.map((control) => control.action)).toEqual([
+        'extended',
+        'legal-hold-placed',
+        'legal-hold-released',
+      ]);
+    });
+  });
 });
+
+/** Waits for an open task to appear, then completes it as an operator would. */
+async function finishTask(handle: WorkflowHandle, taskId: string, evidence: Evidence) {
+  await waitFor(async () => {
+    const state = await handle.query(stateQuery);
+    return state.tasks.some((task) => task.id === taskId && task.status === 'open') || undefined;
+  });
+  await handle.executeUpdate(completeTaskUpdate, { args: [{ actor: 'ops', taskId, evidence }] });
+}
+
+async function waitFor<T>(
+  find: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
