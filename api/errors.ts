@@ -37,6 +37,7 @@ export function fromTemporal(error: unknown): HttpError | null {
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
     return new HttpError(409, 'conflict', `a transition with id ${error.workflowId} is already running`);
   }
+  if (finishedAlready(error)) return new HttpError(409, 'conflict', 'the transition has already finished');
   if (error instanceof WorkflowNotFoundError) return notFound('no such transition');
   if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
     const cause = error.cause;
@@ -45,10 +46,15 @@ export function fromTemporal(error: unknown): HttpError | null {
       return new HttpError(status, code, cause.message);
     }
   }
-  if (error instanceof ServiceError && /workflow execution already completed/i.test(String(error.message))) {
-    return new HttpError(409, 'conflict', 'the transition has already finished');
-  }
   return null;
+}
+
+/** An Update sent to a closed workflow: the server answers NotFound, but the transition exists. */
+function finishedAlready(error: unknown): boolean {
+  return (
+    (error instanceof WorkflowNotFoundError || error instanceof ServiceError) &&
+    /workflow execution already completed/i.test(error.message)
+  );
 }
 
 export function zodError(error: z.ZodError, where: string): HttpError {

@@ -144,6 +144,103 @@ describe('API over real HTTP, with the dev server, a worker and SMTP', () => {
     ]);
   });
 
+  it('pause holds the next step while timers keep running; resume goes on; both are documented', async () => {
+    const body = offboardingBody({
+      terms: {
+        noticeReceivedAt: soon(),
+        noticePeriod: seconds(2),
+        transitionPeriod: seconds(2),
+        retentionPeriod: seconds(1),
+      },
+    });
+    const id = `offboarding-${body.client.id}`;
+    expect((await stack.call('POST', '/v1/transitions', body)).status).toBe(201);
+    await waitForState<TransitionState>(stack, id, (state) => state.currentStep === 'cutover');
+    const pause = (reason?: string) =>
+      stack.call('POST', `/v1/transitions/${id}/pause`, reason ? { reason } : {});
+    expect((await pause()).status).toBe(400);
+    expect((await pause('client asked to wait for their new provider')).status).toBe(200);
+    expect((await pause('again')).status).toBe(409);
+    const paused = await waitForState<TransitionState>(stack, id, (state) => state.paused);
+    // The cutover timer keeps running, but the next step does not start while paused.
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, Date.parse(paused.dates.cutoverAt!) - Date.now()) + 1500),
+    );
+    const held = await waitForState<TransitionState>(stack, id, () => true);
+    expect(held.steps.find((step) => step.key === 'cutover')!.status).toBe('completed');
+    expect(held.steps.find((step) => step.key === 'agent-removal')!.status).toBe('pending');
+    expect(held.status).toBe('running');
+    const resumed = await stack.call('POST', `/v1/transitions/${id}/resume`, { reason: 'provider ready' });
+    expect(resumed.status).toBe(200);
+    expect((await stack.call('POST', `/v1/transitions/${id}/resume`, { reason: 'twice' })).status).toBe(409);
+    const final = await waitForState<TransitionState>(stack, id, (state) => state.status === 'completed');
+    expect(final.controls.map((control) => [control.action, control.actor, control.reason])).toEqual([
+      ['paused', 'ops', 'client asked to wait for their new provider'],
+      ['resumed', 'ops', 'provider ready'],
+    ]);
+    const agentRemoval = final.steps.find((step) => step.key === 'agent-removal')!;
+    expect(Date.parse(agentRemoval.startedAt!)).toBeGreaterThanOrEqual(Date.parse(final.controls[1]!.at));
+    const cutoverDoc = await (await stack.call('GET', `/v1/transitions/${id}/documents/03-cutover`)).text();
+    expect(cutoverDoc).toContain('client asked to wait for their new provider');
+    expect((await stack.call('POST', `/v1/transitions/${id}/pause`, { reason: 'late' })).status).toBe(409);
+  });
+
+  it('a dry run validates and returns the plan in UTC and the client zone, starting nothing', async () => {
+    const body = offboardingBody({
+      client: { id: 'dry-run-dental', name: 'Dry Run Dental', timezone: 'America/Chicago' },
+      clientId: 'dry-run-dental',
+      approvalSteps: ['retention-deletion'],
+      terms: { noticeReceivedAt: '2026-11-22T00:00:00Z' },
+    });
+    const response = await stack.call('POST', '/v1/transitions?dryRun=true', body);
+    expect(response.status).toBe(200);
+    const plan = await read<{
+      dryRun: boolean;
+      id: string;
+      steps: { key: string; needsApproval: boolean }[];
+      dates: Record<string, { utc: string; local: string }>;
+      reminders: { before: string; utc: string; local: string }[];
+    }>(response);
+    expect(plan.dryRun).toBe(true);
+    expect(plan.id).toBe('offboarding-dry-run-dental');
+    expect(plan.steps.map((step) => step.key)).toEqual([
+      'termination-notice',
+      'data-export',
+      'cutover',
+      'agent-removal',
+      'credential-rotation',
+      'transition-assistance',
+      'retention-deletion',
+      'closure',
+    ]);
+    expect(plan.steps.filter((step) => step.needsApproval).map((step) => step.key)).toEqual([
+      'retention-deletion',
+    ]);
+    expect(plan.dates.cutoverAt).toEqual({
+      utc: '2026-12-22T00:00:00.000Z',
+      local: '2026-12-21T18:00:00.000-06:00',
+    });
+    expect(plan.dates.assistanceEndsAt!.utc).toBe('2027-01-21T00:00:00.000Z');
+    expect(plan.dates.deletionDueAt!.utc).toBe('2027-04-21T00:00:00.000Z');
+    expect(plan.reminders).toEqual([
+      { before: 'cutover', utc: '2026-12-15T00:00:00.000Z', local: '2026-12-14T18:00:00.000-06:00' },
+      { before: 'cutover', utc: '2026-12-21T00:00:00.000Z', local: '2026-12-20T18:00:00.000-06:00' },
+      {
+        before: 'retention-deletion',
+        utc: '2027-04-14T00:00:00.000Z',
+        local: '2027-04-13T19:00:00.000-05:00',
+      },
+      {
+        before: 'retention-deletion',
+        utc: '2027-04-20T00:00:00.000Z',
+        local: '2027-04-19T19:00:00.000-05:00',
+      },
+    ]);
+    expect((await stack.call('GET', '/v1/transitions/offboarding-dry-run-dental')).status).toBe(404);
+    const invalid = await stack.call('POST', '/v1/transitions?dryRun=true', { ...body, kind: 'handover' });
+    expect(invalid.status).toBe(400);
+  });
+
   it('answers bad input with a clear error and changes nothing', async () => {
     const noKey = await stack.call('POST', '/v1/transitions', offboardingBody(), null);
     expect(noKey.status).toBe(401);
