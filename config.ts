@@ -87,6 +87,15 @@ const envSchema = z.object({
       )
       .optional(),
   ),
+  VAULT_KEY: optionalNonEmpty.pipe(
+    z
+      .string()
+      .refine(
+        (value) => Buffer.from(value, 'base64').length === 32,
+        'expected exactly 32 bytes, base64-encoded',
+      )
+      .optional(),
+  ),
   TEMPORAL_UI_PORT: port.optional(),
   TEMPORAL_BIN: optionalNonEmpty,
   TEMPORAL_TEST_SERVER_BIN: optionalNonEmpty,
@@ -116,8 +125,13 @@ function toConfig(env: z.infer<typeof envSchema>) {
     mailboxDir: env.MAILBOX_DIR,
     /** HMAC key of email links; unset, one is generated into DATA_DIR/keys (see links.ts). */
     linkSecret: env.LINK_SECRET,
+    /** AES-256 key of the built-in vault (DATA_DIR/vault); unset, one is generated into DATA_DIR/keys. */
+    vaultKey: env.VAULT_KEY,
   };
 }
+
+/** Never echoed in an error message. */
+const secretVariables = new Set(['API_KEYS', 'LINK_SECRET', 'VAULT_KEY']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -130,8 +144,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = result.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? 'environment');
       const raw = env[variable];
-      const shown =
-        raw === undefined || variable === 'API_KEYS' || variable === 'LINK_SECRET' ? '' : ` (got "${raw}")`;
+      const shown = raw === undefined || secretVariables.has(variable) ? '' : ` (got "${raw}")`;
       return `${variable}: ${issue.message}${shown}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);

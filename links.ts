@@ -1,17 +1,18 @@
-// Link tokens for approval (and later intake and reveal) emails (DESIGN §4). A token is
+// Link tokens for approval, intake and reveal emails (DESIGN §4). A token is
 // `<payload>.<nonce>.<mac>`: the payload names the transition, the request and the expiry so the API
 // knows where to send the decision; 128 random bits make it unguessable; an HMAC over both stops
 // anyone from pointing it elsewhere. The workflow only ever sees the token's SHA-256.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { LinkPurpose } from './domain/definitions.js';
 
 export interface LinkClaims {
   /** Workflow id of the transition. */
   transitionId: string;
-  /** Which request of that transition (an approval request id). */
+  /** Which request of that transition: an approval request id, or a credential id for intake and reveal. */
   requestId: string;
-  purpose: 'approval';
+  purpose: LinkPurpose;
   expiresAt: string;
 }
 
@@ -39,8 +40,13 @@ export function createLinkToken(secret: Buffer, claims: LinkClaims): string {
 export type LinkCheck =
   { ok: true; claims: LinkClaims; tokenHash: string } | { ok: false; reason: 'invalid' | 'expired' };
 
-/** Verifies the HMAC in constant time, then the expiry; never throws on bad input. */
-export function verifyLinkToken(secret: Buffer, token: string, now = Date.now()): LinkCheck {
+/** Verifies the HMAC in constant time, then the purpose and the expiry; never throws on bad input. */
+export function verifyLinkToken(
+  secret: Buffer,
+  token: string,
+  purpose: LinkPurpose,
+  now = Date.now(),
+): LinkCheck {
   const parts = token.split('.');
   if (parts.length !== 3 || token.length > 1024) return { ok: false, reason: 'invalid' };
   const [payload, nonce, given] = parts as [string, string, string];
@@ -51,10 +57,11 @@ export function verifyLinkToken(secret: Buffer, token: string, now = Date.now())
   let claims: LinkClaims;
   try {
     const raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, string>;
-    claims = { transitionId: raw.w!, requestId: raw.r!, purpose: raw.p as 'approval', expiresAt: raw.x! };
+    claims = { transitionId: raw.w!, requestId: raw.r!, purpose: raw.p as LinkPurpose, expiresAt: raw.x! };
   } catch {
     return { ok: false, reason: 'invalid' };
   }
+  if (claims.purpose !== purpose) return { ok: false, reason: 'invalid' };
   if (!(Date.parse(claims.expiresAt) > now)) return { ok: false, reason: 'expired' };
   return { ok: true, claims, tokenHash: sha256Hex(token) };
 }

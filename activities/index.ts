@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TransitionState } from '../domain/definitions.js';
+import type { LinkPurpose, TransitionState } from '../domain/definitions.js';
 import type { StepFacts } from '../workflows/runbook.js';
 import type { DocumentMeta, DocumentStore } from '../connectors/documents/port.js';
 import type { Mailer } from '../connectors/mail/port.js';
@@ -37,16 +37,22 @@ export interface EmailInput {
   data: Record<string, unknown>;
 }
 
-export interface ApprovalLinksInput {
+export interface LinksInput {
   transitionId: string;
+  purpose: LinkPurpose;
+  /** The approval request id, or the credential id of an intake or reveal link. */
   requestId: string;
-  /** Why these links go out (`request`, `reminder-N`, `reassigned-N`): each round mails every listed approver a fresh link. */
+  /** Why these links go out (`request`, `reminder-N`, `reassigned-N`): each round mails every listed person a fresh link. */
   round: string;
   approvers: Person[];
   expiresAt: string;
-  /** What the email says: client, step, its title, the deadline, what approving does. */
+  /** `templates/email/<template>.md.hbs`, given `data`, the approver, `reminder` and the `link`. */
+  template: string;
   data: Record<string, unknown>;
 }
+
+/** Where each kind of link lands (DESIGN §9). */
+const linkPaths: Record<LinkPurpose, string> = { approval: 'approvals', intake: 'intake', reveal: 'reveal' };
 
 export interface IssuedLink {
   approver: string;
@@ -102,30 +108,30 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Mails each approver their own link for one approval request and returns only the SHA-256 of
+     * Mails each person their own link (approval, intake or reveal) and returns only the SHA-256 of
      * each token: the token itself exists only in the email. A retry returns what was already sent.
      */
-    async sendApprovalLinks(input: ApprovalLinksInput): Promise<IssuedLink[]> {
+    async sendLinks(input: LinksInput): Promise<IssuedLink[]> {
       const issued: IssuedLink[] = [];
       for (const approver of input.approvers) {
-        const key = `approval:${input.transitionId}:${input.requestId}:${input.round}:${approver.email}`;
+        const key = `${input.purpose}:${input.transitionId}:${input.requestId}:${input.round}:${approver.email}`;
         issued.push(
           await deps.ledger.once(key, async () => {
             const token = createLinkToken(deps.linkSecret, {
               transitionId: input.transitionId,
               requestId: input.requestId,
-              purpose: 'approval',
+              purpose: input.purpose,
               expiresAt: input.expiresAt,
             });
             await email({
               idempotencyKey: key,
               to: [approver.email],
-              template: 'approval-request',
+              template: input.template,
               data: {
                 ...input.data,
                 approver,
                 reminder: input.round.startsWith('reminder'),
-                link: `${deps.publicUrl}/approvals/${token}`,
+                link: `${deps.publicUrl}/${linkPaths[input.purpose]}/${token}`,
               },
             });
             return { approver: approver.email, tokenHash: sha256Hex(token) };

@@ -16,6 +16,8 @@ import { mailboxRoutes } from './routes/mailbox.js';
 import { transitionRoutes } from './routes/transitions.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { stepRoutes } from './routes/steps.js';
+import { credentialRoutes } from './routes/credentials.js';
+import type { Vault } from '../connectors/vault/port.js';
 import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
 
 export interface AppDeps {
@@ -23,12 +25,13 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   linkSecret: Buffer;
+  vault: Vault;
 }
 
 const version = '0.1.0';
 
 /** Builds the Express app from its dependencies; it never listens (api/server.ts does). */
-export function createApp({ temporal, config, logger, linkSecret }: AppDeps) {
+export function createApp({ temporal, config, logger, linkSecret, vault }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -75,7 +78,9 @@ export function createApp({ temporal, config, logger, linkSecret }: AppDeps) {
     temporal,
     documents: createFilesystemDocumentStore(path.join(config.dataDir, 'documents')),
   });
-  approvalRoutes(routes, { temporal, pages, linkSecret, publicUrl: config.publicUrl });
+  const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl };
+  approvalRoutes(routes, linkPages);
+  credentialRoutes(routes, { ...linkPages, vault });
   if (config.mailboxDir) mailboxRoutes(routes, { dir: config.mailboxDir, pages });
   app.use(router);
   app.use(() => {

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../config.js';
+import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
 import { loadLinkSecret } from '../links.js';
 import { createLogger } from '../logger.js';
 import { createApp } from './app.js';
@@ -17,7 +19,11 @@ export async function startApi(config: Config, logger = createLogger(config.logL
   const connection = Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const linkSecret = await loadLinkSecret(config.dataDir, config.linkSecret);
-  const app = createApp({ temporal, config, logger: logger.child({ component: 'api' }), linkSecret });
+  const vault = createLocalVault(
+    path.join(config.dataDir, 'vault'),
+    await loadVaultKey(config.dataDir, config.vaultKey),
+  );
+  const app = createApp({ temporal, config, logger: logger.child({ component: 'api' }), linkSecret, vault });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const listening = app.listen(config.port, '0.0.0.0', (error?: Error) =>
       error ? reject(error) : resolve(listening),

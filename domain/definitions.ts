@@ -25,6 +25,7 @@ export type StepStatus =
   | 'running'
   | 'awaiting-approval'
   | 'awaiting-task'
+  | 'awaiting-credentials'
   | 'completed'
   | 'rejected'
   | 'failed'
@@ -45,6 +46,15 @@ export interface Evidence {
   method?: string;
   tool?: string;
   verification?: string;
+  /** For restore tests: when the restore ran, whether its integrity check passed, who verified it. */
+  restore?: RestoreEvidence;
+}
+
+export interface RestoreEvidence {
+  startedAt: string;
+  endedAt: string;
+  integrityCheck: 'passed' | 'failed';
+  verifiedBy: string;
 }
 
 export interface TaskState {
@@ -53,6 +63,8 @@ export interface TaskState {
   assetId: string;
   title: string;
   status: 'open' | 'completed' | 'cancelled';
+  /** Evidence this task cannot be completed without, beyond the text. */
+  evidenceNeeded?: 'restore';
   createdAt: string;
   completedAt?: string;
   completedBy?: string;
@@ -83,6 +95,32 @@ export interface ApprovalState {
   approvers: string[];
   decisions: ApprovalDecision[];
   settledAt?: string;
+}
+
+/** A vault reference: what may travel in workflows, documents and emails instead of a secret. */
+export interface SecretReference {
+  vaultId: string;
+  version: number;
+  fingerprint: string;
+}
+
+/** A credential the runbook collects into the vault (onboarding) or hands over (offboarding rotation). */
+export interface CredentialState {
+  id: string;
+  step: StepKey;
+  system: string;
+  account: string;
+  status: 'awaiting' | 'vaulted' | 'revealed';
+  requestedAt: string;
+  remindersSent: number;
+  reference?: SecretReference;
+  suppliedBy?: string;
+  suppliedVia?: 'intake-link' | 'operator-api';
+  suppliedAt?: string;
+  rotationDueAt?: string;
+  revealLinksSentAt?: string;
+  revealedBy?: string;
+  revealedAt?: string;
 }
 
 /** A control or other operator action, recorded with who did it and why. */
@@ -117,6 +155,7 @@ export interface TransitionState {
   steps: StepState[];
   tasks: TaskState[];
   approvals: ApprovalState[];
+  credentials: CredentialState[];
   nextTimer: { name: string; firesAt: string } | null;
   controls: ControlRecord[];
   outcome?: string;
@@ -169,6 +208,7 @@ export interface LinkOpened {
 export interface ApprovalLinkView {
   transitionId: string;
   clientName: string;
+  timezone: string;
   step: StepKey;
   approver: string;
   status: 'pending' | 'decided' | 'settled' | 'superseded' | 'expired';
@@ -185,7 +225,43 @@ export interface ReassignApproverRequest extends ControlRequest {
   to: { name: string; email: string };
 }
 
+/** Which link a token is: approvals decide, intake links take a secret, reveal links show one. */
+export type LinkPurpose = 'approval' | 'intake' | 'reveal';
+
+/** What an intake or reveal page shows about its link; null when the workflow knows no such link. */
+export interface CredentialLinkView {
+  transitionId: string;
+  clientName: string;
+  timezone: string;
+  purpose: 'intake' | 'reveal';
+  approver: string;
+  credential: Omit<CredentialState, 'reference'>;
+  status: 'pending' | 'supplied' | 'revealed' | 'superseded';
+}
+
+export interface SupplyCredentialRequest extends Attributed {
+  credentialId: string;
+  reference: SecretReference;
+  via: 'intake-link' | 'operator-api';
+  /** The intake link used, by its SHA-256; absent when an operator put it through the API. */
+  tokenHash?: string;
+}
+
+export interface RevealCredentialRequest {
+  tokenHash: string;
+  ip: string;
+  userAgent: string;
+}
+
 export const stateQuery = defineQuery<TransitionState>('state');
+export const credentialLinkQuery = defineQuery<CredentialLinkView | null, [string]>('credentialLink');
+export const supplyCredentialUpdate = defineUpdate<CredentialState, [SupplyCredentialRequest]>(
+  'supplyCredential',
+);
+/** Spends a reveal link: answers the reference of the secret to show, exactly once. */
+export const revealCredentialUpdate = defineUpdate<SecretReference, [RevealCredentialRequest]>(
+  'revealCredential',
+);
 export const approvalLinkQuery = defineQuery<ApprovalLinkView | null, [string]>('approvalLink');
 
 export const pauseUpdate = defineUpdate<TransitionState, [ControlRequest]>('pause');

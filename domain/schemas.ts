@@ -60,7 +60,7 @@ export function isoDuration(options: { allowZero?: boolean } = {}) {
     }, 'expected a duration greater than zero');
 }
 
-const instant = z.iso.datetime({
+export const instant = z.iso.datetime({
   offset: true,
   error: 'expected an ISO 8601 date-time with offset, e.g. 2026-11-22T00:00:00Z',
 });
@@ -192,12 +192,20 @@ export const offboardingRequestSchema = z.object({
 export const onboardingRequestSchema = z.object({
   kind: z.literal('onboarding'),
   ...common,
-  terms: z.object({ startAt: instant.optional(), ...approvalTerms }).default({
-    approvalTimeout: 'P5D',
-    reminderInterval: 'P1D',
-    onTimeout: 'escalate',
-    approvalPolicy: 'any',
-  }),
+  terms: z
+    .object({
+      startAt: instant.optional(),
+      /** How long a vaulted credential may stay unchanged: the custody record's rotation due date. */
+      rotationPeriod: isoDuration().default('P90D'),
+      ...approvalTerms,
+    })
+    .default({
+      rotationPeriod: 'P90D',
+      approvalTimeout: 'P5D',
+      reminderInterval: 'P1D',
+      onTimeout: 'escalate',
+      approvalPolicy: 'any',
+    }),
   approvalSteps: approvalStepsOf(onboardingSteps, defaultApprovalSteps.onboarding),
 });
 

@@ -1,1 +1,2 @@
 export { offboardingWorkflow } from './offboarding.js';
+export { onboardingWorkflow } from './onboarding.js';

@@ -7,6 +7,7 @@ import {
   sumDurations,
   type OffboardingPeriods,
 } from '../domain/timeline.js';
+import { CredentialCustody } from './credentials.js';
 import { Runbook, invalid, nowIso } from './runbook.js';
 
 const titles = {
@@ -23,6 +24,7 @@ const titles = {
 /** Termination runbook (DESIGN §3): from the notice to the certificate of deletion and the closure pack. */
 export async function offboardingWorkflow(request: RunbookInput<OffboardingRequest>) {
   const runbook = new Runbook(request, offboardingSteps);
+  const custody = new CredentialCustody(runbook);
   const periods: OffboardingPeriods = { ...request.terms };
   const dates = () => offboardingDates(periods);
   const syncDates = () => Object.assign(runbook.state.dates, dates());
@@ -135,14 +137,15 @@ export async function offboardingWorkflow(request: RunbookInput<OffboardingReque
           `Approve the rotation of ${credentials.length} shared credential(s) and the revocation of the MSP's access. The new credentials are handed to you; the MSP keeps none.`,
         );
       }
+      await custody.handOver('credential-rotation', credentials);
       await runbook.tasks(
         'credential-rotation',
         credentials.map((credential) => ({
           id: credential.id,
-          title: `Rotate ${credential.account} on ${credential.system}, hand the new credential to the client, revoke MSP access and vault entries`,
+          title: `Revoke the MSP's access to ${credential.account} on ${credential.system} (accounts, sessions, keys, old vault entries) and verify`,
         })),
       );
-      return { credentials };
+      return { rotated: credentials };
     });
 
     await runbook.step('transition-assistance', titles['transition-assistance'], async () => {
@@ -198,6 +201,9 @@ export async function offboardingWorkflow(request: RunbookInput<OffboardingReque
       };
     });
 
-    await runbook.step('closure', titles.closure, async () => ({ steps: runbook.state.steps }));
+    await runbook.step('closure', titles.closure, async () => ({
+      steps: runbook.state.steps,
+      handedOver: runbook.state.credentials,
+    }));
   });
 }

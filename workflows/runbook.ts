@@ -33,6 +33,7 @@ import {
   type DecideResult,
   type TaskState,
   type ControlRequest,
+  type LinkPurpose,
   type ReassignApproverRequest,
   type RunbookInput,
   type StepState,
@@ -66,6 +67,14 @@ export interface TimerOptions {
   onReminder?: (at: string, deadline: string) => Promise<void>;
 }
 
+/** What the workflow remembers of a link it mailed: never the token, only what it is for. */
+export interface IssuedLinkRecord {
+  purpose: LinkPurpose;
+  /** The approval request id, or the credential id. */
+  requestId: string;
+  approver: string;
+}
+
 export class Runbook {
   readonly state: TransitionState;
   private readonly work = new CancellationScope();
@@ -73,16 +82,10 @@ export class Runbook {
   private lastDocumentSha: string | null = null;
   /** The timer being waited on; its deadline is a function so an extension shows at once. */
   private activeTimer: { name: string; deadline: () => string } | null = null;
-  /** SHA-256 of every approval link issued, to its request and approver. Never the token itself. */
-  private readonly links = new Map<string, { requestId: string; approver: string }>();
+  /** SHA-256 of every link issued (approval, intake, reveal), to its request and person. Never the token itself. */
+  private readonly links = new Map<string, IssuedLinkRecord>();
   /** Link openings (a GET on the page): recorded, never taken as a decision. */
-  readonly linkOpenings: {
-    approver: string;
-    requestId: string;
-    at: string;
-    ip: string;
-    userAgent: string;
-  }[] = [];
+  readonly linkOpenings: (IssuedLinkRecord & { at: string; ip: string; userAgent: string })[] = [];
   /** Steps whose rejected approval an operator asked to request again. */
   private readonly reRequested = new Set<StepKey>();
   private titles: Partial<Record<StepKey, string>> = {};
@@ -90,6 +93,8 @@ export class Runbook {
   readonly approvers: Person[];
   /** Sends an approval request's links to the given approvers; set while the request is pending. */
   private readonly linkSenders = new Map<string, (approvers: Person[], round: string) => Promise<void>>();
+  /** Other link holders (intake, reveal) that mail a newly assigned approver their own links. */
+  private readonly reassignListeners: ((to: Person, round: string) => Promise<void>)[] = [];
 
   constructor(
     readonly request: RunbookInput<StartRequest>,
@@ -112,6 +117,7 @@ export class Runbook {
       steps: stepKeys.map((key) => ({ key, status: 'pending' })),
       tasks: [],
       approvals: [],
+      credentials: [],
       nextTimer: null,
       controls: [],
     };
@@ -140,6 +146,13 @@ export class Runbook {
             });
           if (task.status !== 'open') throw conflict(`task ${task.id} is already ${task.status}`);
           if (!request.evidence?.text?.trim()) throw invalid('evidence.text is required');
+          if (task.evidenceNeeded === 'restore') {
+            const restore = request.evidence.restore;
+            if (!restore)
+              throw invalid('evidence.restore (startedAt, endedAt, integrityCheck, verifiedBy) is required');
+            if (!(Date.parse(restore.endedAt) >= Date.parse(restore.startedAt)))
+              throw invalid('evidence.restore.endedAt must not be before startedAt');
+          }
         },
       },
     );
@@ -202,10 +215,32 @@ export class Runbook {
     for (const approval of pending) {
       await this.linkSenders.get(approval.requestId)?.([request.to], `reassigned-${reassignment}`);
     }
+    for (const listener of this.reassignListeners) await listener(request.to, `reassigned-${reassignment}`);
+  }
+
+  /** Called after an approver is replaced, so open links of other kinds reach the new person too. */
+  onApproverReassigned(listener: (to: Person, round: string) => Promise<void>): void {
+    this.reassignListeners.push(listener);
+  }
+
+  /** Remembers links just mailed, by the SHA-256 of their tokens. */
+  rememberLinks(purpose: LinkPurpose, requestId: string, issued: { tokenHash: string; approver: string }[]) {
+    for (const link of issued)
+      this.links.set(link.tokenHash, { purpose, requestId, approver: link.approver });
+  }
+
+  /** The link behind a token hash, when it is of the expected purpose. */
+  linkOf(tokenHash: string, purpose: LinkPurpose): IssuedLinkRecord | undefined {
+    const link = this.links.get(tokenHash);
+    return link?.purpose === purpose ? link : undefined;
+  }
+
+  isApprover(email: string): boolean {
+    return this.approvers.some((person) => person.email === email);
   }
 
   private linkView(tokenHash: string): ApprovalLinkView | null {
-    const link = this.links.get(tokenHash);
+    const link = this.linkOf(tokenHash, 'approval');
     const approval = link && this.state.approvals.find((candidate) => candidate.requestId === link.requestId);
     if (!link || !approval) return null;
     const own = approval.decisions.find((decision) => decision.approver === link.approver);
@@ -219,6 +254,7 @@ export class Runbook {
     return {
       transitionId: this.state.id,
       clientName: this.state.clientName,
+      timezone: this.state.timezone,
       step: approval.step,
       approver: link.approver,
       status,
@@ -228,7 +264,7 @@ export class Runbook {
   }
 
   private decide(request: DecideRequest): DecideResult {
-    const link = this.links.get(request.tokenHash)!;
+    const link = this.linkOf(request.tokenHash, 'approval')!;
     const approval = this.state.approvals.find((candidate) => candidate.requestId === link.requestId)!;
     approval.decisions.push({
       approver: link.approver,
@@ -302,8 +338,10 @@ export class Runbook {
     // Links stay valid past the deadline when the request escalates and keeps waiting.
     const expiresAt = addDuration(deadline, terms.onTimeout === 'escalate' ? terms.approvalTimeout : 'PT0S');
     const send = async (approvers: Person[], round: string) => {
-      const issued = await activities.sendApprovalLinks({
+      const issued = await activities.sendLinks({
         transitionId: this.state.id,
+        purpose: 'approval',
+        template: 'approval-request',
         requestId: approval.requestId,
         round,
         approvers,
@@ -320,8 +358,7 @@ export class Runbook {
           expiresLocal: humanDate(expiresAt, this.state.timezone),
         },
       });
-      for (const link of issued)
-        this.links.set(link.tokenHash, { requestId: approval.requestId, approver: link.approver });
+      this.rememberLinks('approval', approval.requestId, issued);
     };
     const undecided = () =>
       this.approvers.filter(
@@ -365,7 +402,10 @@ export class Runbook {
   }
 
   /** A manual task per asset, emailed to the operators; the step waits until each is completed. */
-  async tasks(key: StepKey, assets: { id: string; title: string }[]): Promise<TaskState[]> {
+  async tasks(
+    key: StepKey,
+    assets: { id: string; title: string; evidenceNeeded?: TaskState['evidenceNeeded'] }[],
+  ): Promise<TaskState[]> {
     if (assets.length === 0) return [];
     const tasks: TaskState[] = assets.map((asset) => ({
       id: `${key}.${asset.id}`,
@@ -373,6 +413,7 @@ export class Runbook {
       assetId: asset.id,
       title: asset.title,
       status: 'open',
+      ...(asset.evidenceNeeded ? { evidenceNeeded: asset.evidenceNeeded } : {}),
       createdAt: nowIso(),
     }));
     this.state.tasks.push(...tasks);
@@ -587,9 +628,14 @@ export class Runbook {
       state: this.snapshot(),
       facts: {
         tasks: this.state.tasks.filter((task) => task.step === key),
+        credentials: this.state.credentials.filter((credential) => credential.step === key),
         approvals,
-        linkOpenings: this.linkOpenings.filter((opening) =>
-          approvals.some((approval) => approval.requestId === opening.requestId),
+        linkOpenings: this.linkOpenings.filter(
+          (opening) =>
+            approvals.some((approval) => approval.requestId === opening.requestId) ||
+            this.state.credentials.some(
+              (credential) => credential.step === key && credential.id === opening.requestId,
+            ),
         ),
         controls: this.state.controls.filter((control) => control.at >= since),
         ...facts,

@@ -6,7 +6,7 @@ import {
   reassignApproverUpdate,
   requestApprovalUpdate,
 } from '../../domain/definitions.js';
-import { limits, offboardingSteps, onboardingSteps, person } from '../../domain/schemas.js';
+import { instant, limits, offboardingSteps, onboardingSteps, person } from '../../domain/schemas.js';
 import { notFound } from '../errors.js';
 import type { ApiRoutes } from '../routes.js';
 import { reasonBody, transitionIdParams } from './transitions.js';
@@ -19,6 +19,14 @@ const completeTaskBody = z.object({
     method: optionalText,
     tool: optionalText,
     verification: optionalText,
+    restore: z
+      .object({
+        startedAt: instant,
+        endedAt: instant,
+        integrityCheck: z.enum(['passed', 'failed']),
+        verifiedBy: z.string().trim().min(1).max(limits.text),
+      })
+      .optional(),
   }),
 });
 const taskParams = transitionIdParams.extend({

@@ -105,8 +105,63 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     expect(
       (await decideFromMail('Credential rotation and access revocation record', 'approve', '')).posted.status,
     ).toBe(200);
+    const rotated = 'N3w-Dom@in-Admin-Secret-7781';
+    await waitForState<TransitionState>(stack, id, (state) =>
+      state.credentials.some((c) => c.id === 'domain-admin' && c.status === 'awaiting'),
+    );
+    expect(
+      (
+        await stack.call(
+          'POST',
+          `/v1/transitions/${id}/credentials/domain-admin`,
+          { secret: rotated },
+          auditorKey,
+        )
+      ).status,
+    ).toBe(403);
+    const stored = await stack.call('POST', `/v1/transitions/${id}/credentials/domain-admin`, {
+      secret: rotated,
+    });
+    expect(stored.status).toBe(201);
+    const reference = (await stored.json()) as { vaultId: string; version: number; fingerprint: string };
+    expect(reference).toEqual({
+      vaultId: `${id}/credential-rotation/domain-admin`,
+      version: 1,
+      fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
+    expect(
+      (await stack.call('POST', `/v1/transitions/${id}/credentials/domain-admin`, { secret: 'again' }))
+        .status,
+    ).toBe(409);
+
+    // The reveal link works exactly once: GET shows a button, POST shows the credential, then never again.
+    const revealMail = await stack.waitForMail(
+      (m) => m.subject === 'New credential ready: msp-admin on Active Directory for Acme Dental LLC',
+    );
+    expect(revealMail.text).not.toContain(rotated);
+    const revealLink = /(http:\/\/[^\s>]+\/reveal\/[A-Za-z0-9_.-]+)/.exec(revealMail.text ?? '')![1]!;
+    const button = await (await fetch(revealLink)).text();
+    expect(button).not.toContain(rotated);
+    const revealCsrf = /name="csrf" value="([^"]+)"/.exec(button)![1]!;
+    const revealPost = () =>
+      fetch(revealLink, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf: revealCsrf }).toString(),
+      });
+    const revealed = await revealPost();
+    expect(revealed.status).toBe(200);
+    expect(await revealed.text()).toContain(rotated);
+    const second = await revealPost();
+    expect(second.status).toBe(409);
+    expect(await second.text()).not.toContain(rotated);
+    const afterwards = await (await fetch(revealLink)).text();
+    expect(afterwards).toContain('already revealed');
+    expect(afterwards).toContain('dana@acme.example');
+    expect(afterwards).not.toContain(rotated);
+
     await completeTask(id, 'credential-rotation.domain-admin', {
-      text: 'msp-admin disabled, new password handed over',
+      text: 'msp-admin disabled, sessions revoked, old vault entry destroyed',
     });
 
     expect(
@@ -158,6 +213,19 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     ]) {
       expect(certificate).toContain(field);
     }
+    const rotationDoc = await (
+      await stack.call('GET', `/v1/transitions/${id}/documents/05-credential-rotation`)
+    ).text();
+    expect(rotationDoc).toContain(reference.fingerprint);
+    const closureDoc = await (await stack.call('GET', `/v1/transitions/${id}/documents/08-closure`)).text();
+    expect(closureDoc).toMatch(/domain-admin.*revealed.*dana@acme\.example/);
+    for (const doc of listed.documents) {
+      const text = await (
+        await stack.call('GET', `/v1/transitions/${id}/documents/${doc.id}?format=html`)
+      ).text();
+      expect(text).not.toContain(rotated);
+    }
+    expect(stack.logs.join('\n')).not.toContain(rotated);
     const exportDoc = await (
       await stack.call('GET', `/v1/transitions/${id}/documents/02-data-export`)
     ).text();

@@ -81,13 +81,13 @@ async function withWorker<T>(taskQueue: string, run: (sent: SentMail[]) => Promi
         sent.push({ key: input.idempotencyKey, to: input.to, at: scheduledAt() });
         return activities.sendEmail(input);
       },
-      sendApprovalLinks: async (input: Parameters<typeof activities.sendApprovalLinks>[0]) => {
+      sendLinks: async (input: Parameters<typeof activities.sendLinks>[0]) => {
         sent.push({
           key: `${input.requestId}:${input.round}`,
           to: input.approvers.map((person) => person.email),
           at: scheduledAt(),
         });
-        return activities.sendApprovalLinks(input);
+        return activities.sendLinks(input);
       },
     },
   });

@@ -1,0 +1,227 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { z } from 'zod';
+import type { Vault } from '../../connectors/vault/port.js';
+import {
+  credentialLinkQuery,
+  revealCredentialUpdate,
+  stateQuery,
+  supplyCredentialUpdate,
+  type CredentialLinkView,
+  type SecretReference,
+} from '../../domain/definitions.js';
+import { HttpError, fromTemporal, notFound } from '../errors.js';
+import { createLinkPages, type LinkPageDeps } from '../link-pages.js';
+import type { ApiRoutes } from '../routes.js';
+import { tokenParams } from './approvals.js';
+import { transitionIdParams } from './transitions.js';
+
+// Not trimmed: spaces can be part of a password.
+const secret = z.string().min(1, 'the secret is empty').max(4096);
+const credentialParams = transitionIdParams.extend({
+  credentialId: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, 'expected a credential id'),
+});
+const csrfField = z.string().max(200).default('');
+
+const lookup = (handle: WorkflowHandle, tokenHash: string) => handle.query(credentialLinkQuery, tokenHash);
+
+/**
+ * Secrets in (operator API, client intake links) and out (one-time reveal links). A secret goes
+ * straight into the vault here, in the API process; the workflow receives only its reference.
+ */
+export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { temporal: Client; vault: Vault }) {
+  const intake = createLinkPages(deps, 'intake', 'pages/intake.html.hbs', 'Credential intake');
+  const reveal = createLinkPages(deps, 'reveal', 'pages/reveal.html.hbs', 'Credential hand-over');
+
+  /** Stores a new version; the reference is all that leaves this function. */
+  async function vaultSecret(transitionId: string, step: string, credentialId: string, value: string) {
+    const stored = await deps.vault.put(`${transitionId}/${step}/${credentialId}`, value);
+    return {
+      vaultId: stored.vaultId,
+      version: stored.version,
+      fingerprint: stored.fingerprint,
+    } satisfies SecretReference;
+  }
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/transitions/:id/credentials/:credentialId',
+      summary:
+        'Put a credential the runbook awaits straight into the vault; answers its reference, never the value',
+      roles: ['operator'],
+      params: credentialParams,
+      body: z.object({ secret }),
+      status: 201,
+      responses: {
+        201: 'Stored: vault id, version, fingerprint',
+        400: 'Invalid body',
+        401: 'No key',
+        403: 'Not an operator',
+        404: 'Unknown transition or credential',
+        409: 'Not awaited now',
+      },
+      tag: 'credentials',
+    },
+    async ({ params, body, caller }) => {
+      const handle = deps.temporal.workflow.getHandle(params.id);
+      // Checked before storing, so a request that cannot count leaves nothing in the vault.
+      const state = await handle.query(stateQuery);
+      const credential = state.credentials.find((candidate) => candidate.id === params.credentialId);
+      if (!credential) throw notFound(`no credential ${params.credentialId} awaited in ${params.id}`);
+      if (credential.status !== 'awaiting')
+        throw new HttpError(
+          409,
+          'conflict',
+          `credential ${params.credentialId} is already ${credential.status}`,
+        );
+      const reference = await vaultSecret(params.id, credential.step, credential.id, body.secret);
+      await handle.executeUpdate(supplyCredentialUpdate, {
+        args: [{ credentialId: credential.id, reference, via: 'operator-api', actor: caller.name }],
+      });
+      return reference;
+    },
+  );
+
+  const page = (view: CredentialLinkView, extra: Record<string, unknown> = {}) => ({
+    view,
+    pending: view.status === 'pending',
+    superseded: view.status === 'superseded',
+    ...extra,
+  });
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/intake/:token',
+      summary: "The client's one-time form for a credential; changes nothing",
+      roles: 'public',
+      params: tokenParams,
+      responses: { 200: 'HTML form', 404: 'Unknown link', 410: 'Expired link' },
+      tag: 'credential links',
+    },
+    async ({ params, req, res }) => {
+      const link = await intake.resolve(req, res, params.token, lookup);
+      if (!link) return undefined;
+      await intake.recordOpening(req, link);
+      await intake.render(res, 200, page(link.view, { csrf: intake.csrf(link.tokenHash) }));
+      return undefined;
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/intake/:token',
+      summary: 'Store the credential in the vault; the link is spent',
+      roles: 'public',
+      params: tokenParams,
+      body: z.object({ secret, csrf: csrfField }),
+      responses: {
+        200: 'Stored',
+        403: 'Cross-site or no form value',
+        404: 'Unknown link',
+        409: 'Already supplied',
+        410: 'Expired link',
+      },
+      tag: 'credential links',
+    },
+    async ({ params, body, req, res }) => {
+      if (await intake.refuseForeignPost(req, res, null, undefined)) return undefined;
+      const link = await intake.resolve(req, res, params.token, lookup);
+      if (!link) return undefined;
+      if (await intake.refuseForeignPost(req, res, link.tokenHash, body.csrf)) return undefined;
+      if (link.view.status !== 'pending') {
+        await intake.render(res, 409, page(link.view));
+        return undefined;
+      }
+      const { credential } = link.view;
+      try {
+        const reference = await vaultSecret(
+          link.claims.transitionId,
+          credential.step,
+          credential.id,
+          body.secret,
+        );
+        await link.handle.executeUpdate(supplyCredentialUpdate, {
+          args: [
+            {
+              credentialId: credential.id,
+              reference,
+              via: 'intake-link',
+              tokenHash: link.tokenHash,
+              actor: link.view.approver,
+            },
+          ],
+        });
+        await intake.render(res, 200, {
+          done: `Thank you. The credential ${credential.account} on ${credential.system} is stored in the MSP's vault (fingerprint ${reference.fingerprint}). This link is now spent.`,
+        });
+      } catch (error) {
+        const known = fromTemporal(error);
+        if (!known) throw error;
+        await intake.render(res, known.status, {
+          problem: `The credential was not recorded: ${known.message}.`,
+        });
+      }
+      return undefined;
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/reveal/:token',
+      summary: 'A button to reveal a handed-over credential once; changes nothing',
+      roles: 'public',
+      params: tokenParams,
+      responses: { 200: 'HTML page', 404: 'Unknown link', 410: 'Expired link' },
+      tag: 'credential links',
+    },
+    async ({ params, req, res }) => {
+      const link = await reveal.resolve(req, res, params.token, lookup);
+      if (!link) return undefined;
+      await reveal.recordOpening(req, link);
+      await reveal.render(res, 200, page(link.view, { csrf: reveal.csrf(link.tokenHash) }));
+      return undefined;
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/reveal/:token',
+      summary: 'Reveal the credential, exactly once',
+      roles: 'public',
+      params: tokenParams,
+      body: z.object({ csrf: csrfField }),
+      responses: {
+        200: 'The credential, once',
+        403: 'Cross-site or no form value',
+        404: 'Unknown link',
+        409: 'Already revealed',
+        410: 'Expired link',
+      },
+      tag: 'credential links',
+    },
+    async ({ params, body, req, res }) => {
+      if (await reveal.refuseForeignPost(req, res, null, undefined)) return undefined;
+      const link = await reveal.resolve(req, res, params.token, lookup);
+      if (!link) return undefined;
+      if (await reveal.refuseForeignPost(req, res, link.tokenHash, body.csrf)) return undefined;
+      let reference: SecretReference;
+      try {
+        reference = await link.handle.executeUpdate(revealCredentialUpdate, {
+          args: [{ tokenHash: link.tokenHash, ...reveal.client(req) }],
+        });
+      } catch (error) {
+        const known = fromTemporal(error);
+        if (!known) throw error;
+        await reveal.render(res, known.status, { problem: `Nothing to show: ${known.message}.` });
+        return undefined;
+      }
+      const { secret: value } = await deps.vault.get(reference.vaultId, reference.version);
+      await reveal.render(res, 200, { view: link.view, secret: value, fingerprint: reference.fingerprint });
+      return undefined;
+    },
+  );
+}
