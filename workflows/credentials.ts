@@ -13,7 +13,7 @@ import {
   type SupplyCredentialRequest,
 } from '../domain/definitions.js';
 import type { StepKey } from '../domain/schemas.js';
-import { addDuration, humanDate } from '../domain/timeline.js';
+import { addDuration, durationMillis, humanDate } from '../domain/timeline.js';
 import { activities } from './activities.js';
 import { conflict, nowIso, type Runbook } from './runbook.js';
 
@@ -197,7 +197,7 @@ export class CredentialCustody {
     );
     const allIn = () => credentials.every((credential) => credential.status !== 'awaiting');
     let round = 0;
-    while (!(await condition(allIn, this.runbook.request.terms.reminderInterval))) {
+    while (!(await condition(allIn, durationMillis(this.runbook.request.terms.reminderInterval)))) {
       round += 1;
       for (const credential of credentials.filter((candidate) => candidate.status === 'awaiting')) {
         credential.remindersSent += 1;
