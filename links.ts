@@ -3,7 +3,7 @@
 // knows where to send the decision; 128 random bits make it unguessable; an HMAC over both stops
 // anyone from pointing it elsewhere. The workflow only ever sees the token's SHA-256.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { loadOrCreateKeyFile } from './keys.js';
 import path from 'node:path';
 import type { LinkPurpose } from './domain/definitions.js';
 
@@ -84,18 +84,5 @@ export function csrfMatches(secret: Buffer, tokenHash: string, presented: unknow
  */
 export async function loadLinkSecret(dataDir: string, fromEnv?: string): Promise<Buffer> {
   if (fromEnv) return Buffer.from(fromEnv, 'base64');
-  const file = path.join(dataDir, 'keys', 'link-secret');
-  try {
-    return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    await writeFile(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    // Another process made it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
+  return loadOrCreateKeyFile(path.join(dataDir, 'keys', 'link-secret'), 32);
 }

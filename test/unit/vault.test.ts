@@ -1,0 +1,294 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLocalVault, loadVaultKey } from '../../connectors/vault/local.js';
+import { VaultError } from '../../connectors/vault/port.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const crashScript = path.join(repoRoot, 'test/support/vault-crash.ts');
+const id = 'offboarding-acme/credential-rotation/domain-admin';
+const idDir = (vaultDir: string) => path.join(vaultDir, id.replaceAll('/', '~'));
+
+let tmp: string;
+let vaultDir: string;
+let key: Buffer;
+
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), 'vault-test-'));
+  vaultDir = path.join(tmp, 'vault');
+  key = randomBytes(32);
+});
+
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Every file below `dir`, recursively. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((entry) => {
+      const full = path.join(dir, entry.name);
+      return entry.isDirectory() ? filesUnder(full) : Promise.resolve([full]);
+    }),
+  );
+  return nested.flat();
+}
+
+/** The VaultError a promise rejects with (fails the test if it resolves or throws something else). */
+async function vaultError(promise: Promise<unknown>): Promise<VaultError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(VaultError);
+  return error as VaultError;
+}
+
+function runCrashingPut(vaultId: string, secret: string) {
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+    (resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', crashScript, vaultDir, vaultId], {
+        cwd: repoRoot,
+        env: { ...process.env, VAULT_KEY: key.toString('base64'), VAULT_SECRET: secret },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('error', reject);
+      child.once('exit', (code, signal) => resolve({ code, signal, stderr }));
+    },
+  );
+}
+
+describe('local vault', () => {
+  it('stores versions, reads the latest or a given one, and lists them oldest first', async () => {
+    const vault = createLocalVault(vaultDir, key);
+    const first = await vault.put(id, 'Winter2026!');
+    const second = await vault.put(id, 'Spring2026!');
+
+    expect(first).toMatchObject({ vaultId: id, version: 1 });
+    expect(second).toMatchObject({ vaultId: id, version: 2 });
+    expect(first.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(second.fingerprint).not.toBe(first.fingerprint);
+
+    expect(await vault.get(id)).toEqual({ ref: second, secret: 'Spring2026!' });
+    expect(await vault.get(id, 1)).toEqual({ ref: first, secret: 'Winter2026!' });
+    expect(await vault.list(id)).toEqual([first, second]);
+    expect(await vault.list('offboarding-acme/other')).toEqual([]);
+  });
+
+  it('gives the same secret the same fingerprint under one key, and another under another key', async () => {
+    const vault = createLocalVault(vaultDir, key);
+    const a = await vault.put('client-a/admin', 'Winter2026!');
+    const b = await vault.put('client-b/admin', 'Winter2026!');
+    expect(b.fingerprint).toBe(a.fingerprint);
+
+    const other = createLocalVault(path.join(tmp, 'other'), randomBytes(32));
+    expect((await other.put('client-a/admin', 'Winter2026!')).fingerprint).not.toBe(a.fingerprint);
+  });
+
+  it('keeps secrets encrypted at rest, in private files and directories', async () => {
+    const secret = 'Tr0ub4dor&3-correct-horse';
+    const vault = createLocalVault(vaultDir, key);
+    await vault.put(id, secret);
+    await vault.put(id, secret);
+
+    const files = await filesUnder(vaultDir);
+    expect(files.map((file) => path.basename(file)).sort()).toEqual(['v000001.json', 'v000002.json']);
+    for (const file of files) {
+      const bytes = await readFile(file);
+      expect(bytes.includes(Buffer.from(secret))).toBe(false);
+      expect(bytes.includes(key)).toBe(false);
+      expect(bytes.includes(Buffer.from(key.toString('base64')))).toBe(false);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect(Object.keys(JSON.parse(bytes.toString('utf8')) as object).sort()).toEqual(
+        ['ciphertext', 'createdAt', 'fingerprint', 'iv', 'tag', 'version'].sort(),
+      );
+    }
+    expect((await stat(vaultDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(idDir(vaultDir))).mode & 0o777).toBe(0o700);
+  });
+
+  it('fails a version with a flipped ciphertext byte as corrupt, and still reads the others', async () => {
+    const vault = createLocalVault(vaultDir, key);
+    await vault.put(id, 'first-secret');
+    await vault.put(id, 'second-secret');
+    const file = path.join(idDir(vaultDir), 'v000001.json');
+    const stored = JSON.parse(await readFile(file, 'utf8')) as { ciphertext: string };
+    const ciphertext = Buffer.from(stored.ciphertext, 'base64');
+    ciphertext[0]! ^= 0x01;
+    await writeFile(file, JSON.stringify({ ...stored, ciphertext: ciphertext.toString('base64') }));
+
+    const error = await vaultError(vault.get(id, 1));
+    expect(error.code).toBe('corrupt');
+    expect(error.message).toContain(`vault entry ${id} v1 failed its integrity check`);
+    expect(error.message).not.toContain('first-secret');
+    expect((await vault.get(id, 2)).secret).toBe('second-secret');
+    expect((await vault.get(id)).secret).toBe('second-secret');
+    expect((await vaultError(vault.list(id))).code).toBe('corrupt');
+  });
+
+  it('fails a file that is not valid JSON, or has an edited fingerprint, as corrupt', async () => {
+    const vault = createLocalVault(vaultDir, key);
+    await vault.put(id, 'first-secret');
+    await vault.put(id, 'second-secret');
+    const first = path.join(idDir(vaultDir), 'v000001.json');
+    const second = path.join(idDir(vaultDir), 'v000002.json');
+
+    const bytes = await readFile(first);
+    bytes[0]! ^= 0xff;
+    await writeFile(first, bytes);
+    expect((await vaultError(vault.get(id, 1))).message).toMatch(
+      /v1 failed its integrity check \(not valid JSON\)/,
+    );
+
+    const stored = JSON.parse(await readFile(second, 'utf8')) as { fingerprint: string };
+    await writeFile(second, JSON.stringify({ ...stored, fingerprint: '0000000000000000' }));
+    expect((await vaultError(vault.get(id, 2))).code).toBe('corrupt');
+  });
+
+  it('refuses a version file copied to another id or another version', async () => {
+    const vault = createLocalVault(vaultDir, key);
+    await vault.put(id, 'domain-admin-secret');
+    await vault.put('offboarding-acme/credential-rotation/backup-admin', 'backup-secret');
+    const entry = await readFile(path.join(idDir(vaultDir), 'v000001.json'));
+
+    await writeFile(
+      path.join(vaultDir, 'offboarding-acme~credential-rotation~backup-admin', 'v000002.json'),
+      entry,
+    );
+    const moved = await vaultError(vault.get('offboarding-acme/credential-rotation/backup-admin', 2));
+    expect(moved.code).toBe('corrupt');
+
+    // Same id, renumbered, with its version field edited to match: the authenticated version differs.
+    const stored = JSON.parse(entry.toString('utf8')) as { version: number };
+    await writeFile(path.join(idDir(vaultDir), 'v000002.json'), JSON.stringify({ ...stored, version: 2 }));
+    expect((await vaultError(vault.get(id, 2))).code).toBe('corrupt');
+  });
+
+  it('refuses another key as corrupt', async () => {
+    await createLocalVault(vaultDir, key).put(id, 'domain-admin-secret');
+    const error = await vaultError(createLocalVault(vaultDir, randomBytes(32)).get(id));
+    expect(error.code).toBe('corrupt');
+    expect(error.message).toContain('vault key');
+  });
+
+  it('answers not-found for an unknown id or version', async () => {
+    const vault = createLocalVault(vaultDir, key);
+    expect((await vaultError(vault.get(id))).code).toBe('not-found');
+    await vault.put(id, 'domain-admin-secret');
+    expect((await vaultError(vault.get(id, 2))).code).toBe('not-found');
+    expect((await vaultError(vault.get(id, 0))).code).toBe('not-found');
+    expect((await vaultError(vault.get(id, 1.5))).code).toBe('not-found');
+  });
+
+  it('rejects invalid ids without echoing them', async () => {
+    const vault = createLocalVault(vaultDir, key);
+    const invalid = ['../x', 'A', '', 'a/../b', '/a', 'a/', 'a//b', '.a', 'a b', 'a'.repeat(201)];
+    for (const bad of invalid) {
+      for (const attempt of [vault.put(bad, 'secret'), vault.get(bad), vault.list(bad)]) {
+        const error = await vaultError(attempt);
+        expect(error.code).toBe('invalid-id');
+        if (bad) expect(error.message).not.toContain(bad);
+      }
+    }
+    expect((await vault.put('a'.repeat(200), 'secret')).version).toBe(1);
+    expect(await readdir(vaultDir)).toEqual(['a'.repeat(200)]);
+  });
+
+  it('gives two concurrent puts to one id versions 1 and 2', async () => {
+    // Two vault instances over one directory, as two processes would have.
+    const one = createLocalVault(vaultDir, key);
+    const two = createLocalVault(vaultDir, key);
+    const refs = await Promise.all([one.put(id, 'from-one'), two.put(id, 'from-two')]);
+    expect(refs.map((ref) => ref.version).sort()).toEqual([1, 2]);
+    for (const [ref, secret] of [
+      [refs[0]!, 'from-one'],
+      [refs[1]!, 'from-two'],
+    ] as const)
+      expect((await one.get(id, ref.version)).secret).toBe(secret);
+    expect((await one.list(id)).map((ref) => ref.version)).toEqual([1, 2]);
+    expect(await readdir(idDir(vaultDir))).toEqual(['v000001.json', 'v000002.json']);
+  });
+
+  it('gives many concurrent puts distinct consecutive versions', async () => {
+    const vault = createLocalVault(vaultDir, key);
+    const refs = await Promise.all(Array.from({ length: 8 }, (_, i) => vault.put(id, `secret-${i}`)));
+    expect(refs.map((ref) => ref.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const [i, ref] of refs.entries())
+      expect((await vault.get(id, ref.version)).secret).toBe(`secret-${i}`);
+  });
+
+  it('leaves the previous version readable after a crash between write and publish', async () => {
+    const vault = createLocalVault(vaultDir, key);
+    const before = await vault.put(id, 'old-secret');
+
+    const child = await runCrashingPut(id, 'new-secret');
+    expect(child, child.stderr).toMatchObject({ code: null, signal: 'SIGKILL' });
+    // The crash left its synced temp file behind, unpublished.
+    const names = await readdir(idDir(vaultDir));
+    expect(names.filter((name) => name.startsWith('.tmp-'))).toHaveLength(1);
+    expect(names.filter((name) => !name.startsWith('.tmp-'))).toEqual(['v000001.json']);
+
+    expect(await vault.get(id)).toEqual({ ref: before, secret: 'old-secret' });
+    expect(await vault.list(id)).toEqual([before]);
+    const after = await vault.put(id, 'newer-secret');
+    expect(after.version).toBe(2);
+    expect(await vault.get(id)).toEqual({ ref: after, secret: 'newer-secret' });
+    expect(await vault.list(id)).toEqual([before, after]);
+  });
+
+  it('refuses a key that is not 32 bytes', () => {
+    expect(() => createLocalVault(vaultDir, randomBytes(16))).toThrow(/32 bytes/);
+  });
+});
+
+describe('loadVaultKey', () => {
+  it('creates DATA_DIR/keys/vault-key once, 0600 in a 0700 directory, and returns it again', async () => {
+    const first = await loadVaultKey(tmp);
+    expect(first).toHaveLength(32);
+    const file = path.join(tmp, 'keys', 'vault-key');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(path.dirname(file))).mode & 0o777).toBe(0o700);
+    expect(Buffer.from((await readFile(file, 'utf8')).trim(), 'base64')).toEqual(first);
+    expect(await loadVaultKey(tmp)).toEqual(first);
+    expect(await readdir(path.dirname(file))).toEqual(['vault-key']);
+  });
+
+  it('gives processes starting together one key', async () => {
+    const keys = await Promise.all(Array.from({ length: 6 }, () => loadVaultKey(tmp)));
+    for (const each of keys) expect(each).toEqual(keys[0]);
+    expect(await readdir(path.join(tmp, 'keys'))).toEqual(['vault-key']);
+  });
+
+  it('refuses a key file of the wrong length', async () => {
+    await loadVaultKey(tmp);
+    await writeFile(path.join(tmp, 'keys', 'vault-key'), randomBytes(16).toString('base64'));
+    await expect(loadVaultKey(tmp)).rejects.toThrow(/vault-key holds 16 bytes; expected 32/);
+  });
+
+  it('takes VAULT_KEY when set, without touching DATA_DIR', async () => {
+    expect(await loadVaultKey(tmp, key.toString('base64'))).toEqual(key);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it('refuses a VAULT_KEY that is not the base64 of 32 bytes, without echoing it', async () => {
+    for (const bad of [
+      'not base64!',
+      randomBytes(16).toString('base64'),
+      randomBytes(33).toString('base64'),
+    ]) {
+      const error = await loadVaultKey(tmp, bad).then(
+        () => undefined,
+        (caught: unknown) => caught as Error,
+      );
+      expect(error?.message).toMatch(/VAULT_KEY must be the base64 of exactly 32 bytes/);
+      expect(error?.message).not.toContain(bad);
+    }
+  });
+});
