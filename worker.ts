@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { encodeHistory } from './audit/history-codec.js';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { createFileLedger } from './activities/ledger.js';
@@ -22,7 +24,16 @@ export async function buildActivityDeps(config: Config) {
     ledger: createFileLedger(path.join(config.dataDir, 'ledger')),
     publicUrl: config.publicUrl,
     linkSecret: await loadLinkSecret(config.dataDir, config.linkSecret),
+    historyBytes: historyReader(config),
   };
+}
+
+/** Reads a workflow's raw history through a lazily connected client (for the audit archive). */
+function historyReader(config: Config) {
+  const connection = Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  return async (workflowId: string) =>
+    encodeHistory(await client.workflow.getHandle(workflowId).fetchHistory());
 }
 
 /** A worker polling the configured task queue with the runbook workflows and activities. */

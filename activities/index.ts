@@ -15,7 +15,12 @@ export interface ActivityDeps {
   ledger: Ledger;
   publicUrl: string;
   linkSecret: Buffer;
+  /** The workflow's event history in protobuf bytes, payloads as stored (encrypted under the codec). */
+  historyBytes: (workflowId: string) => Promise<Uint8Array>;
 }
+
+/** The archive file holding a transition's history (protobuf `temporal.api.history.v1.History`), next to its documents. */
+export const historyArchiveName = 'history.binpb';
 
 export interface WriteDocumentInput {
   transitionId: string;
@@ -105,6 +110,15 @@ export function createActivities(deps: ActivityDeps) {
     /** Sends one templated email (text and HTML parts, absolute links) at most once per idempotency key. */
     async sendEmail(input: EmailInput): Promise<void> {
       await deps.ledger.once(`mail:${input.idempotencyKey}`, () => email(input));
+    },
+
+    /** Copies the workflow's history into the document store, replacing the previous copy. */
+    async archiveHistory(input: { transitionId: string }): Promise<void> {
+      await deps.documents.writeArchive(
+        input.transitionId,
+        historyArchiveName,
+        Buffer.from(await deps.historyBytes(input.transitionId)),
+      );
     },
 
     /**

@@ -17,6 +17,7 @@ import { transitionRoutes } from './routes/transitions.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { stepRoutes } from './routes/steps.js';
 import { credentialRoutes } from './routes/credentials.js';
+import { auditRoutes } from './routes/audit.js';
 import type { Vault } from '../connectors/vault/port.js';
 import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
 
@@ -74,10 +75,9 @@ export function createApp({ temporal, config, logger, linkSecret, vault }: AppDe
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version });
   transitionRoutes(routes, { temporal, config, metrics });
-  stepRoutes(routes, {
-    temporal,
-    documents: createFilesystemDocumentStore(path.join(config.dataDir, 'documents')),
-  });
+  const documents = createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
+  stepRoutes(routes, { temporal, documents });
+  auditRoutes(routes, { temporal, documents, pages });
   const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl };
   approvalRoutes(routes, linkPages);
   credentialRoutes(routes, { ...linkPages, vault });

@@ -197,7 +197,8 @@ export class CredentialCustody {
     );
     const allIn = () => credentials.every((credential) => credential.status !== 'awaiting');
     let round = 0;
-    while (!(await condition(allIn, durationMillis(this.runbook.request.terms.reminderInterval)))) {
+    const interval = durationMillis(this.runbook.request.terms.reminderInterval);
+    while (!(await condition(allIn, interval, { summary: `credential intake reminder: ${key}` }))) {
       round += 1;
       for (const credential of credentials.filter((candidate) => candidate.status === 'awaiting')) {
         credential.remindersSent += 1;

@@ -373,7 +373,13 @@ export class Runbook {
     let nextReminder = addDuration(requestedAt, interval);
     while (!settled() && Date.now() < Date.parse(deadline)) {
       const wakeAt = Math.min(Date.parse(nextReminder), Date.parse(deadline));
-      if (await condition(settled, Math.max(1, wakeAt - Date.now()))) break;
+      const purpose = wakeAt < Date.parse(deadline) ? 'reminder' : 'deadline';
+      if (
+        await condition(settled, Math.max(1, wakeAt - Date.now()), {
+          summary: `approval ${purpose}: ${approval.requestId}`,
+        })
+      )
+        break;
       if (Date.now() >= Date.parse(nextReminder) && Date.now() < Date.parse(deadline)) {
         approval.remindersSent += 1;
         await send(undecided(), `reminder-${approval.remindersSent}`);
@@ -643,6 +649,7 @@ export class Runbook {
     });
     this.lastDocumentSha = document.sha256;
     if (!suffix) step.documentId = document.id;
+    await activities.archiveHistory({ transitionId: this.state.id });
   }
 
   /**
@@ -668,7 +675,8 @@ export class Runbook {
       const wakeAt = nextReminder && Date.parse(nextReminder) < Date.parse(target) ? nextReminder : target;
       const remaining = Date.parse(wakeAt) - now;
       if (remaining <= 0) break;
-      const moved = await condition(() => deadline() !== target, remaining);
+      const summary = wakeAt === target ? name : `reminder before ${name}`;
+      const moved = await condition(() => deadline() !== target, remaining, { summary });
       if (!moved && wakeAt === target) break;
       if (!moved && nextReminder && options.onReminder) {
         sent.add(nextReminder);
@@ -693,6 +701,14 @@ export class Runbook {
     this.publish();
   }
 
+  /**
+   * The last copy of the history into the document store, so the audit trail outlives the engine's
+   * retention. Nothing the trail shows happens after it (the trail leaves out the close event).
+   */
+  private async archiveAtClose(): Promise<void> {
+    await CancellationScope.nonCancellable(() => activities.archiveHistory({ transitionId: this.state.id }));
+  }
+
   /** Runs the steps inside a cancellable scope and settles the transition's final status. */
   async run(steps: () => Promise<void>): Promise<TransitionState> {
     this.publish();
@@ -708,10 +724,12 @@ export class Runbook {
       } else {
         this.finish('failed', error instanceof Error ? error.message : String(error));
         await condition(allHandlersFinished);
+        await this.archiveAtClose();
         throw error;
       }
     }
     await condition(allHandlersFinished);
+    await this.archiveAtClose();
     return this.snapshot();
   }
 }

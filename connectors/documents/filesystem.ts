@@ -23,6 +23,21 @@ export async function writeFileAtomic(file: string, data: string | Buffer, mode 
   await rename(temp, file);
 }
 
+/** Follows the chain from the first document; any document off the chain comes last, by id. */
+function chainOrder(metas: DocumentMeta[]): DocumentMeta[] {
+  const ordered: DocumentMeta[] = [];
+  const remaining = new Set(metas);
+  let previous: string | null = null;
+  for (;;) {
+    const next = [...remaining].find((meta) => meta.previousSha256 === previous);
+    if (!next) break;
+    ordered.push(next);
+    remaining.delete(next);
+    previous = next.sha256;
+  }
+  return [...ordered, ...remaining];
+}
+
 /** Documents as files under `<root>/<transitionId>/<documentId>.{md,html,json}`. */
 export function createFilesystemDocumentStore(root: string): DocumentStore {
   const dir = (transitionId: string) => path.join(root, transitionId);
@@ -62,7 +77,21 @@ export function createFilesystemDocumentStore(root: string): DocumentStore {
       }
       const ids = names.filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -5));
       const metas = await Promise.all(ids.sort().map((id) => readMeta(transitionId, id)));
-      return metas.filter((meta): meta is DocumentMeta => meta !== null);
+      return chainOrder(metas.filter((meta): meta is DocumentMeta => meta !== null));
+    },
+    async writeArchive(transitionId, name, data) {
+      assertSafe(transitionId, name);
+      await mkdir(path.join(dir(transitionId), 'archive'), { recursive: true });
+      await writeFileAtomic(path.join(dir(transitionId), 'archive', name), data);
+    },
+    async readArchive(transitionId, name) {
+      assertSafe(transitionId, name);
+      try {
+        return await readFile(path.join(dir(transitionId), 'archive', name));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
     },
     async read(transitionId, documentId, format: DocumentFormat) {
       assertSafe(transitionId, documentId);

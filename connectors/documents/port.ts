@@ -15,6 +15,10 @@ export type DocumentFormat = 'md' | 'html';
 export interface DocumentStore {
   /** Stores the document unless one with this id exists; returns what is stored either way. */
   writeOnce(meta: DocumentMeta, files: Record<DocumentFormat, string>): Promise<DocumentMeta>;
+  /** The documents in chain order: each one's `previousSha256` is the one before it. */
   list(transitionId: string): Promise<DocumentMeta[]>;
   read(transitionId: string, documentId: string, format: DocumentFormat): Promise<Buffer | null>;
+  /** Replaces an archive file of the transition (the copy of its history that outlives the engine). */
+  writeArchive(transitionId: string, name: string, data: Buffer): Promise<void>;
+  readArchive(transitionId: string, name: string): Promise<Buffer | null>;
 }

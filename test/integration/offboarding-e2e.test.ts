@@ -1,9 +1,19 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import { strFromU8, unzipSync } from 'fflate';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvColumns } from '../../audit/report.js';
 import type { TransitionState } from '../../domain/definitions.js';
+import { temporalCli } from '../../embedded/temporal.js';
 import { offboardingBody } from '../factories.js';
 import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
+
+const execFileAsync = promisify(execFile);
 
 let stack: Stack;
 
@@ -43,6 +53,9 @@ async function completeTask(id: string, taskId: string, evidence: Record<string,
   const response = await stack.call('POST', `/v1/transitions/${id}/tasks/${taskId}/complete`, { evidence });
   expect(response.status).toBe(200);
 }
+
+/** The transition the first test runs to completion; the audit tests read it afterwards. */
+let completedId = '';
 
 describe('a full offboarding over HTTP with approvals from real emails', () => {
   it('runs all 8 steps to completion and leaves a verifiable hash chain of documents', async () => {
@@ -175,6 +188,7 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     });
 
     const final = await waitForState<TransitionState>(stack, id, (state) => state.status === 'completed');
+    completedId = id;
     expect(final.steps.map((step) => step.status)).toEqual(Array(8).fill('completed'));
     expect(final.approvals.map((a) => [a.step, a.status, a.decisions[0]?.approver])).toEqual([
       ['data-export', 'approved', 'dana@acme.example'],
@@ -232,4 +246,220 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     expect(exportDoc).toContain('All files received.');
     expect(exportDoc).toContain('12.4 GiB exported');
   }, 120_000);
+
+  describe('the auditor view of that offboarding', () => {
+    type Report = {
+      source: string;
+      header: { clientName: string; outcome: string; startedBy: string };
+      verification: { valid: boolean; documents: number; firstBroken: { documentId: string } | null };
+      entries: Record<string, string | number>[];
+    };
+    const audit = async (format = 'json') => {
+      const response = await stack.call(
+        'GET',
+        `/v1/transitions/${completedId}/audit?format=${format}`,
+        undefined,
+        auditorKey,
+      );
+      expect(response.status).toBe(200);
+      return response;
+    };
+
+    it('holds every approval, task, timer and document in order; CSV and HTML agree; the pack manifest matches', async () => {
+      expect(completedId).not.toBe('');
+      const report = (await (await audit()).json()) as Report;
+      expect(report.source).toBe('temporal-history');
+      expect(report.header).toMatchObject({
+        clientName: 'Acme Dental LLC',
+        outcome: 'completed',
+        startedBy: 'ops',
+      });
+      expect(report.verification).toEqual({ valid: true, documents: 8, firstBroken: null });
+      const { entries } = report;
+      const ofAction = (action: string) => entries.filter((entry) => entry.action === action);
+      expect(entries[0]).toMatchObject({ action: 'started', actor: 'ops' });
+      expect(entries.at(-1)).toMatchObject({ action: 'finished', details: 'completed' });
+      expect(entries.map((entry) => entry.seq)).toEqual(entries.map((_, index) => index + 1));
+      // History order is the order of record; buffered signals keep their (slightly earlier) arrival time.
+      const position = (action: string, step: string) =>
+        entries.findIndex((entry) => entry.action === action && entry.step === step);
+      for (const step of ['data-export', 'agent-removal', 'credential-rotation', 'retention-deletion'])
+        expect(position('approval requested', step)).toBeLessThan(position('approval decided', step));
+      expect(
+        ['termination-notice', 'data-export', 'cutover', 'closure'].map((step) =>
+          position('step started', step),
+        ),
+      ).toEqual(
+        ['termination-notice', 'data-export', 'cutover', 'closure']
+          .map((step) => position('step started', step))
+          .sort((a, b) => a - b),
+      );
+
+      expect(ofAction('approval requested').map((entry) => entry.step)).toEqual([
+        'data-export',
+        'agent-removal',
+        'credential-rotation',
+        'retention-deletion',
+      ]);
+      const decisions = ofAction('approval decided');
+      expect(decisions.map((entry) => [entry.step, entry.actor])).toEqual([
+        ['data-export', 'dana@acme.example'],
+        ['agent-removal', 'dana@acme.example'],
+        ['credential-rotation', 'dana@acme.example'],
+        ['retention-deletion', 'dana@acme.example'],
+      ]);
+      expect(decisions[0]!.details).toContain('All files received.');
+      expect(decisions[0]!.details).toMatch(/IP .+; user agent .+/);
+      expect(ofAction('task created').map((entry) => String(entry.details).split(':')[0])).toEqual([
+        'data-export.ehr-backups',
+        'agent-removal.srv-01',
+        'credential-rotation.domain-admin',
+        'retention-deletion.ehr-backups',
+      ]);
+      const completedTasks = ofAction('task completed');
+      expect(completedTasks.map((entry) => entry.actor)).toEqual(['ops', 'ops', 'ops', 'ops']);
+      expect(completedTasks[0]!.details).toContain('12.4 GiB exported');
+      expect(completedTasks[3]!.details).toContain('method Purge (cryptographic erase)');
+      const timerSummaries = ofAction('timer fired').map((entry) => entry.details);
+      expect(timerSummaries).toEqual(
+        expect.arrayContaining(['cutover', 'reminder before cutover', 'reminder before deletion']),
+      );
+      expect(ofAction('timer started').map((entry) => String(entry.details).split(':')[0])).toEqual(
+        expect.arrayContaining(['approval reminder', 'cutover']),
+      );
+      expect(ofAction('timer started').length).toBeGreaterThanOrEqual(3);
+      expect(ofAction('link opened')[0]).toMatchObject({ actor: 'dana@acme.example' });
+      expect(ofAction('credential vaulted')).toEqual([expect.objectContaining({ actor: 'ops' })]);
+      expect(ofAction('credential revealed')).toEqual([
+        expect.objectContaining({ actor: 'dana@acme.example' }),
+      ]);
+      const listed = (await (await stack.call('GET', `/v1/transitions/${completedId}/documents`)).json()) as {
+        documents: { id: string; sha256: string }[];
+      };
+      expect(ofAction('document written').map((entry) => [entry.documentId, entry.sha256])).toEqual(
+        listed.documents.map((doc) => [doc.id, doc.sha256]),
+      );
+      expect(ofAction('step completed')).toHaveLength(8);
+
+      const csv = await (await audit('csv')).text();
+      const rows = parse(csv, { columns: true }) as Record<string, string>[];
+      expect(rows).toEqual(
+        entries.map((entry) => Object.fromEntries(csvColumns.map((c) => [c, String(entry[c])]))),
+      );
+
+      const html = await (await audit('html')).text();
+      expect(html).toContain('Acme Dental LLC');
+      expect(html).toContain('verified: 8 document(s)');
+      expect(html).not.toMatch(/<script|<link|src=|url\(/i);
+
+      const pack = await stack.call('GET', `/v1/transitions/${completedId}/pack`, undefined, auditorKey);
+      expect(pack.status).toBe(200);
+      expect(pack.headers.get('content-type')).toBe('application/zip');
+      const files = unzipSync(new Uint8Array(await pack.arrayBuffer()));
+      const manifest = JSON.parse(strFromU8(files['manifest.json']!)) as {
+        files: { path: string; sha256: string }[];
+      };
+      expect(Object.keys(files).sort()).toEqual(
+        [...manifest.files.map((f) => f.path), 'manifest.json'].sort(),
+      );
+      for (const file of manifest.files)
+        expect(createHash('sha256').update(files[file.path]!).digest('hex')).toBe(file.sha256);
+      expect(manifest.files.filter((f) => f.path.startsWith('documents/'))).toHaveLength(16);
+      expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['trail.json', 'trail.html']));
+    });
+
+    it('names the document whose stored bytes were changed', async () => {
+      const file = path.join(stack.dataDir, 'documents', completedId, '03-cutover.md');
+      const original = await readFile(file);
+      const changed = Buffer.from(original);
+      changed[changed.length - 5] = changed[changed.length - 5]! ^ 1;
+      await writeFile(file, changed);
+      try {
+        const report = (await (await audit()).json()) as Report;
+        expect(report.verification.valid).toBe(false);
+        expect(report.verification.firstBroken?.documentId).toBe('03-cutover');
+        expect(await (await audit('html')).text()).toContain('BROKEN');
+      } finally {
+        await writeFile(file, original);
+      }
+      expect(((await (await audit()).json()) as Report).verification.valid).toBe(true);
+    });
+
+    it('refuses every change to an auditor key', async () => {
+      const base = `/v1/transitions/${completedId}`;
+      const attempts: [string, unknown][] = [
+        ['/v1/transitions', offboardingBody()],
+        ...['pause', 'resume', 'cancel', 'legal-hold', 'legal-hold/release'].map(
+          (control) => [`${base}/${control}`, { reason: 'auditor tries' }] as [string, unknown],
+        ),
+        [`${base}/extend`, { reason: 'x', period: 'noticePeriod', by: 'P1D' }],
+        [`${base}/tasks/data-export.ehr-backups/complete`, { evidence: { text: 'x' } }],
+        [`${base}/steps/data-export/request-approval`, { reason: 'x' }],
+        [
+          `${base}/approvers`,
+          { reason: 'x', from: 'dana@acme.example', to: { name: 'Sam', email: 'sam@acme.example' } },
+        ],
+        [`${base}/credentials/domain-admin`, { secret: 'auditor-secret' }],
+      ];
+      for (const [route, body] of attempts) {
+        const response = await stack.call('POST', route, body, auditorKey);
+        expect([route, response.status]).toEqual([route, 403]);
+      }
+    });
+
+    it('serves the same trail and pack from the archive once Temporal has deleted the workflow', async () => {
+      const live = (await (await audit()).json()) as Report;
+      const livePack = unzipSync(
+        new Uint8Array(
+          await (
+            await stack.call('GET', `/v1/transitions/${completedId}/pack`, undefined, auditorKey)
+          ).arrayBuffer(),
+        ),
+      );
+      await execFileAsync(temporalCli(), [
+        'workflow',
+        'delete',
+        '--workflow-id',
+        completedId,
+        '--address',
+        stack.config.temporal.address!,
+        '--namespace',
+        'default',
+        '--yes',
+      ]);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const gone = await stack.client.workflow
+          .getHandle(completedId)
+          .describe()
+          .then(
+            () => false,
+            () => true,
+          );
+        if (gone) break;
+        if (Date.now() > deadline) throw new Error('the workflow was not deleted');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const response = await audit();
+      expect(response.headers.get('x-audit-source')).toBe('archive');
+      const archived = (await response.json()) as Report;
+      expect(archived.source).toBe('archive');
+      expect(archived.entries).toEqual(live.entries);
+      expect(archived.header).toEqual(live.header);
+      expect(archived.verification).toEqual(live.verification);
+      const archivedPack = unzipSync(
+        new Uint8Array(
+          await (
+            await stack.call('GET', `/v1/transitions/${completedId}/pack`, undefined, auditorKey)
+          ).arrayBuffer(),
+        ),
+      );
+      expect(Object.keys(archivedPack).sort()).toEqual(Object.keys(livePack).sort());
+      for (const name of Object.keys(livePack).filter((n) => n.startsWith('documents/')))
+        expect(Buffer.from(archivedPack[name]!).equals(Buffer.from(livePack[name]!))).toBe(true);
+      const trailOf = (files: Record<string, Uint8Array>) =>
+        (JSON.parse(strFromU8(files['trail.json']!)) as Report).entries;
+      expect(trailOf(archivedPack)).toEqual(trailOf(livePack));
+    });
+  });
 });

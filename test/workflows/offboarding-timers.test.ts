@@ -8,6 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
+import { encodeHistory } from '../../audit/history-codec.js';
 import { createFileLedger } from '../../activities/ledger.js';
 import { projectRoot } from '../../config.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
@@ -67,6 +68,8 @@ async function withWorker<T>(taskQueue: string, run: (sent: SentMail[]) => Promi
     ledger: createFileLedger(path.join(dataDir, 'ledger')),
     publicUrl: 'http://runbooks.test',
     linkSecret: randomBytes(32),
+    historyBytes: async (workflowId) =>
+      encodeHistory(await env.client.workflow.getHandle(workflowId).fetchHistory()),
   });
   const sent: SentMail[] = [];
   const scheduledAt = () => Context.current().info.scheduledTimestampMs;

@@ -1,0 +1,82 @@
+import type { Client } from '@temporalio/client';
+import { z } from 'zod';
+import {
+  auditReport,
+  handoverPack,
+  trailCsv,
+  trailHtml,
+  UnknownTransitionError,
+  type AuditReport,
+} from '../../audit/report.js';
+import type { DocumentStore } from '../../connectors/documents/port.js';
+import type { TemplateRenderer } from '../../templates/render.js';
+import { notFound } from '../errors.js';
+import type { ApiRoutes } from '../routes.js';
+import { transitionIdParams } from './transitions.js';
+
+const formatQuery = z.object({ format: z.enum(['json', 'csv', 'html']).default('json') });
+
+/** The auditor's view (DESIGN §6): the trail in three formats and the handover pack. */
+export function auditRoutes(
+  routes: ApiRoutes,
+  deps: { temporal: Client; documents: DocumentStore; pages: TemplateRenderer },
+) {
+  const tag = 'audit';
+
+  async function report(id: string): Promise<AuditReport> {
+    try {
+      return await auditReport(deps.temporal, deps.documents, id);
+    } catch (error) {
+      if (error instanceof UnknownTransitionError) throw notFound('no such transition');
+      throw error;
+    }
+  }
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/v1/transitions/:id/audit',
+      summary:
+        'The audit trail from the workflow history (or its archive), with the document chain verified: JSON, CSV or printable HTML',
+      roles: ['operator', 'auditor'],
+      params: transitionIdParams,
+      query: formatQuery,
+      responses: { 200: 'The trail', 401: 'No key', 404: 'Unknown transition' },
+      tag,
+    },
+    async ({ params, query, res }) => {
+      const trail = await report(params.id);
+      res.set('X-Audit-Source', trail.source);
+      if (query.format === 'json') return trail;
+      if (query.format === 'csv') {
+        res.type('text/csv; charset=utf-8').attachment(`${params.id}-audit.csv`).send(trailCsv(trail));
+      } else {
+        res.type('html').send(await trailHtml(trail, deps.pages));
+      }
+      return undefined;
+    },
+  );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/v1/transitions/:id/pack',
+      summary:
+        'The handover pack: every document, the trail (JSON and HTML) and a manifest of SHA-256s, as a zip',
+      roles: ['operator', 'auditor'],
+      params: transitionIdParams,
+      responses: { 200: 'application/zip', 401: 'No key', 404: 'Unknown transition' },
+      tag,
+    },
+    async ({ params, res }) => {
+      const trail = await report(params.id);
+      const zip = await handoverPack(trail, deps.documents, deps.pages);
+      res
+        .set('X-Audit-Source', trail.source)
+        .type('application/zip')
+        .attachment(`${params.id}-handover-pack.zip`)
+        .send(Buffer.from(zip));
+      return undefined;
+    },
+  );
+}

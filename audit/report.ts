@@ -1,0 +1,168 @@
+// What the audit endpoints serve: the trail from the live history (refreshing the archive) or, once
+// Temporal has deleted the workflow, from the archived copy; the hash-chain check; the exports.
+import { createHash } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { decodeHistory, encodeHistory } from './history-codec.js';
+import { stringify } from 'csv-stringify/sync';
+import { strToU8, zipSync } from 'fflate';
+import { historyArchiveName } from '../activities/index.js';
+import type { DocumentStore } from '../connectors/documents/port.js';
+import type { TemplateRenderer } from '../templates/render.js';
+import { buildTrail, type History, type TrailEntry, type TrailHeader } from './trail.js';
+
+export interface ChainCheck {
+  valid: boolean;
+  documents: number;
+  /** The first document whose bytes, hash or link do not hold, and why. */
+  firstBroken: { documentId: string; problem: string } | null;
+}
+
+export interface AuditReport {
+  transitionId: string;
+  /** Where the trail came from: Temporal's history, or the archive once the history is gone. */
+  source: 'temporal-history' | 'archive';
+  header: TrailHeader;
+  verification: ChainCheck;
+  entries: TrailEntry[];
+}
+
+export const csvColumns = [
+  'seq',
+  'at',
+  'atLocal',
+  'actor',
+  'action',
+  'step',
+  'details',
+  'documentId',
+  'sha256',
+] as const satisfies readonly (keyof TrailEntry)[];
+
+const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** Thrown when neither Temporal nor the archive knows the transition. */
+export class UnknownTransitionError extends Error {}
+
+async function loadHistory(
+  client: Client,
+  documents: DocumentStore,
+  transitionId: string,
+): Promise<{ history: History; source: AuditReport['source'] }> {
+  try {
+    const history = await client.workflow.getHandle(transitionId).fetchHistory();
+    await documents.writeArchive(transitionId, historyArchiveName, Buffer.from(encodeHistory(history)));
+    return { history, source: 'temporal-history' };
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  const archived = await documents.readArchive(transitionId, historyArchiveName);
+  if (!archived) throw new UnknownTransitionError(`no transition ${transitionId}`);
+  return { history: decodeHistory(archived), source: 'archive' };
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  const code = (error as { code?: number }).code;
+  // WorkflowNotFoundError, or the gRPC NOT_FOUND (5) a deleted execution answers with.
+  return name === 'WorkflowNotFoundError' || code === 5;
+}
+
+/**
+ * Checks every stored document against the chain: its bytes hash to its recorded SHA-256, which the
+ * history also recorded when the document was written, and it names the previous document's hash.
+ */
+export async function verifyChain(
+  documents: DocumentStore,
+  transitionId: string,
+  written: TrailEntry[],
+): Promise<ChainCheck> {
+  const metas = await documents.list(transitionId);
+  const recorded = new Map(
+    written.filter((entry) => entry.documentId).map((entry) => [entry.documentId, entry.sha256]),
+  );
+  let previous: string | null = null;
+  for (const meta of metas) {
+    const bytes = await documents.read(transitionId, meta.id, 'md');
+    const problem = !bytes
+      ? 'the stored Markdown is missing'
+      : sha256(bytes) !== meta.sha256
+        ? `its stored bytes hash to ${sha256(bytes)}, not the recorded ${meta.sha256}`
+        : recorded.has(meta.id) && recorded.get(meta.id) !== meta.sha256
+          ? `its recorded SHA-256 differs from the one in the history (${recorded.get(meta.id)})`
+          : meta.previousSha256 !== previous
+            ? `it names ${meta.previousSha256 ?? 'no'} previous document, but the one before it is ${previous ?? 'none'}`
+            : null;
+    if (problem)
+      return { valid: false, documents: metas.length, firstBroken: { documentId: meta.id, problem } };
+    previous = meta.sha256;
+  }
+  const missing = [...recorded.keys()].find((id) => !metas.some((meta) => meta.id === id));
+  if (missing)
+    return {
+      valid: false,
+      documents: metas.length,
+      firstBroken: {
+        documentId: missing,
+        problem: 'the history records it, but it is not in the document store',
+      },
+    };
+  return { valid: true, documents: metas.length, firstBroken: null };
+}
+
+export async function auditReport(
+  client: Client,
+  documents: DocumentStore,
+  transitionId: string,
+): Promise<AuditReport> {
+  const { history, source } = await loadHistory(client, documents, transitionId);
+  const { header, entries } = await buildTrail(transitionId, history, client.options.loadedDataConverter);
+  return {
+    transitionId,
+    source,
+    header,
+    verification: await verifyChain(documents, transitionId, entries),
+    entries,
+  };
+}
+
+export function trailCsv(report: AuditReport): string {
+  return stringify(
+    report.entries.map((entry) => csvColumns.map((column) => entry[column])),
+    { header: true, columns: [...csvColumns] },
+  );
+}
+
+export async function trailHtml(report: AuditReport, pages: TemplateRenderer): Promise<string> {
+  const body = await pages.render('audit/trail.html.hbs', report);
+  return pages.htmlPage(`Audit trail: ${report.header.clientName} (${report.transitionId})`, body);
+}
+
+/** The handover pack: every document (Markdown and HTML), the trail (JSON, HTML), and a manifest of SHA-256s. */
+export async function handoverPack(
+  report: AuditReport,
+  documents: DocumentStore,
+  pages: TemplateRenderer,
+): Promise<Uint8Array> {
+  const files: Record<string, Uint8Array> = {};
+  for (const meta of await documents.list(report.transitionId)) {
+    for (const format of ['md', 'html'] as const) {
+      const bytes = await documents.read(report.transitionId, meta.id, format);
+      if (bytes) files[`documents/${meta.id}.${format}`] = new Uint8Array(bytes);
+    }
+  }
+  files['trail.json'] = strToU8(JSON.stringify(report, null, 2));
+  files['trail.html'] = strToU8(await trailHtml(report, pages));
+  const manifest = {
+    transitionId: report.transitionId,
+    source: report.source,
+    chainValid: report.verification.valid,
+    files: Object.entries(files).map(([path, bytes]) => ({
+      path,
+      bytes: bytes.length,
+      sha256: sha256(bytes),
+    })),
+  };
+  files['manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));
+  // A fixed timestamp makes the same content give the same zip.
+  return zipSync(files, { mtime: new Date('2000-01-01T00:00:00Z') });
+}

@@ -1,0 +1,393 @@
+// The audit trail (DESIGN §6): an ordered list of what happened, who did it and when, built from a
+// transition's Temporal event history (live, or the archived copy) and its documents.
+import type { LoadedDataConverter } from '@temporalio/common';
+import {
+  decodeArrayFromPayloads,
+  decodeUserMetadata,
+} from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { decodeSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
+import protos from '@temporalio/proto';
+import type { IssuedLink } from '../activities/index.js';
+import type { DocumentMeta } from '../connectors/documents/port.js';
+import { searchAttributes, type TaskState } from '../domain/definitions.js';
+import type { StartRequest } from '../domain/schemas.js';
+import { inZones } from '../domain/timeline.js';
+
+type HistoryEvent = protos.temporal.api.history.v1.IHistoryEvent;
+export type History = protos.temporal.api.history.v1.IHistory;
+const EventType = protos.temporal.api.enums.v1.EventType;
+
+export interface TrailEntry {
+  seq: number;
+  at: string;
+  atLocal: string;
+  /** An operator key's name, an approver's email, `system`, or a link holder. */
+  actor: string;
+  action: string;
+  step: string;
+  details: string;
+  documentId: string;
+  sha256: string;
+}
+
+export interface TrailHeader {
+  transitionId: string;
+  kind: string;
+  clientId: string;
+  clientName: string;
+  timezone: string;
+  startedAt: string;
+  startedBy: string;
+  finishedAt: string | null;
+  outcome: string;
+}
+
+interface Pending {
+  type: string;
+  input: Record<string, unknown>;
+}
+
+const system = 'system';
+
+/** Activities that keep the trail itself; they are housekeeping, not events of the transition. */
+const housekeeping = new Set(['archiveHistory']);
+
+const updateActions: Record<string, string> = {
+  pause: 'paused',
+  resume: 'resumed',
+  cancel: 'cancelled',
+  extend: 'extended',
+  legalHold: 'legal hold placed',
+  releaseLegalHold: 'legal hold released',
+  requestApproval: 'approval requested again',
+  reassignApprover: 'approver reassigned',
+};
+
+function timeOf(event: HistoryEvent): string {
+  const time = event.eventTime;
+  const millis = Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
+  return new Date(millis).toISOString();
+}
+
+function secondsOf(duration: protos.google.protobuf.IDuration | null | undefined): number {
+  return Number(duration?.seconds ?? 0) + (duration?.nanos ?? 0) / 1e9;
+}
+
+/** Builds the trail of one transition from its history, decoding payloads with the client's converter. */
+export async function buildTrail(
+  transitionId: string,
+  history: History,
+  converter: LoadedDataConverter,
+): Promise<{ header: TrailHeader; entries: TrailEntry[] }> {
+  const decode = async (payloads: protos.temporal.api.common.v1.IPayloads | null | undefined) =>
+    decodeArrayFromPayloads(converter, payloads?.payloads ?? []);
+  const entries: Omit<TrailEntry, 'seq' | 'atLocal'>[] = [];
+  const header: TrailHeader = {
+    transitionId,
+    kind: '',
+    clientId: '',
+    clientName: '',
+    timezone: 'UTC',
+    startedAt: '',
+    startedBy: '',
+    finishedAt: null,
+    outcome: 'running',
+  };
+  const activities = new Map<string, Pending>();
+  const updates = new Map<string, Pending>();
+  const timers = new Map<string, string>();
+  const links = new Map<string, { approver: string; purpose: string; requestId: string }>();
+  let currentStep = '';
+  let status = 'running';
+
+  const add = (at: string, entry: Partial<Omit<TrailEntry, 'seq' | 'at' | 'atLocal'>> & { action: string }) =>
+    entries.push({
+      at,
+      actor: entry.actor ?? system,
+      action: entry.action,
+      step: entry.step ?? currentStep,
+      details: entry.details ?? '',
+      documentId: entry.documentId ?? '',
+      sha256: entry.sha256 ?? '',
+    });
+
+  for (const event of history.events ?? []) {
+    const at = timeOf(event);
+    switch (event.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: {
+        const attributes = event.workflowExecutionStartedEventAttributes!;
+        const [request] = (await decode(attributes.input)) as [StartRequest & { startedBy: string }];
+        Object.assign(header, {
+          kind: request.kind,
+          clientId: request.client.id,
+          clientName: request.client.name,
+          timezone: request.client.timezone,
+          startedAt: at,
+          startedBy: request.startedBy,
+        });
+        add(at, {
+          actor: request.startedBy,
+          action: 'started',
+          step: '',
+          details: `${request.kind} of ${request.client.name} (${request.client.id}); approvers ${request.contacts.approvers.map((p) => p.email).join(', ')}; approval steps ${request.approvalSteps.join(', ') || 'none'}`,
+        });
+        break;
+      }
+      case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
+        const fields = decodeSearchAttributes(
+          event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields,
+        );
+        const step = fields[searchAttributes.currentStep.name]?.[0];
+        const nextStatus = fields[searchAttributes.transitionStatus.name]?.[0];
+        if (typeof step === 'string' && step !== currentStep) {
+          currentStep = step;
+          add(at, { action: 'step started', step });
+        }
+        if (typeof nextStatus === 'string' && nextStatus !== status) {
+          status = nextStatus;
+          header.outcome = nextStatus;
+          header.finishedAt = at;
+          add(at, { action: 'finished', step: '', details: nextStatus });
+        }
+        break;
+      }
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
+        const attributes = event.activityTaskScheduledEventAttributes!;
+        const [input] = (await decode(attributes.input)) as [Record<string, unknown>];
+        activities.set(String(event.eventId), { type: attributes.activityType?.name ?? '', input });
+        break;
+      }
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
+        const attributes = event.activityTaskCompletedEventAttributes!;
+        const scheduled = activities.get(String(attributes.scheduledEventId));
+        if (!scheduled || housekeeping.has(scheduled.type)) break;
+        const [result] = await decode(attributes.result);
+        for (const entry of activityEntries(scheduled, result, links)) add(at, entry);
+        break;
+      }
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
+        const attributes =
+          event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+        const scheduled = activities.get(String(attributes?.scheduledEventId));
+        if (!scheduled || housekeeping.has(scheduled.type)) break;
+        add(at, {
+          action: 'activity failed',
+          details: `${scheduled.type}: ${attributes?.failure?.message ?? 'timed out'}`,
+        });
+        break;
+      }
+      case EventType.EVENT_TYPE_TIMER_STARTED: {
+        const attributes = event.timerStartedEventAttributes!;
+        const summary = (await decodeUserMetadata(converter, event.userMetadata)).staticSummary ?? 'timer';
+        timers.set(attributes.timerId ?? '', summary);
+        const firesAt = new Date(
+          Date.parse(at) + secondsOf(attributes.startToFireTimeout) * 1000,
+        ).toISOString();
+        add(at, { action: 'timer started', details: `${summary}: fires at ${firesAt}` });
+        break;
+      }
+      case EventType.EVENT_TYPE_TIMER_FIRED: {
+        const attributes = event.timerFiredEventAttributes!;
+        add(at, { action: 'timer fired', details: timers.get(attributes.timerId ?? '') ?? 'timer' });
+        break;
+      }
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: {
+        const attributes = event.workflowExecutionSignaledEventAttributes!;
+        if (attributes.signalName !== 'linkOpened') break;
+        const [opened] = (await decode(attributes.input)) as [
+          { tokenHash: string; ip: string; userAgent: string },
+        ];
+        const link = links.get(opened.tokenHash);
+        add(at, {
+          actor: link?.approver ?? 'link holder',
+          action: 'link opened',
+          details: `${link ? `${link.purpose} link for ${link.requestId}` : 'unknown link'}; opened, not a decision; IP ${opened.ip}; user agent ${opened.userAgent}`,
+        });
+        break;
+      }
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: {
+        const attributes = event.workflowExecutionUpdateAcceptedEventAttributes!;
+        const request = attributes.acceptedRequest;
+        const [input] = (await decode(request?.input?.args)) as [Record<string, unknown>];
+        updates.set(request?.meta?.updateId ?? '', { type: request?.input?.name ?? '', input });
+        break;
+      }
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED: {
+        const attributes = event.workflowExecutionUpdateCompletedEventAttributes!;
+        const update = updates.get(attributes.meta?.updateId ?? '');
+        if (!update || !attributes.outcome?.success) break;
+        const [result] = await decode(attributes.outcome.success);
+        const entry = updateEntry(update, result, links);
+        if (entry) add(at, entry);
+        break;
+      }
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: {
+        const attributes = event.workflowExecutionTerminatedEventAttributes!;
+        header.outcome = 'terminated';
+        header.finishedAt = at;
+        add(at, {
+          actor: attributes.identity || system,
+          action: 'terminated',
+          step: '',
+          details: attributes.reason ?? '',
+        });
+        break;
+      }
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+        header.outcome = 'timed out';
+        header.finishedAt = at;
+        add(at, { action: 'timed out', step: '' });
+        break;
+      default:
+        // The close event is left out on purpose: the archive, copied just before it, must give the
+        // same trail as the live history. The final status comes from the TransitionStatus change.
+        break;
+    }
+  }
+  return {
+    header,
+    entries: entries.map((entry, index) => ({
+      seq: index + 1,
+      ...entry,
+      atLocal: inZones(entry.at, header.timezone).local,
+    })),
+  };
+}
+
+type EntryFields = Partial<Omit<TrailEntry, 'seq' | 'at' | 'atLocal'>> & { action: string };
+
+function activityEntries(
+  scheduled: Pending,
+  result: unknown,
+  links: Map<string, { approver: string; purpose: string; requestId: string }>,
+): EntryFields[] {
+  const input = scheduled.input;
+  switch (scheduled.type) {
+    case 'writeDocument': {
+      const document = result as DocumentMeta;
+      const facts = (input.facts ?? {}) as { outcome?: string };
+      const outcome = document.id.includes('-rejected-')
+        ? 'step rejected'
+        : facts.outcome === 'failed'
+          ? 'step failed'
+          : facts.outcome === 'cancelled'
+            ? 'step cancelled'
+            : 'step completed';
+      return [
+        { action: outcome, step: document.step },
+        {
+          action: 'document written',
+          step: document.step,
+          details: document.title,
+          documentId: document.id,
+          sha256: document.sha256,
+        },
+      ];
+    }
+    case 'sendLinks': {
+      const issued = result as IssuedLink[];
+      const purpose = String(input.purpose);
+      const requestId = String(input.requestId);
+      for (const link of issued) links.set(link.tokenHash, { approver: link.approver, purpose, requestId });
+      const round = String(input.round);
+      const to = issued.map((link) => link.approver).join(', ');
+      const what =
+        { approval: 'approval', intake: 'credential intake', reveal: 'credential reveal' }[purpose] ??
+        purpose;
+      const action = round.startsWith('reminder')
+        ? `${what} reminded`
+        : round.startsWith('reassigned')
+          ? `${what} link sent to new approver`
+          : `${what} requested`;
+      return [{ action, details: `${requestId}: link to ${to}` }];
+    }
+    case 'sendEmail': {
+      const key = String(input.idempotencyKey);
+      const data = (input.data ?? {}) as { tasks?: TaskState[]; subject?: string };
+      const to = (input.to as string[]).join(', ');
+      if (input.template === 'tasks')
+        return (data.tasks ?? []).map((task) => ({
+          action: 'task created',
+          step: task.step,
+          details: `${task.id}: ${task.title}; emailed to ${to}`,
+        }));
+      if (key.includes(':escalated:'))
+        return [{ action: 'approval escalated', details: `${data.subject ?? ''}; emailed to ${to}` }];
+      return [{ action: 'notice sent', details: `${data.subject ?? key}; to ${to}` }];
+    }
+    default:
+      return [{ action: `${scheduled.type} done` }];
+  }
+}
+
+function updateEntry(
+  update: Pending,
+  result: unknown,
+  links: Map<string, { approver: string; purpose: string; requestId: string }>,
+): EntryFields | null {
+  const input = update.input;
+  const actor = typeof input.actor === 'string' ? input.actor : undefined;
+  const reason = typeof input.reason === 'string' ? `reason: ${input.reason}` : '';
+  switch (update.type) {
+    case 'completeTask': {
+      const task = result as TaskState;
+      const evidence = task.evidence;
+      const parts = [
+        `${task.id}: ${evidence?.text ?? ''}`,
+        evidence?.url && `url ${evidence.url}`,
+        evidence?.method && `method ${evidence.method}`,
+        evidence?.tool && `tool ${evidence.tool}`,
+        evidence?.verification && `verification ${evidence.verification}`,
+        evidence?.restore &&
+          `restore ${evidence.restore.startedAt} to ${evidence.restore.endedAt}, integrity ${evidence.restore.integrityCheck}, verified by ${evidence.restore.verifiedBy}`,
+      ];
+      return { actor, action: 'task completed', step: task.step, details: parts.filter(Boolean).join('; ') };
+    }
+    case 'decide': {
+      const decided = result as { step: string; recorded: string; approvalStatus: string };
+      const link = links.get(String(input.tokenHash));
+      return {
+        actor: link?.approver ?? 'link holder',
+        action: 'approval decided',
+        step: decided.step,
+        details: `${decided.recorded}${input.comment ? `: “${String(input.comment)}”` : ''}; request ${link?.requestId ?? ''} now ${decided.approvalStatus}; IP ${String(input.ip)}; user agent ${String(input.userAgent)}`,
+      };
+    }
+    case 'supplyCredential': {
+      const credential = result as {
+        id: string;
+        step: string;
+        suppliedBy: string;
+        reference: { vaultId: string; version: number; fingerprint: string };
+      };
+      return {
+        actor: credential.suppliedBy,
+        action: 'credential vaulted',
+        step: credential.step,
+        details: `${credential.id} via ${String(input.via)}: ${credential.reference.vaultId} v${credential.reference.version}, fingerprint ${credential.reference.fingerprint}`,
+      };
+    }
+    case 'revealCredential': {
+      const link = links.get(String(input.tokenHash));
+      return {
+        actor: link?.approver ?? 'link holder',
+        action: 'credential revealed',
+        details: `${link?.requestId ?? ''}; IP ${String(input.ip)}; user agent ${String(input.userAgent)}`,
+      };
+    }
+    default: {
+      const action = updateActions[update.type];
+      if (!action) return null;
+      const extra =
+        update.type === 'extend'
+          ? `${String(input.period)} by ${String(input.by)}; `
+          : update.type === 'reassignApprover'
+            ? `${String(input.from)} → ${(input.to as { email: string }).email}; `
+            : update.type === 'requestApproval'
+              ? `step ${String(input.step)}; `
+              : '';
+      return { actor, action, details: `${extra}${reason}` };
+    }
+  }
+}
