@@ -188,6 +188,30 @@ describe('approval links', () => {
     ).text();
     expect(cancelledDoc).toContain('cancelled');
     expect(cancelledDoc).toContain('client withdrew the notice');
+
+    const trail = (await (
+      await stack.call('GET', `/v1/transitions/${id}/audit`, undefined, auditorKey)
+    ).json()) as {
+      header: { outcome: string };
+      verification: { valid: boolean };
+      entries: Record<string, string>[];
+    };
+    expect(trail.header.outcome).toBe('cancelled');
+    expect(trail.verification.valid).toBe(true);
+    const actions = trail.entries.map((entry) => [entry.action, entry.actor]);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        ['approval decided', 'dana@acme.example'],
+        ['step rejected', 'system'],
+        ['approval requested again', 'ops'],
+        ['cancelled', 'ops'],
+        ['step cancelled', 'system'],
+        ['finished', 'system'],
+      ]),
+    );
+    expect(trail.entries.find((entry) => entry.action === 'cancelled')!.details).toContain(
+      'client withdrew the notice',
+    );
   });
 
   it('reassigning an approver stops the old links, mails the new person, and is recorded with link openings in the document', async () => {
