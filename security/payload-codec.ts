@@ -1,0 +1,227 @@
+// Encryption of every Temporal payload (DESIGN §7): workflow inputs and results, activity inputs and
+// results, signals, updates, queries, memos and, with the failure converter beside this file,
+// failure messages and stack traces. The Temporal server and anyone reading its database see only
+// `binary/encrypted` payloads; the API's codec endpoint decrypts them for the Web UI and the CLI.
+//
+// A payload is encrypted with AES-256-GCM under the newest key (the last in the list) with a random
+// 12-byte IV; its metadata names the key id, so after a rotation old payloads still decrypt with
+// their own key for as long as the key stays in the list.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  METADATA_ENCODING_KEY,
+  type DataConverter,
+  type Payload,
+  type PayloadCodec,
+} from '@temporalio/common';
+import protos from '@temporalio/proto';
+
+export interface CodecKey {
+  /** `[a-z0-9-]{1,32}`; stored in each payload's metadata, so it must never change for a key. */
+  id: string;
+  /** 32 bytes (AES-256). */
+  key: Buffer;
+}
+
+export const encryptedEncoding = 'binary/encrypted';
+export const keyIdMetadataKey = 'encryption-key-id';
+
+const keyIdPattern = /^[a-z0-9-]{1,32}$/;
+const keyLength = 32;
+const ivLength = 12;
+const tagLength = 16;
+const ProtoPayload = protos.temporal.api.common.v1.Payload;
+
+/** A payload the codec cannot decrypt: unknown key id, missing metadata, or altered bytes. */
+export class CodecError extends Error {
+  override name = 'CodecError';
+}
+
+const utf8 = (bytes: Uint8Array | null | undefined) =>
+  bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : undefined;
+
+/** A key id as it appears in an error: it comes from a payload, so it is quoted and cut short. */
+const shown = (keyId: string) => JSON.stringify(keyId.length > 40 ? `${keyId.slice(0, 40)}...` : keyId);
+
+/**
+ * The payload codec for the Client, the Worker and the codec endpoint. Encode uses the last key;
+ * decode picks the key named in the payload's `encryption-key-id` and leaves payloads that are not
+ * `binary/encrypted` unchanged (histories written before encryption was turned on stay readable).
+ *
+ * A decode failure inside the worker fails the workflow task, which Temporal retries: a missing
+ * key can be added and the workers restarted without losing the run.
+ */
+export function createEncryptionCodec(keys: CodecKey[]): PayloadCodec {
+  const byId = new Map<string, Buffer>();
+  for (const { id, key } of keys) {
+    if (!keyIdPattern.test(id)) throw new Error(`codec key id ${shown(id)} must be 1-32 of a-z, 0-9 and -`);
+    if (key.length !== keyLength) {
+      throw new Error(`codec key "${id}" has ${key.length} bytes; AES-256-GCM needs ${keyLength}`);
+    }
+    if (byId.has(id)) throw new Error(`codec key id "${id}" appears more than once`);
+    byId.set(id, key);
+  }
+  const newest = keys.at(-1);
+  if (!newest) throw new Error('the payload codec needs at least one key');
+
+  const encrypt = (payload: Payload): Payload => {
+    const iv = randomBytes(ivLength);
+    const cipher = createCipheriv('aes-256-gcm', newest.key, iv, { authTagLength: tagLength });
+    const plain = ProtoPayload.encode(payload).finish();
+    const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return {
+      metadata: {
+        [METADATA_ENCODING_KEY]: Buffer.from(encryptedEncoding),
+        [keyIdMetadataKey]: Buffer.from(newest.id),
+      },
+      data: Buffer.concat([iv, sealed, cipher.getAuthTag()]),
+    };
+  };
+
+  const decrypt = (payload: Payload): Payload => {
+    const metadata = payload.metadata ?? {};
+    if (utf8(metadata[METADATA_ENCODING_KEY]) !== encryptedEncoding) return payload;
+    const keyId = utf8(metadata[keyIdMetadataKey]);
+    if (!keyId) throw new CodecError(`an encrypted payload has no ${keyIdMetadataKey} metadata`);
+    const key = byId.get(keyId);
+    if (!key) {
+      throw new CodecError(
+        `an encrypted payload names the unknown codec key id ${shown(keyId)} (known: ${[...byId.keys()].join(', ')}); ` +
+          'add that key to CODEC_KEYS or DATA_DIR/keys/codec-keys of every worker and API process',
+      );
+    }
+    const data = payload.data ?? new Uint8Array();
+    if (data.length < ivLength + tagLength) {
+      throw new CodecError(`an encrypted payload under key "${keyId}" is too short to be one`);
+    }
+    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, ivLength), {
+      authTagLength: tagLength,
+    });
+    decipher.setAuthTag(data.subarray(data.length - tagLength));
+    let plain: Buffer;
+    try {
+      plain = Buffer.concat([
+        decipher.update(data.subarray(ivLength, data.length - tagLength)),
+        decipher.final(),
+      ]);
+    } catch {
+      throw new CodecError(
+        `an encrypted payload failed authentication under codec key "${keyId}": ` +
+          'it was altered, or encrypted with a different key of that id',
+      );
+    }
+    return ProtoPayload.decode(plain);
+  };
+
+  return {
+    async encode(payloads) {
+      return payloads.map(encrypt);
+    },
+    async decode(payloads) {
+      return payloads.map(decrypt);
+    },
+  };
+}
+
+/**
+ * Parses `id1:base64key,id2:base64key` (newest last). Entries may also be separated by newlines,
+ * and lines starting with `#` are comments (the key file uses both). Errors name `source` and the
+ * entry, never the key material.
+ */
+export function parseCodecKeys(value: string, source = 'CODEC_KEYS'): CodecKey[] {
+  const entries = value
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => line.split(','))
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (entries.length === 0) {
+    throw new Error(`${source}: no keys; expected id:base64key[,id:base64key...] with the newest last`);
+  }
+  const keys: CodecKey[] = [];
+  entries.forEach((entry, index) => {
+    const where = `${source}: entry ${index + 1}`;
+    const colon = entry.indexOf(':');
+    if (colon < 0) throw new Error(`${where} is not id:base64key`);
+    const id = entry.slice(0, colon).trim();
+    const encoded = entry.slice(colon + 1).trim();
+    // An id that does not look like one may be key material pasted in the wrong place: not echoed.
+    if (!keyIdPattern.test(id))
+      throw new Error(`${where} has an invalid key id (expected 1-32 of a-z, 0-9 and -)`);
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded)) throw new Error(`${where} (key "${id}") is not base64`);
+    const key = Buffer.from(encoded, 'base64');
+    if (key.length !== keyLength) {
+      throw new Error(
+        `${where} (key "${id}") decodes to ${key.length} bytes; expected ${keyLength} (openssl rand -base64 32)`,
+      );
+    }
+    if (keys.some((known) => known.id === id))
+      throw new Error(`${where}: key id "${id}" appears more than once`);
+    keys.push({ id, key });
+  });
+  return keys;
+}
+
+export const codecKeysFile = (dataDir: string) => path.join(dataDir, 'keys', 'codec-keys');
+
+const keyFileHeader = `# Temporal payload codec keys: one id:base64key per line, the newest LAST (it encrypts new payloads).
+# Every worker and API process must read the same list. Keep a key as long as any history within the
+# namespace retention holds payloads encrypted under it.
+# Rotate: add a new line "k<yyyymmdd>:<openssl rand -base64 32>" ABOVE the current last line and
+# restart every process (they can now decrypt it); then move it to the end and restart again (they now
+# encrypt with it). Appending it at the end in one step also works, but until every process has
+# restarted, the ones not yet restarted fail (and Temporal retries) tasks carrying the new key's payloads.
+`;
+
+/**
+ * The codec keys: CODEC_KEYS when set, else DATA_DIR/keys/codec-keys (mode 0600 in a 0700 dir),
+ * generated on first use with one key `k<yyyymmdd>`. To rotate without CODEC_KEYS, add a line to
+ * that file (the file's header explains how) and restart the worker and the API: they share the file
+ * through DATA_DIR, like the link secret.
+ */
+export async function loadCodecKeys(dataDir: string, fromEnv?: string): Promise<CodecKey[]> {
+  if (fromEnv?.trim()) return parseCodecKeys(fromEnv);
+  const file = codecKeysFile(dataDir);
+  const read = async () => parseCodecKeys(await readFile(file, 'utf8'), file);
+  try {
+    return await read();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const id = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
+  try {
+    await writeFile(file, `${keyFileHeader}${id}:${randomBytes(keyLength).toString('base64')}\n`, {
+      mode: 0o600,
+      flag: 'wx',
+    });
+  } catch (error) {
+    // Another process made it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return read();
+}
+
+/**
+ * Where the SDK finds `failureConverter` (security/failure-converter): the .ts source when running
+ * from source (tsx, vitest), the .js file when running the build.
+ */
+export const failureConverterPath = fileURLToPath(
+  new URL(`./failure-converter${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
+
+/**
+ * The `dataConverter` for `new Client(...)`, `Worker.create(...)` and the test environment's client:
+ * the encryption codec, plus the failure converter that moves failure messages and stack traces into
+ * an (encrypted) payload. The SDK takes the failure converter only as a module path; a worker built
+ * from `workflowsPath` also bundles it into the workflow sandbox, while a prebuilt bundle needs
+ * `bundleWorkflowCode({ workflowsPath, failureConverterPath })`.
+ */
+export function dataConverterOptions(keys: CodecKey[]) {
+  return {
+    payloadCodecs: [createEncryptionCodec(keys)],
+    failureConverterPath,
+  } satisfies DataConverter;
+}
