@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseCodecKeys } from './security/payload-codec.js';
 
 /** The project root: templates and the project-local Temporal binaries are found from here. */
 export const projectRoot = path.dirname(fileURLToPath(import.meta.url)).replace(/[\\/]dist$/, '');
@@ -11,8 +13,11 @@ export type Role = (typeof roles)[number];
 export interface ApiKey {
   name: string;
   role: Role;
-  secret: string;
+  /** SHA-256 of the secret, hex: the secret itself is never kept once parsed. */
+  sha256: string;
 }
+
+const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
 
 const port = z.coerce
   .number({ error: 'expected a port number' })
@@ -20,9 +25,11 @@ const port = z.coerce
   .min(0, 'expected a port between 0 (any free port) and 65535')
   .max(65535, 'expected a port between 0 (any free port) and 65535');
 
+/** `name:role:secret`, or `name:role:sha256:<64 hex>` to keep only the hash on disk. */
 const apiKeyEntry = z.string().transform((entry, ctx): ApiKey => {
   const [name = '', role = '', ...rest] = entry.split(':');
   const secret = rest.join(':');
+  const hashed = /^sha256:([0-9a-f]{64})$/i.exec(secret);
   if (!/^[a-z0-9][a-z0-9._-]{0,62}$/i.test(name)) {
     ctx.addIssue({ code: 'custom', message: `key name "${name}" must be letters, digits, . _ -` });
   } else if (!(roles as readonly string[]).includes(role)) {
@@ -30,10 +37,13 @@ const apiKeyEntry = z.string().transform((entry, ctx): ApiKey => {
       code: 'custom',
       message: `key "${name}" has role "${role}"; expected operator or auditor`,
     });
-  } else if (secret.length < 16) {
-    ctx.addIssue({ code: 'custom', message: `key "${name}" needs a secret of at least 16 characters` });
+  } else if (!hashed && secret.length < 16) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `key "${name}" needs a secret of at least 16 characters (or sha256:<64 hex digits>)`,
+    });
   }
-  return { name, role: role as Role, secret };
+  return { name, role: role as Role, sha256: hashed ? hashed[1]!.toLowerCase() : sha256Hex(secret) };
 });
 
 const apiKeys = z
@@ -96,6 +106,21 @@ const envSchema = z.object({
       )
       .optional(),
   ),
+  CODEC_KEYS: optionalNonEmpty.pipe(
+    z
+      .string()
+      .superRefine((value, ctx) => {
+        try {
+          parseCodecKeys(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^CODEC_KEYS:\s*/, '') });
+        }
+      })
+      .optional(),
+  ),
+  WEB_UI_ORIGIN: optionalNonEmpty.pipe(
+    z.url({ error: 'expected the Web UI origin, e.g. http://localhost:8233' }).optional(),
+  ),
   TEMPORAL_UI_PORT: port.optional(),
   TEMPORAL_BIN: optionalNonEmpty,
   TEMPORAL_TEST_SERVER_BIN: optionalNonEmpty,
@@ -127,11 +152,15 @@ function toConfig(env: z.infer<typeof envSchema>) {
     linkSecret: env.LINK_SECRET,
     /** AES-256 key of the built-in vault (DATA_DIR/vault); unset, one is generated into DATA_DIR/keys. */
     vaultKey: env.VAULT_KEY,
+    /** Payload codec keys `id:base64,…`, newest last; unset, one is generated into DATA_DIR/keys. */
+    codecKeys: env.CODEC_KEYS,
+    /** Origin of the Temporal Web UI allowed to call the codec endpoint from the browser. */
+    webUiOrigin: env.WEB_UI_ORIGIN,
   };
 }
 
 /** Never echoed in an error message. */
-const secretVariables = new Set(['API_KEYS', 'LINK_SECRET', 'VAULT_KEY']);
+const secretVariables = new Set(['API_KEYS', 'LINK_SECRET', 'VAULT_KEY', 'CODEC_KEYS']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -11,6 +11,7 @@ import { createFilesystemDocumentStore } from './connectors/documents/filesystem
 import { createSmtpMailer } from './connectors/mail/smtp.js';
 import { loadLinkSecret } from './links.js';
 import { createLogger } from './logger.js';
+import { dataConverterOptions, loadCodecKeys } from './security/payload-codec.js';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
@@ -47,6 +48,7 @@ export async function createRunbookWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath,
+    dataConverter: dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys)),
     activities: createActivities(await buildActivityDeps(config)),
     ...options,
   });

@@ -10,6 +10,7 @@ import { createTemplateRenderer } from '../templates/render.js';
 import { createAuthenticator } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { linkAttemptLimiter, securityHeaders } from './security.js';
 import { ApiRoutes } from './routes.js';
 import { healthRoutes } from './routes/health.js';
 import { mailboxRoutes } from './routes/mailbox.js';
@@ -18,6 +19,9 @@ import { approvalRoutes } from './routes/approvals.js';
 import { stepRoutes } from './routes/steps.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { auditRoutes } from './routes/audit.js';
+import { codecCors, codecRoutes, codecSessionRoutes } from './routes/codec.js';
+import { createCodecSessions } from './codec-session.js';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Vault } from '../connectors/vault/port.js';
 import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
 
@@ -27,12 +31,13 @@ export interface AppDeps {
   logger: Logger;
   linkSecret: Buffer;
   vault: Vault;
+  codec: PayloadCodec;
 }
 
 const version = '0.1.0';
 
 /** Builds the Express app from its dependencies; it never listens (api/server.ts does). */
-export function createApp({ temporal, config, logger, linkSecret, vault }: AppDeps) {
+export function createApp({ temporal, config, logger, linkSecret, vault, codec }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -67,17 +72,30 @@ export function createApp({ temporal, config, logger, linkSecret, vault }: AppDe
     }),
   );
   app.use(metrics.middleware);
+  app.use(securityHeaders(config.publicUrl));
+  app.use(['/approvals', '/intake', '/reveal', '/codec/session'], linkAttemptLimiter());
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit }));
 
+  app.use(codecCors(config.webUiOrigin));
   const router = express.Router();
-  const routes = new ApiRoutes(router, createAuthenticator(config.apiKeys));
+  const authenticate = createAuthenticator(config.apiKeys);
+  const sessions = createCodecSessions(linkSecret, config.publicUrl);
+  const routes = new ApiRoutes(router, authenticate, (req) => sessions.callerOf(req));
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version });
   transitionRoutes(routes, { temporal, config, metrics });
   const documents = createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
   stepRoutes(routes, { temporal, documents });
   auditRoutes(routes, { temporal, documents, pages });
+  codecRoutes(routes, { codec });
+  codecSessionRoutes(routes, {
+    authenticate,
+    sessions,
+    pages,
+    publicUrl: config.publicUrl,
+    webUiOrigin: config.webUiOrigin,
+  });
   const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl };
   approvalRoutes(routes, linkPages);
   credentialRoutes(routes, { ...linkPages, vault });

@@ -19,6 +19,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   status?: number;
   responses: Record<number, string>;
   tag: string;
+  /** Also accept the codec session cookie instead of a bearer key (the Web UI's codec calls). */
+  codecSession?: boolean;
 }
 
 export interface RouteContext<B, Q, P> {
@@ -40,6 +42,7 @@ export class ApiRoutes {
   constructor(
     private readonly router: Router,
     private readonly authenticate: (key: string) => Caller | null,
+    private readonly sessionCaller?: (req: Request) => Caller | null,
   ) {}
 
   add<
@@ -51,7 +54,10 @@ export class ApiRoutes {
     handler: (context: RouteContext<z.output<B>, z.output<Q>, z.output<P>>) => unknown,
   ): void {
     this.specs.push(spec as unknown as RouteSpec<z.ZodType, z.ZodType, z.ZodType>);
-    const guards = spec.roles === 'public' ? [] : [requireRole(this.authenticate, ...spec.roles)];
+    const guards =
+      spec.roles === 'public'
+        ? []
+        : [requireRole(this.authenticate, spec.roles, spec.codecSession ? this.sessionCaller : undefined)];
     this.router[spec.method](spec.path, ...guards, async (req: Request, res: Response) => {
       const parse = <S extends z.ZodType | undefined>(schema: S, value: unknown, where: string) => {
         if (!schema) return value;

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../config.js';
 import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
 import { loadLinkSecret } from '../links.js';
+import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 import { createLogger } from '../logger.js';
 import { createApp } from './app.js';
 
@@ -17,13 +18,21 @@ export interface RunningApi {
 /** Starts the API on `config.port` (0 picks a free port) with one lazy Temporal connection. */
 export async function startApi(config: Config, logger = createLogger(config.logLevel)): Promise<RunningApi> {
   const connection = Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const dataConverter = dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys));
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const linkSecret = await loadLinkSecret(config.dataDir, config.linkSecret);
   const vault = createLocalVault(
     path.join(config.dataDir, 'vault'),
     await loadVaultKey(config.dataDir, config.vaultKey),
   );
-  const app = createApp({ temporal, config, logger: logger.child({ component: 'api' }), linkSecret, vault });
+  const app = createApp({
+    temporal,
+    config,
+    logger: logger.child({ component: 'api' }),
+    linkSecret,
+    vault,
+    codec: dataConverter.payloadCodecs[0]!,
+  });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const listening = app.listen(config.port, '0.0.0.0', (error?: Error) =>
       error ? reject(error) : resolve(listening),

@@ -3,7 +3,7 @@
 // the API and the worker first (the worker drains), then Temporal; the next start resumes every
 // transition that was in flight, because all of their state is in the SQLite file.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,15 +19,28 @@ function say(message: string): void {
   process.stdout.write(`[dev] ${message}\n`);
 }
 
-/** Dev API keys, made once and kept in DATA_DIR (mode 0600) so restarts keep the same keys. */
-async function devApiKeys(dataDir: string): Promise<string> {
+/**
+ * Dev API keys, made once. DATA_DIR/dev-api-keys keeps only their SHA-256 (`name:role:sha256:<hex>`),
+ * so the keys themselves are printed at the first start only.
+ */
+async function devApiKeys(dataDir: string): Promise<{ entries: string; shown: string[] }> {
   const file = path.join(dataDir, 'dev-api-keys');
-  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-  const keys = ['dev-operator:operator', 'dev-auditor:auditor']
-    .map((prefix) => `${prefix}:${randomBytes(24).toString('base64url')}`)
+  if (existsSync(file)) return { entries: (await readFile(file, 'utf8')).trim(), shown: [] };
+  const keys = ['dev-operator:operator', 'dev-auditor:auditor'].map((prefix) => ({
+    prefix,
+    secret: randomBytes(24).toString('base64url'),
+  }));
+  const entries = keys
+    .map(({ prefix, secret }) => `${prefix}:sha256:${createHash('sha256').update(secret).digest('hex')}`)
     .join(',');
-  await writeFile(file, `${keys}\n`, { mode: 0o600 });
-  return keys;
+  await writeFile(file, `${entries}\n`, { mode: 0o600 });
+  return {
+    entries,
+    shown: keys.map(({ prefix, secret }) => {
+      const [name, role] = prefix.split(':');
+      return `API key (${role}):`.padEnd(24) + `${secret}   name: ${name}`;
+    }),
+  };
 }
 
 function child(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
@@ -91,9 +104,12 @@ async function main(config: Config): Promise<void> {
       retentionDays,
       logFile: path.join(config.dataDir, 'temporal.log'),
       detached: true,
+      codecEndpoint: `${config.publicUrl}/codec`,
     });
     env.TEMPORAL_ADDRESS = temporal.address;
-    temporalUi = temporal.uiUrl!;
+    // The UI on the API's host name: the same site, so the codec session cookie reaches /codec.
+    temporalUi = temporal.uiUrl!.replace('127.0.0.1', new URL(config.publicUrl).hostname);
+    env.WEB_UI_ORIGIN ??= temporalUi;
   }
   if (!config.smtpUrl) {
     const dir = path.join(config.dataDir, 'mailbox');
@@ -101,7 +117,8 @@ async function main(config: Config): Promise<void> {
     env.SMTP_URL = mailbox.url;
     env.MAILBOX_DIR = dir;
   }
-  if (config.apiKeys.length === 0) env.API_KEYS = await devApiKeys(config.dataDir);
+  const devKeys = config.apiKeys.length === 0 ? await devApiKeys(config.dataDir) : undefined;
+  if (devKeys) env.API_KEYS = devKeys.entries;
   worker = child('worker', 'worker.ts', env);
   api = child('api', 'api/server.ts', env);
 
@@ -109,14 +126,15 @@ async function main(config: Config): Promise<void> {
   const lines = [
     '',
     `API:          ${apiUrl}  (readiness: ${apiUrl}/readyz, spec: ${apiUrl}/openapi.json)`,
-    `Temporal UI:  ${temporalUi}`,
+    `Temporal UI:  ${temporalUi}  (decoded payloads: sign in once at ${apiUrl}/codec/session)`,
     mailbox ? `Mailbox:      ${apiUrl}/mailbox  (SMTP on ${mailbox.url})` : `Mail:         ${config.smtpUrl}`,
   ];
-  if (!config.apiKeys.length) {
-    for (const entry of env.API_KEYS!.split(',')) {
-      const [name, role, secret] = entry.split(':');
-      lines.push(`API key (${role}):`.padEnd(24) + `${secret}   name: ${name}`);
-    }
+  if (devKeys?.shown.length) {
+    lines.push(...devKeys.shown, 'Copy the keys now: only their hashes are kept (DATA_DIR/dev-api-keys).');
+  } else if (devKeys) {
+    lines.push(
+      'API keys:     the dev keys printed at the first start (delete DATA_DIR/dev-api-keys for new ones)',
+    );
   }
   lines.push(
     `Data:         ${config.dataDir}`,

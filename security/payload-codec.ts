@@ -7,7 +7,7 @@
 // 12-byte IV; its metadata names the key id, so after a rotation old payloads still decrypt with
 // their own key for as long as the key stays in the list.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -17,6 +17,7 @@ import {
   type PayloadCodec,
 } from '@temporalio/common';
 import protos from '@temporalio/proto';
+import { publishNewFile } from '../keys.js';
 
 export interface CodecKey {
   /** `[a-z0-9-]{1,32}`; stored in each payload's metadata, so it must never change for a key. */
@@ -192,15 +193,9 @@ export async function loadCodecKeys(dataDir: string, fromEnv?: string): Promise<
   }
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const id = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
-  try {
-    await writeFile(file, `${keyFileHeader}${id}:${randomBytes(keyLength).toString('base64')}\n`, {
-      mode: 0o600,
-      flag: 'wx',
-    });
-  } catch (error) {
-    // Another process made it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
+  // Published whole or not at all (a process starting at the same moment never reads a half-written
+  // file); when another process made it first, theirs is used.
+  await publishNewFile(file, `${keyFileHeader}${id}:${randomBytes(keyLength).toString('base64')}\n`);
   return read();
 }
 

@@ -4,10 +4,13 @@
 // and <endpoint>/encode with `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }`, the same
 // shape back. Configure the endpoint as `<PUBLIC_URL>/codec`.
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { CodecError } from '../../security/payload-codec.js';
 import { HttpError } from '../errors.js';
+import type { TemplateRenderer } from '../../templates/render.js';
+import type { Caller } from '../auth.js';
+import type { CodecSessions } from '../codec-session.js';
 import type { ApiRoutes } from '../routes.js';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'expected base64');
@@ -43,7 +46,7 @@ function toJson({ metadata, data }: Payload) {
 
 const codecPaths = ['/codec/encode', '/codec/decode'];
 
-/** The Codec Server protocol routes, for the operator and auditor roles. */
+/** The Codec Server protocol routes, for the operator and auditor roles (a key, or the session cookie). */
 export function codecRoutes(routes: ApiRoutes, deps: { codec: PayloadCodec }) {
   const tag = 'codec';
   const responses = {
@@ -58,6 +61,7 @@ export function codecRoutes(routes: ApiRoutes, deps: { codec: PayloadCodec }) {
       path: '/codec/encode',
       summary: 'Encrypt payloads (Temporal Codec Server protocol)',
       roles: ['operator', 'auditor'],
+      codecSession: true,
       body: codecBody,
       responses,
       tag,
@@ -70,6 +74,7 @@ export function codecRoutes(routes: ApiRoutes, deps: { codec: PayloadCodec }) {
       path: '/codec/decode',
       summary: 'Decrypt payloads (Temporal Codec Server protocol)',
       roles: ['operator', 'auditor'],
+      codecSession: true,
       body: codecBody,
       responses,
       tag,
@@ -116,4 +121,78 @@ export function codecCors(webUiOrigin?: string): RequestHandler {
     });
     res.status(204).end();
   };
+}
+
+/**
+ * Where a person signs the browser in for the Web UI: GET shows a form for their API key, POST
+ * checks it and sets the codec session cookie (see api/codec-session.ts). Same-origin posts only.
+ */
+export function codecSessionRoutes(
+  routes: ApiRoutes,
+  deps: {
+    authenticate: (key: string) => Caller | null;
+    sessions: CodecSessions;
+    pages: TemplateRenderer;
+    publicUrl: string;
+    webUiOrigin?: string;
+  },
+) {
+  const tag = 'codec';
+  const publicOrigin = new URL(deps.publicUrl).origin;
+  const render = async (res: Response, status: number, context: Record<string, unknown>) =>
+    res
+      .status(status)
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(
+        await deps.pages.htmlPage(
+          'Codec session',
+          await deps.pages.render('pages/codec-session.html.hbs', {
+            ...context,
+            webUiOrigin: deps.webUiOrigin,
+          }),
+        ),
+      );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/codec/session',
+      summary: 'A form to sign this browser in for the Web UI codec calls',
+      roles: 'public',
+      responses: { 200: 'HTML form' },
+      tag,
+    },
+    async ({ res }) => {
+      await render(res, 200, {});
+      return undefined;
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/codec/session',
+      summary: 'Exchange an operator or auditor key for the codec session cookie',
+      roles: 'public',
+      body: z.object({ key: z.string().max(512).default('') }),
+      responses: { 200: 'Signed in', 401: 'Not a valid key', 403: 'Cross-site post' },
+      tag,
+    },
+    async ({ body, req, res }) => {
+      const origin = req.get('origin');
+      if (origin && origin !== publicOrigin) {
+        await render(res, 403, { problem: 'This form can only be sent from its own page.' });
+        return undefined;
+      }
+      const caller = deps.authenticate(body.key);
+      if (!caller) {
+        await render(res, 401, { problem: 'That is not a valid API key.' });
+        return undefined;
+      }
+      deps.sessions.issue(res, caller);
+      await render(res, 200, { caller, hours: deps.sessions.lifetimeSeconds / 3600 });
+      return undefined;
+    },
+  );
 }

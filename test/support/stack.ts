@@ -10,10 +10,13 @@ import { startMailbox, type Mailbox } from '../../embedded/mailbox.js';
 import { startDevServer, type DevServer } from '../../embedded/temporal.js';
 import { createLogger } from '../../logger.js';
 import { createRunbookWorker } from '../../worker.js';
+import { dataConverterOptions, loadCodecKeys } from '../../security/payload-codec.js';
 import { freePort } from './ports.js';
 
 export const operatorKey = 'test-operator-key-0123456789';
 export const auditorKey = 'test-auditor-key-0123456789a';
+/** The Temporal Web UI origin the test API allows to call its codec endpoint. */
+export const webUiOrigin = 'http://localhost:18233';
 
 export interface Stack {
   config: Config;
@@ -69,6 +72,7 @@ async function startStackParts(undo: (() => Promise<unknown>)[]): Promise<Stack>
     SMTP_URL: mailbox.url,
     API_KEYS: `ops:operator:${operatorKey},audit:auditor:${auditorKey}`,
     LOG_LEVEL: 'info',
+    WEB_UI_ORIGIN: webUiOrigin,
   });
   const logs: string[] = [];
   const logger = createLogger('info', { write: (line: string) => void logs.push(line) });
@@ -83,7 +87,11 @@ async function startStackParts(undo: (() => Promise<unknown>)[]): Promise<Stack>
     await nativeConnection.close();
   });
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({
+    connection,
+    namespace: 'default',
+    dataConverter: dataConverterOptions(await loadCodecKeys(dataDir)),
+  });
 
   return {
     config,

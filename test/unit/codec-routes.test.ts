@@ -7,6 +7,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../api/auth.js';
 import { errorHandler, HttpError } from '../../api/errors.js';
+import { parseConfig } from '../../config.js';
 import { codecCors, codecRoutes } from '../../api/routes/codec.js';
 import { ApiRoutes } from '../../api/routes.js';
 import { createEncryptionCodec } from '../../security/payload-codec.js';
@@ -26,10 +27,9 @@ beforeAll(async () => {
   const router = express.Router();
   const routes = new ApiRoutes(
     router,
-    createAuthenticator([
-      { name: 'ops', role: 'operator', secret: operatorKey },
-      { name: 'audit', role: 'auditor', secret: auditorKey },
-    ]),
+    createAuthenticator(
+      parseConfig({ API_KEYS: `ops:operator:${operatorKey},audit:auditor:${auditorKey}` }).apiKeys,
+    ),
   );
   codecRoutes(routes, { codec });
   app.use(router);

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../api/auth.js';
 import { ConfigError, parseConfig } from '../../config.js';
 
 describe('config', () => {
@@ -33,13 +35,26 @@ describe('config', () => {
     ).toThrow(/^Invalid configuration: API_KEYS: key names must be unique$/);
   });
 
-  it('parses API keys with names and roles', () => {
+  it('parses API keys with names and roles, keeping only their SHA-256', () => {
+    const hashed = createHash('sha256').update('a-key-kept-only-as-a-hash').digest('hex');
     const config = parseConfig({
-      API_KEYS: 'ops:operator:0123456789abcdef, audit:auditor:a:b:c:d:e:f:g:h:i:j',
+      API_KEYS: `ops:operator:0123456789abcdef, audit:auditor:a:b:c:d:e:f:g:h:i:j, ci:auditor:sha256:${hashed}`,
     });
+    const sha256 = (secret: string) => createHash('sha256').update(secret).digest('hex');
     expect(config.apiKeys).toEqual([
-      { name: 'ops', role: 'operator', secret: '0123456789abcdef' },
-      { name: 'audit', role: 'auditor', secret: 'a:b:c:d:e:f:g:h:i:j' },
+      { name: 'ops', role: 'operator', sha256: sha256('0123456789abcdef') },
+      { name: 'audit', role: 'auditor', sha256: sha256('a:b:c:d:e:f:g:h:i:j') },
+      { name: 'ci', role: 'auditor', sha256: hashed },
     ]);
+    expect(JSON.stringify(config)).not.toContain('0123456789abcdef');
+    const authenticate = createAuthenticator(config.apiKeys);
+    expect(authenticate('a-key-kept-only-as-a-hash')).toEqual({ name: 'ci', role: 'auditor' });
+    expect(authenticate('0123456789abcdef')).toEqual({ name: 'ops', role: 'operator' });
+    expect(authenticate('0123456789abcdeF')).toBeNull();
+  });
+
+  it('refuses bad codec keys without echoing them', () => {
+    expect(() => parseConfig({ CODEC_KEYS: 'k1:c2hvcnQ=' })).toThrow(/CODEC_KEYS/);
+    expect(() => parseConfig({ CODEC_KEYS: 'k1:c2hvcnQ=' })).not.toThrow(/c2hvcnQ/);
   });
 });

@@ -25,6 +25,7 @@ import {
 import { readMailbox, startMailbox, type Mailbox } from '../../embedded/mailbox.js';
 import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
 import { createTemplateRenderer } from '../../templates/render.js';
+import { dataConverterOptions, failureConverterPath, loadCodecKeys } from '../../security/payload-codec.js';
 import { workflowsPath } from '../../worker.js';
 import { offboardingRequest } from '../factories.js';
 
@@ -33,13 +34,18 @@ let bundle: WorkflowBundle;
 let dataDir: string;
 let mailbox: Mailbox;
 
+let dataConverter: ReturnType<typeof dataConverterOptions>;
+
+// Payloads are encrypted here as in production: the client and the worker share the codec.
 beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'msp-timers-'));
+  dataConverter = dataConverterOptions(await loadCodecKeys(dataDir));
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServer() } },
+    client: { dataConverter },
   });
   await registerSearchAttributes(env.connection, 'default');
-  bundle = await bundleWorkflowCode({ workflowsPath });
-  dataDir = await mkdtemp(path.join(tmpdir(), 'msp-timers-'));
+  bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath });
   mailbox = await startMailbox(path.join(dataDir, 'mailbox'));
 });
 
@@ -77,6 +83,7 @@ async function withWorker<T>(taskQueue: string, run: (sent: SentMail[]) => Promi
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
+    dataConverter,
     // The real activities (real SMTP, real files); the wrapper only notes when each mail left.
     activities: {
       ...activities,
