@@ -197,12 +197,28 @@ export class CredentialCustody {
     );
     const allIn = () => credentials.every((credential) => credential.status !== 'awaiting');
     let round = 0;
-    const interval = durationMillis(this.runbook.request.terms.reminderInterval);
+    const terms = this.runbook.request.terms;
+    const interval = durationMillis(terms.reminderInterval);
+    const escalateAt = Date.parse(addDuration(nowIso(), terms.approvalTimeout));
+    let escalated = false;
     while (!(await condition(allIn, interval, { summary: `credential intake reminder: ${key}` }))) {
       round += 1;
-      for (const credential of credentials.filter((candidate) => candidate.status === 'awaiting')) {
+      const missing = credentials.filter((candidate) => candidate.status === 'awaiting');
+      for (const credential of missing) {
         credential.remindersSent += 1;
         await this.sendLinks('intake', credential, `reminder-${round}`);
+      }
+      // Past approvalTimeout the operators hear of it once; the reminders to the client go on.
+      if (!escalated && Date.now() >= escalateAt) {
+        escalated = true;
+        await this.runbook.notifyOperators(
+          `credentials-escalated:${key}`,
+          `Escalation: credentials still missing from ${this.state.clientName}`,
+          [
+            `The client has not handed over ${missing.length} credential(s) within ${terms.approvalTimeout}: ${missing.map((c) => `\`${c.id}\` (${c.account} on ${c.system})`).join(', ')}.`,
+            `Reminders keep going out every ${terms.reminderInterval}. An operator can put a credential with POST /v1/transitions/${this.state.id}/credentials/:credentialId.`,
+          ],
+        );
       }
     }
     for (const credential of credentials)

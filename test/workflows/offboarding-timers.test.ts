@@ -27,6 +27,7 @@ import { registerSearchAttributes, temporalTestServer } from '../../embedded/tem
 import { createTemplateRenderer } from '../../templates/render.js';
 import { dataConverterOptions, failureConverterPath, loadCodecKeys } from '../../security/payload-codec.js';
 import { workflowsPath } from '../../worker.js';
+import { startRequestSchema, type OnboardingRequest } from '../../domain/schemas.js';
 import { offboardingRequest } from '../factories.js';
 
 let env: TestWorkflowEnvironment;
@@ -287,6 +288,52 @@ describe('offboarding timers on the time-skipping server', () => {
         'legal-hold-placed',
         'legal-hold-released',
       ]);
+    });
+  });
+});
+
+describe('onboarding credential intake on the time-skipping server', () => {
+  it('reminds the approvers every reminderInterval and tells the operators once at approvalTimeout', async () => {
+    const request = {
+      ...(startRequestSchema.parse({
+        kind: 'onboarding',
+        client: { id: 'intake-client', name: 'Intake Dental', timezone: 'UTC' },
+        requestedBy: 'ops@msp.example',
+        contacts: {
+          approvers: [{ name: 'Riley', email: 'riley@intake.example' }],
+          operators: [{ name: 'Ops', email: 'ops@msp.example' }],
+        },
+        terms: { approvalTimeout: 'P3D', reminderInterval: 'P1D' },
+        scope: { credentials: [{ id: 'domain-admin', system: 'Active Directory', account: 'msp-admin' }] },
+      }) as OnboardingRequest),
+      startedBy: 'test-operator',
+    };
+    await withWorker('timers-6', async (sent) => {
+      const handle = await env.client.workflow.start('onboardingWorkflow', {
+        taskQueue: 'timers-6',
+        workflowId: `onboarding-${request.client.id}`,
+        args: [request],
+      });
+      const requested = await waitFor(() => sent.find((mail) => mail.key === 'domain-admin:request'));
+      await env.sleep('4.5 days');
+      await waitFor(
+        () => sent.filter((mail) => mail.key.startsWith('domain-admin:reminder-')).length === 4 || undefined,
+      );
+      const escalation = await waitFor(() =>
+        sent.find((mail) => mail.key.endsWith(':credentials-escalated:credential-vaulting')),
+      );
+      const reminders = sent.filter((mail) => mail.key.startsWith('domain-admin:reminder-'));
+      expect(reminders.map((mail) => Math.round((mail.at - requested.at) / day))).toEqual([1, 2, 3, 4]);
+      expect(reminders.every((mail) => mail.to.join() === 'riley@intake.example')).toBe(true);
+      expect(Math.round((escalation.at - requested.at) / day)).toBe(3);
+      expect(escalation.to).toEqual(['ops@msp.example']);
+      expect(sent.filter((mail) => mail.key.includes('credentials-escalated'))).toHaveLength(1);
+      const state = await handle.query(stateQuery);
+      expect(state.credentials[0]).toMatchObject({ status: 'awaiting', remindersSent: 4 });
+      expect(state.steps.find((step) => step.key === 'credential-vaulting')!.status).toBe(
+        'awaiting-credentials',
+      );
+      await handle.terminate('test over');
     });
   });
 });
