@@ -9,7 +9,7 @@ import {
 import { instant, limits, offboardingSteps, onboardingSteps, person } from '../../domain/schemas.js';
 import { notFound } from '../errors.js';
 import type { ApiRoutes } from '../routes.js';
-import { reasonBody, transitionIdParams } from './transitions.js';
+import { closedAsConflict, reasonBody, transitionIdParams } from './transitions.js';
 
 const optionalText = z.string().trim().min(1).max(limits.text).optional();
 const completeTaskBody = z.object({
@@ -44,6 +44,11 @@ const formatQuery = z.object({ format: z.enum(['md', 'html']).default('md') });
 export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; documents: DocumentStore }) {
   const tag = 'steps';
   const handle = (id: string) => deps.temporal.workflow.getHandle(id);
+  /** Runs an Update; a finished transition answers 409, not 404. */
+  const update = <T>(id: string, run: (h: ReturnType<typeof handle>) => Promise<T>) =>
+    run(handle(id)).catch(async (error: unknown) => {
+      throw await closedAsConflict(deps.temporal, id, error);
+    });
   const operatorErrors = {
     400: 'Invalid body',
     401: 'No key',
@@ -64,9 +69,11 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       tag,
     },
     ({ params, body, caller }) =>
-      handle(params.id).executeUpdate(completeTaskUpdate, {
-        args: [{ taskId: params.taskId, evidence: body.evidence, actor: caller.name }],
-      }),
+      update(params.id, (h) =>
+        h.executeUpdate(completeTaskUpdate, {
+          args: [{ taskId: params.taskId, evidence: body.evidence, actor: caller.name }],
+        }),
+      ),
   );
 
   routes.add(
@@ -81,9 +88,11 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       tag,
     },
     ({ params, body, caller }) =>
-      handle(params.id).executeUpdate(requestApprovalUpdate, {
-        args: [{ step: params.step, reason: body.reason, actor: caller.name }],
-      }),
+      update(params.id, (h) =>
+        h.executeUpdate(requestApprovalUpdate, {
+          args: [{ step: params.step, reason: body.reason, actor: caller.name }],
+        }),
+      ),
   );
 
   routes.add(
@@ -99,9 +108,11 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       tag,
     },
     ({ params, body, caller }) =>
-      handle(params.id).executeUpdate(reassignApproverUpdate, {
-        args: [{ from: body.from, to: body.to, reason: body.reason, actor: caller.name }],
-      }),
+      update(params.id, (h) =>
+        h.executeUpdate(reassignApproverUpdate, {
+          args: [{ from: body.from, to: body.to, reason: body.reason, actor: caller.name }],
+        }),
+      ),
   );
 
   routes.add(

@@ -23,6 +23,7 @@ import {
   transitionKinds,
 } from '../../domain/schemas.js';
 import { offboardingDates, inZones, remindersBefore } from '../../domain/timeline.js';
+import { fromTemporal, HttpError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ApiRoutes } from '../routes.js';
 
@@ -79,6 +80,20 @@ function summary(info: WorkflowExecutionInfo) {
     startedAt: info.startTime.toISOString(),
     closedAt: info.closeTime?.toISOString() ?? null,
   };
+}
+
+/**
+ * An Update to a closed workflow can come back as NotFound (the wording varies with timing): when the
+ * transition exists but has finished, that is a conflict, not an unknown transition.
+ */
+export async function closedAsConflict(temporal: Client, id: string, error: unknown): Promise<unknown> {
+  if (fromTemporal(error)?.status !== 404) return error;
+  const description = await temporal.workflow
+    .getHandle(id)
+    .describe()
+    .catch(() => null);
+  if (!description || description.status.name === 'RUNNING') return error;
+  return new HttpError(409, 'conflict', `the transition has already finished (${statusOf(description)})`);
 }
 
 /** The plan a dry run returns: steps in order, the dates and the reminders that fall on fixed dates. */
@@ -235,7 +250,7 @@ export function transitionRoutes(
           return state;
         } catch (error) {
           metrics.workflowActions.inc({ action, outcome: 'refused' });
-          throw error;
+          throw await closedAsConflict(temporal, params.id, error);
         }
       },
     );
