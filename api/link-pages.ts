@@ -23,6 +23,12 @@ export interface ResolvedLink<View> {
 
 const lookupAttempts = 12;
 
+/** A browser's POST names the page it came from in `Origin`; a form on another site is refused. */
+export function isCrossOrigin(req: Request, publicOrigin: string): boolean {
+  const origin = req.get('origin');
+  return origin !== undefined && origin !== publicOrigin;
+}
+
 export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, template: string, title: string) {
   const publicOrigin = new URL(deps.publicUrl).origin;
 
@@ -86,21 +92,18 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
 
     csrf: (tokenHash: string) => csrfValue(deps.linkSecret, tokenHash),
 
-    /**
-     * A POST must come from the page itself: a same-origin (or absent) Origin header and the CSRF
-     * value the GET page carried. Answers 403 and returns false otherwise.
-     */
-    async refuseForeignPost(req: Request, res: Response, tokenHash: string | null, csrf: unknown) {
-      const origin = req.get('origin');
-      if (origin && origin !== publicOrigin) {
-        await render(res, 403, { problem: 'This form can only be sent from its own page.' });
-        return true;
-      }
-      if (tokenHash !== null && !csrfMatches(deps.linkSecret, tokenHash, csrf)) {
-        await render(res, 403, { problem: 'Open the link and use the button on its page.' });
-        return true;
-      }
-      return false;
+    /** A POST from another site's page: answers 403 and returns true. */
+    async refuseCrossOrigin(req: Request, res: Response): Promise<boolean> {
+      if (!isCrossOrigin(req, publicOrigin)) return false;
+      await render(res, 403, { problem: 'This form can only be sent from its own page.' });
+      return true;
+    },
+
+    /** A POST without the CSRF value its GET page carried: answers 403 and returns true. */
+    async refuseWithoutCsrf(req: Request, res: Response, tokenHash: string, csrf: unknown): Promise<boolean> {
+      if (csrfMatches(deps.linkSecret, tokenHash, csrf)) return false;
+      await render(res, 403, { problem: 'Open the link and use the button on its page.' });
+      return true;
     },
 
     /** The request's client facts a decision records. */

@@ -42,6 +42,9 @@ export interface TrailHeader {
   outcome: string;
 }
 
+/** What a history event contributes to an entry; the time, sequence and local time are added after. */
+type EntryFields = Partial<Omit<TrailEntry, 'seq' | 'at' | 'atLocal'>> & { action: string };
+
 interface Pending {
   type: string;
   input: Record<string, unknown>;
@@ -100,7 +103,7 @@ export async function buildTrail(
   let currentStep = '';
   let status = 'running';
 
-  const add = (at: string, entry: Partial<Omit<TrailEntry, 'seq' | 'at' | 'atLocal'>> & { action: string }) =>
+  const add = (at: string, entry: EntryFields) =>
     entries.push({
       at,
       actor: entry.actor ?? system,
@@ -254,8 +257,6 @@ export async function buildTrail(
     })),
   };
 }
-
-type EntryFields = Partial<Omit<TrailEntry, 'seq' | 'at' | 'atLocal'>> & { action: string };
 
 function activityEntries(
   scheduled: Pending,

@@ -71,10 +71,10 @@ export function approvalRoutes(routes: ApiRoutes, deps: LinkPageDeps) {
       tag,
     },
     async ({ params, body, req, res }) => {
-      if (await pages.refuseForeignPost(req, res, null, undefined)) return undefined;
+      if (await pages.refuseCrossOrigin(req, res)) return undefined;
       const link = await pages.resolve(req, res, params.token, lookup);
       if (!link) return undefined;
-      if (await pages.refuseForeignPost(req, res, link.tokenHash, body.csrf)) return undefined;
+      if (await pages.refuseWithoutCsrf(req, res, link.tokenHash, body.csrf)) return undefined;
       try {
         const result = await link.handle.executeUpdate(decideUpdate, {
           args: [

@@ -11,6 +11,7 @@ import { HttpError } from '../errors.js';
 import type { TemplateRenderer } from '../../templates/render.js';
 import type { Caller } from '../auth.js';
 import type { CodecSessions } from '../codec-session.js';
+import { isCrossOrigin } from '../link-pages.js';
 import type { ApiRoutes } from '../routes.js';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'expected base64');
@@ -180,8 +181,7 @@ export function codecSessionRoutes(
       tag,
     },
     async ({ body, req, res }) => {
-      const origin = req.get('origin');
-      if (origin && origin !== publicOrigin) {
+      if (isCrossOrigin(req, publicOrigin)) {
         await render(res, 403, { problem: 'This form can only be sent from its own page.' });
         return undefined;
       }

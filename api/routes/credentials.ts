@@ -126,10 +126,10 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
       tag: 'credential links',
     },
     async ({ params, body, req, res }) => {
-      if (await intake.refuseForeignPost(req, res, null, undefined)) return undefined;
+      if (await intake.refuseCrossOrigin(req, res)) return undefined;
       const link = await intake.resolve(req, res, params.token, lookup);
       if (!link) return undefined;
-      if (await intake.refuseForeignPost(req, res, link.tokenHash, body.csrf)) return undefined;
+      if (await intake.refuseWithoutCsrf(req, res, link.tokenHash, body.csrf)) return undefined;
       if (link.view.status !== 'pending') {
         await intake.render(res, 409, page(link.view));
         return undefined;
@@ -204,10 +204,10 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
       tag: 'credential links',
     },
     async ({ params, body, req, res }) => {
-      if (await reveal.refuseForeignPost(req, res, null, undefined)) return undefined;
+      if (await reveal.refuseCrossOrigin(req, res)) return undefined;
       const link = await reveal.resolve(req, res, params.token, lookup);
       if (!link) return undefined;
-      if (await reveal.refuseForeignPost(req, res, link.tokenHash, body.csrf)) return undefined;
+      if (await reveal.refuseWithoutCsrf(req, res, link.tokenHash, body.csrf)) return undefined;
       let reference: SecretReference;
       try {
         reference = await link.handle.executeUpdate(revealCredentialUpdate, {

@@ -5,6 +5,7 @@ import type { TransitionState } from '../../domain/definitions.js';
 import { createLinkToken } from '../../links.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
+import { csrfIn, linkIn, postForm } from '../support/links.js';
 
 let stack: Stack;
 
@@ -47,30 +48,17 @@ async function startAwaitingExportApproval() {
         m.to !== undefined &&
         JSON.stringify(m.to).includes(email),
     );
-    return /(http:\/\/[^\s>]+\/approvals\/[A-Za-z0-9_.-]+)/.exec(mail.text ?? '')![1]!;
+    return linkIn(mail, 'approvals');
   };
   return { id, name: body.client.name, linkFor };
 }
 
 async function csrfOf(link: string): Promise<string> {
-  const html = await (await fetch(link)).text();
-  const match = /name="csrf" value="([^"]+)"/.exec(html);
-  if (!match)
-    throw new Error(
-      `no decision form on ${link}: ${html
-        .replace(/<[^>]+>/g, ' ')
-        .replace(/\s+/g, ' ')
-        .slice(-300)}`,
-    );
-  return match[1]!;
+  return csrfIn(await (await fetch(link)).text());
 }
 
 function decide(link: string, decision: string, csrf: string, headers: Record<string, string> = {}) {
-  return fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams({ decision, comment: `${decision} from test`, csrf }).toString(),
-  });
+  return postForm(link, { decision, comment: `${decision} from test`, csrf }, headers);
 }
 
 const pendingApproval = (state: TransitionState) => state.approvals.at(-1);

@@ -5,13 +5,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { strFromU8, unzipSync } from 'fflate';
-import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvColumns } from '../../audit/report.js';
 import type { TransitionState } from '../../domain/definitions.js';
 import { temporalCli } from '../../embedded/temporal.js';
 import { offboardingBody } from '../factories.js';
 import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
+import { csrfIn, linkIn, postForm } from '../support/links.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -25,24 +25,16 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const linkOf = (mail: ParsedMail) =>
-  /(http:\/\/[^\s>]+\/approvals\/[A-Za-z0-9_.-]+)/.exec(mail.text ?? '')?.[1];
-
 /** Opens the approval link from the approver's email and presses a button, as a person would. */
 async function decideFromMail(title: string, decision: 'approve' | 'reject', comment: string) {
   const mail = await stack.waitForMail((m) => m.subject === `Approval needed: ${title} for Acme Dental LLC`);
-  const link = linkOf(mail)!;
-  expect(link).toBeDefined();
+  const link = linkIn(mail, 'approvals');
   expect(mail.html).toContain(link);
   const page = await fetch(link);
   expect(page.status).toBe(200);
   const html = await page.text();
-  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-  const posted = await fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
-    body: new URLSearchParams({ decision, comment, csrf }).toString(),
-  });
+  const csrf = csrfIn(html);
+  const posted = await postForm(link, { decision, comment, csrf }, { origin: new URL(link).origin });
   return { link, csrf, posted, text: await posted.text() };
 }
 
@@ -152,16 +144,11 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
       (m) => m.subject === 'New credential ready: msp-admin on Active Directory for Acme Dental LLC',
     );
     expect(revealMail.text).not.toContain(rotated);
-    const revealLink = /(http:\/\/[^\s>]+\/reveal\/[A-Za-z0-9_.-]+)/.exec(revealMail.text ?? '')![1]!;
+    const revealLink = linkIn(revealMail, 'reveal');
     const button = await (await fetch(revealLink)).text();
     expect(button).not.toContain(rotated);
-    const revealCsrf = /name="csrf" value="([^"]+)"/.exec(button)![1]!;
-    const revealPost = () =>
-      fetch(revealLink, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ csrf: revealCsrf }).toString(),
-      });
+    const revealCsrf = csrfIn(button);
+    const revealPost = () => postForm(revealLink, { csrf: revealCsrf });
     const revealed = await revealPost();
     expect(revealed.status).toBe(200);
     expect(await revealed.text()).toContain(rotated);

@@ -1,7 +1,7 @@
-import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
 import { uniqueClientId } from '../factories.js';
+import { csrfIn, linkIn, postForm } from '../support/links.js';
 import { filesContaining, historyText } from '../support/secrets.js';
 import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
 
@@ -18,18 +18,9 @@ afterAll(async () => {
 const intakeSecret = 'Pl4nted-Intake-Secret-ZQX1';
 const operatorSecret = 'Pl4nted-Operator-Secret-ZQX2';
 
-const linkIn = (mail: ParsedMail, kind: string) =>
-  new RegExp(`(http://[^\\s>]+/${kind}/[A-Za-z0-9_.-]+)`).exec(mail.text ?? '')![1]!;
-
-async function formPost(link: string, fields: Record<string, string>) {
-  return fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
-    body: new URLSearchParams(fields).toString(),
-  });
-}
-
-const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+/** Posts from the page's own origin, as the browser showing the link page does. */
+const formPost = (link: string, fields: Record<string, string>) =>
+  postForm(link, fields, { origin: new URL(link).origin });
 
 describe('a full onboarding over HTTP and real SMTP', () => {
   it('discovers, vaults credentials (intake link and operator API), deploys, proves restores and is accepted; no secret leaks', async () => {
@@ -71,7 +62,7 @@ describe('a full onboarding over HTTP and real SMTP', () => {
     const intake = linkIn(intakeMail, 'intake');
     const form = await (await fetch(intake)).text();
     expect(form).toContain('type="password"');
-    const csrf = csrfOf(form);
+    const csrf = csrfIn(form);
     expect((await formPost(intake, { secret: intakeSecret, csrf: 'forged' })).status).toBe(403);
     const stored = await formPost(intake, { secret: intakeSecret, csrf });
     expect(stored.status).toBe(200);
@@ -162,7 +153,7 @@ describe('a full onboarding over HTTP and real SMTP', () => {
     const decided = await formPost(approval, {
       decision: 'approve',
       comment: 'Accepted.',
-      csrf: csrfOf(await (await fetch(approval)).text()),
+      csrf: csrfIn(await (await fetch(approval)).text()),
     });
     expect(decided.status).toBe(200);
 

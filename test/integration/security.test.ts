@@ -3,6 +3,7 @@ import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
+import { csrfIn, linkIn, postForm } from '../support/links.js';
 import { historyText } from '../support/secrets.js';
 import { auditorKey, startStack, waitForState, webUiOrigin, type Stack } from '../support/stack.js';
 
@@ -64,14 +65,9 @@ describe('security', () => {
     const mail = await stack.waitForMail(
       (m) => m.subject === `Approval needed: Data export manifest for ${clientName}`,
     );
-    approvalLink = /(http:\/\/[^\s>]+\/approvals\/[A-Za-z0-9_.-]+)/.exec(mail.text ?? '')![1]!;
-    const page = await (await fetch(approvalLink)).text();
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
-    const decided = await fetch(approvalLink, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ decision: 'approve', comment: 'ok', csrf }).toString(),
-    });
+    approvalLink = linkIn(mail, 'approvals');
+    const csrf = csrfIn(await (await fetch(approvalLink)).text());
+    const decided = await postForm(approvalLink, { decision: 'approve', comment: 'ok', csrf });
     expect(decided.status).toBe(200);
     await finish('agent-removal.srv-01', 'agents removed');
     await finish('retention-deletion.ehr', 'purged');
