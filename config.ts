@@ -121,6 +121,9 @@ const envSchema = z.object({
   WEB_UI_ORIGIN: optionalNonEmpty.pipe(
     z.url({ error: 'expected the Web UI origin, e.g. http://localhost:8233' }).optional(),
   ),
+  MSP_NAME: z.string().trim().min(1).max(200).default('Your MSP'),
+  MSP_ADDRESS: optionalNonEmpty.pipe(z.string().trim().max(500).optional()),
+  MSP_CONTACT: optionalNonEmpty.pipe(z.string().trim().max(200).optional()),
   TEMPORAL_UI_PORT: port.optional(),
   TEMPORAL_BIN: optionalNonEmpty,
   TEMPORAL_TEST_SERVER_BIN: optionalNonEmpty,
@@ -156,6 +159,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     codecKeys: env.CODEC_KEYS,
     /** Origin of the Temporal Web UI allowed to call the codec endpoint from the browser. */
     webUiOrigin: env.WEB_UI_ORIGIN,
+    /** The MSP as clients see it on pages, emails and certificates. */
+    msp: { name: env.MSP_NAME, address: env.MSP_ADDRESS, contact: env.MSP_CONTACT },
   };
 }
 

@@ -37,8 +37,11 @@ export function createLinkToken(secret: Buffer, claims: LinkClaims): string {
   return `${payload}.${nonce}.${mac(secret, `${payload}.${nonce}`).toString('base64url')}`;
 }
 
+/** An expired link still names its transition (its signature holds), so the page can say whom to ask. */
 export type LinkCheck =
-  { ok: true; claims: LinkClaims; tokenHash: string } | { ok: false; reason: 'invalid' | 'expired' };
+  | { ok: true; claims: LinkClaims; tokenHash: string }
+  | { ok: false; reason: 'expired'; claims: LinkClaims }
+  | { ok: false; reason: 'invalid'; claims?: undefined };
 
 /** Verifies the HMAC in constant time, then the purpose and the expiry; never throws on bad input. */
 export function verifyLinkToken(
@@ -62,7 +65,7 @@ export function verifyLinkToken(
     return { ok: false, reason: 'invalid' };
   }
   if (claims.purpose !== purpose) return { ok: false, reason: 'invalid' };
-  if (!(Date.parse(claims.expiresAt) > now)) return { ok: false, reason: 'expired' };
+  if (!(Date.parse(claims.expiresAt) > now)) return { ok: false, reason: 'expired', claims };
   return { ok: true, claims, tokenHash: sha256Hex(token) };
 }
 

@@ -24,6 +24,7 @@ export async function buildActivityDeps(config: Config) {
     templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
     ledger: createFileLedger(path.join(config.dataDir, 'ledger')),
     publicUrl: config.publicUrl,
+    msp: config.msp,
     linkSecret: await loadLinkSecret(config.dataDir, config.linkSecret),
     historyBytes: historyReader(config),
   };

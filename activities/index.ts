@@ -15,6 +15,8 @@ export interface ActivityDeps {
   ledger: Ledger;
   publicUrl: string;
   linkSecret: Buffer;
+  /** The MSP as clients see it in emails. */
+  msp: { name: string; address?: string; contact?: string };
   /** The workflow's event history in protobuf bytes, payloads as stored (encrypted under the codec). */
   historyBytes: (workflowId: string) => Promise<Uint8Array>;
 }
@@ -67,7 +69,7 @@ export interface IssuedLink {
 /** Activities built from injected dependencies; the worker entry is the one place that builds real ones. */
 export function createActivities(deps: ActivityDeps) {
   async function email(input: EmailInput): Promise<void> {
-    const data = { ...input.data, publicUrl: deps.publicUrl };
+    const data = { ...input.data, publicUrl: deps.publicUrl, msp: deps.msp };
     const [subject = '', ...body] = (
       await deps.templates.render(`email/${input.template}.md.hbs`, data)
     ).split('\n');
@@ -76,7 +78,7 @@ export function createActivities(deps: ActivityDeps) {
       to: input.to,
       subject: subject.trim(),
       text,
-      html: await deps.templates.emailHtml(subject.trim(), text),
+      html: await deps.templates.emailHtml(subject.trim(), text, deps.msp),
       idempotencyKey: input.idempotencyKey,
     });
   }

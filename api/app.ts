@@ -93,11 +93,12 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
     authenticate,
     sessions,
     pages,
+    msp: config.msp,
     publicUrl: config.publicUrl,
     webUiOrigin: config.webUiOrigin,
   });
-  const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl };
-  approvalRoutes(routes, linkPages);
+  const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl, msp: config.msp };
+  approvalRoutes(routes, { ...linkPages, documents });
   credentialRoutes(routes, { ...linkPages, vault });
   if (config.mailboxDir) mailboxRoutes(routes, { dir: config.mailboxDir, pages });
   app.use(router);

@@ -1,17 +1,26 @@
 // What every public link page (approval, intake, reveal) shares: the token check, the workflow's
-// view of the link, the opening record, the same-origin and CSRF checks, and the HTML answer.
+// view of the link, the opening record, the same-origin and CSRF checks, and the HTML answers,
+// including the dead ends, each of which says what happened, what to do next and whom to contact.
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Request, Response } from 'express';
-import { linkOpenedSignal, type LinkPurpose } from '../domain/definitions.js';
+import type { Person } from '../domain/schemas.js';
+import {
+  contactsQuery,
+  linkOpenedSignal,
+  type LinkPurpose,
+  type TransitionContacts,
+} from '../domain/definitions.js';
 import { csrfMatches, csrfValue, tokenFingerprint, verifyLinkToken, type LinkClaims } from '../links.js';
 import type { TemplateRenderer } from '../templates/render.js';
 import { fromTemporal } from './errors.js';
+import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity } from './public-pages.js';
 
 export interface LinkPageDeps {
   temporal: Client;
   pages: TemplateRenderer;
   linkSecret: Buffer;
   publicUrl: string;
+  msp: MspIdentity;
 }
 
 export interface ResolvedLink<View> {
@@ -21,28 +30,50 @@ export interface ResolvedLink<View> {
   view: View;
 }
 
-const lookupAttempts = 12;
-
-/** A browser's POST names the page it came from in `Origin`; a form on another site is refused. */
-export function isCrossOrigin(req: Request, publicOrigin: string): boolean {
-  const origin = req.get('origin');
-  return origin !== undefined && origin !== publicOrigin;
+/** A dead end: what happened, what to do next, and whom to contact. */
+export interface DeadEnd {
+  title: string;
+  problem: string;
+  next: string;
+  /** The transition's operators, when the link names a transition we can still ask. */
+  contacts?: Person[];
 }
 
-export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, template: string, title: string) {
+const lookupAttempts = 12;
+
+export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, template: string) {
   const publicOrigin = new URL(deps.publicUrl).origin;
 
-  async function render(res: Response, status: number, context: Record<string, unknown>) {
-    const body = await deps.pages.render(template, context);
-    res
-      .status(status)
-      .set('Cache-Control', 'no-store')
-      .type('html')
-      .send(await deps.pages.htmlPage(title, body));
+  async function render(res: Response, status: number, title: string, context: Record<string, unknown>) {
+    await sendPublicPage(deps, res, status, { title, template, context });
   }
+
+  /** Sends a dead-end page; the MSP's own contact stands in when the transition names no operator. */
+  async function deadEnd(res: Response, status: number, end: DeadEnd): Promise<void> {
+    await sendPublicPage(deps, res, status, {
+      title: end.title,
+      template: 'pages/dead-end.html.hbs',
+      context: { ...end },
+    });
+  }
+
+  /** The operators of the transition a signed link names; none when it cannot be asked. */
+  async function contactsOf(transitionId: string): Promise<TransitionContacts | null> {
+    return deps.temporal.workflow
+      .getHandle(transitionId)
+      .query(contactsQuery)
+      .catch(() => null);
+  }
+
+  const notValid = (): DeadEnd => ({
+    title: 'Link not valid',
+    problem: 'This link is not valid.',
+    next: 'Open the link exactly as it is in your email: some email programs break long links across lines. If it still does not work, ask for a new link.',
+  });
 
   return {
     render,
+    deadEnd,
 
     /** The link's claims and the workflow's view of it, or null with the answer already sent. */
     async resolve<View>(
@@ -54,8 +85,17 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
       const check = verifyLinkToken(deps.linkSecret, token, purpose);
       req.log.info({ link: tokenFingerprint(token), purpose, valid: check.ok }, 'link');
       if (!check.ok) {
-        await render(res, check.reason === 'expired' ? 410 : 404, {
-          problem: check.reason === 'expired' ? 'This link has expired.' : 'This link is not valid.',
+        countAsFailedAttempt(res);
+        if (check.reason !== 'expired' || !check.claims) {
+          await deadEnd(res, 404, notValid());
+          return null;
+        }
+        const contacts = await contactsOf(check.claims.transitionId);
+        await deadEnd(res, 410, {
+          title: 'Link expired',
+          problem: 'This link has expired.',
+          next: 'If the request is still open, the next reminder email brings a fresh link. Otherwise ask the people below for a new one.',
+          contacts: contacts?.operators,
         });
         return null;
       }
@@ -73,7 +113,8 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
         }
       }
       if (!view) {
-        await render(res, 404, { problem: 'This link is not valid.' });
+        countAsFailedAttempt(res);
+        await deadEnd(res, 404, notValid());
         return null;
       }
       return { claims: check.claims, tokenHash: check.tokenHash, handle, view };
@@ -95,14 +136,22 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
     /** A POST from another site's page: answers 403 and returns true. */
     async refuseCrossOrigin(req: Request, res: Response): Promise<boolean> {
       if (!isCrossOrigin(req, publicOrigin)) return false;
-      await render(res, 403, { problem: 'This form can only be sent from its own page.' });
+      await deadEnd(res, 403, {
+        title: 'Not sent from this page',
+        problem: 'This form can only be sent from its own page.',
+        next: 'Open the link from your email and press the button on that page.',
+      });
       return true;
     },
 
     /** A POST without the CSRF value its GET page carried: answers 403 and returns true. */
     async refuseWithoutCsrf(req: Request, res: Response, tokenHash: string, csrf: unknown): Promise<boolean> {
       if (csrfMatches(deps.linkSecret, tokenHash, csrf)) return false;
-      await render(res, 403, { problem: 'Open the link and use the button on its page.' });
+      await deadEnd(res, 403, {
+        title: 'Not sent from this page',
+        problem: 'This form was not sent from the page of this link.',
+        next: 'Open the link from your email and press the button on that page.',
+      });
       return true;
     },
 

@@ -2,6 +2,7 @@
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
+import { isFailedAttempt } from './public-pages.js';
 
 /**
  * Headers on every answer: a CSP that allows no script at all (the pages have none) and no framing,
@@ -33,15 +34,16 @@ export function securityHeaders(publicUrl: string): RequestHandler {
 export const failedLinkAttemptsPerMinute = 20;
 
 /**
- * Counts only failed attempts (404 unknown or forged token, 410 expired, 401 wrong key) per client IP; the 21st
- * within a minute, and every request after it in that minute, answers 429. Kept in memory: each API
- * process counts on its own.
+ * Counts only failed attempts (an unknown, forged or expired token, a wrong key: the pages mark them)
+ * per client IP; the 21st within a minute, and every request after it in that minute, answers 429.
+ * A refused press on a real page (already decided, not from its page) does not count. Kept in
+ * memory: each API process counts on its own.
  */
 export function linkAttemptLimiter(): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: failedLinkAttemptsPerMinute,
-    requestWasSuccessful: (_req, res) => ![401, 404, 410].includes(res.statusCode),
+    requestWasSuccessful: (_req, res) => !isFailedAttempt(res),
     skipSuccessfulRequests: true,
     standardHeaders: 'draft-8',
     legacyHeaders: false,

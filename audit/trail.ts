@@ -64,6 +64,7 @@ const updateActions: Record<string, string> = {
   releaseLegalHold: 'legal hold released',
   requestApproval: 'approval requested again',
   reassignApprover: 'approver reassigned',
+  reissueReveal: 'reveal link reissued',
 };
 
 function timeOf(event: HistoryEvent): string {
@@ -387,7 +388,9 @@ function updateEntry(
             ? `${String(input.from)} → ${(input.to as { email: string }).email}; `
             : update.type === 'requestApproval'
               ? `step ${String(input.step)}; `
-              : '';
+              : update.type === 'reissueReveal'
+                ? `credential ${String(input.credentialId)}; `
+                : '';
       return { actor, action, details: `${extra}${reason}` };
     }
   }

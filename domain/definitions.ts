@@ -4,7 +4,8 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OffboardingDates, OffboardingPeriod } from './timeline.js';
-import type { StepKey, TransitionKind } from './schemas.js';
+import type { Person, StepKey, TransitionKind } from './schemas.js';
+import type { ApprovalItems } from './approval-items.js';
 
 export const searchAttributes = {
   clientId: defineSearchAttributeKey('ClientId', SearchAttributeType.KEYWORD),
@@ -121,6 +122,8 @@ export interface CredentialState {
   revealLinksSentAt?: string;
   revealedBy?: string;
   revealedAt?: string;
+  /** Bumped by each reissue: reveal links of an earlier generation no longer work. */
+  revealGeneration?: number;
 }
 
 /** A control or other operator action, recorded with who did it and why. */
@@ -133,7 +136,8 @@ export interface ControlRecord {
     | 'legal-hold-placed'
     | 'legal-hold-released'
     | 'approval-requested'
-    | 'approver-reassigned';
+    | 'approver-reassigned'
+    | 'reveal-reissued';
   actor: string;
   reason: string;
   at: string;
@@ -204,12 +208,21 @@ export interface LinkOpened {
   userAgent: string;
 }
 
-/** What an approval page shows about its link; null when the workflow knows no such link. */
-export interface ApprovalLinkView {
+/** Who a client page names: the transition, its client, who asked, and whom to contact. */
+export interface TransitionContacts {
   transitionId: string;
+  kind: TransitionKind;
   clientName: string;
   timezone: string;
+  requestedBy: string;
+  operators: Person[];
+}
+
+/** What an approval page shows about its link; null when the workflow knows no such link. */
+export interface ApprovalLinkView extends TransitionContacts {
   step: StepKey;
+  /** What the approval is about, as the page lists it (a bounded number of items). */
+  items: ApprovalItems;
   approver: string;
   status: 'pending' | 'decided' | 'settled' | 'superseded' | 'expired';
   approval: Omit<ApprovalState, 'decisions'> & { decisions: Omit<ApprovalDecision, 'ip' | 'userAgent'>[] };
@@ -229,14 +242,11 @@ export interface ReassignApproverRequest extends ControlRequest {
 export type LinkPurpose = 'approval' | 'intake' | 'reveal';
 
 /** What an intake or reveal page shows about its link; null when the workflow knows no such link. */
-export interface CredentialLinkView {
-  transitionId: string;
-  clientName: string;
-  timezone: string;
+export interface CredentialLinkView extends TransitionContacts {
   purpose: 'intake' | 'reveal';
   approver: string;
   credential: Omit<CredentialState, 'reference'>;
-  status: 'pending' | 'supplied' | 'revealed' | 'superseded';
+  status: 'pending' | 'supplied' | 'revealed' | 'superseded' | 'reissued';
 }
 
 export interface SupplyCredentialRequest extends Attributed {
@@ -245,6 +255,10 @@ export interface SupplyCredentialRequest extends Attributed {
   via: 'intake-link' | 'operator-api';
   /** The intake link used, by its SHA-256; absent when an operator put it through the API. */
   tokenHash?: string;
+}
+
+export interface ReissueRevealRequest extends ControlRequest {
+  credentialId: string;
 }
 
 export interface RevealCredentialRequest {
@@ -262,6 +276,10 @@ export const supplyCredentialUpdate = defineUpdate<CredentialState, [SupplyCrede
 export const revealCredentialUpdate = defineUpdate<SecretReference, [RevealCredentialRequest]>(
   'revealCredential',
 );
+/** Whom a dead-end page (an expired or spent link) tells the client to contact. */
+export const contactsQuery = defineQuery<TransitionContacts>('contacts');
+/** A fresh one-time reveal link for a credential whose reveal was lost; earlier reveal links stop working. */
+export const reissueRevealUpdate = defineUpdate<TransitionState, [ReissueRevealRequest]>('reissueReveal');
 export const approvalLinkQuery = defineQuery<ApprovalLinkView | null, [string]>('approvalLink');
 
 export const pauseUpdate = defineUpdate<TransitionState, [ControlRequest]>('pause');

@@ -75,3 +75,14 @@ export function inZones(iso: string, timezone: string): { utc: string; local: st
 export function humanDate(iso: string, timezone: string): string {
   return utc(iso).setZone(timezone).toFormat('yyyy-LL-dd HH:mm:ss ZZZZ');
 }
+
+/** The zone as a person names it: "Dublin time", "New York time", or "UTC". */
+export function zoneLabel(timezone: string): string {
+  if (timezone === 'UTC' || timezone === 'Etc/UTC') return 'UTC';
+  return `${(timezone.split('/').at(-1) ?? timezone).replace(/_/g, ' ')} time`;
+}
+
+/** An instant in words in the client's zone: "Friday 28 November 2026, 17:00 (Dublin time)". */
+export function dateInWords(iso: string, timezone: string): string {
+  return `${utc(iso).setZone(timezone).setLocale('en-GB').toFormat('cccc d LLLL yyyy, HH:mm')} (${zoneLabel(timezone)})`;
+}

@@ -10,7 +10,7 @@ export interface TemplateRenderer {
   /** Markdown to a standalone HTML page with no external assets. */
   page(title: string, markdown: string): Promise<string>;
   /** The HTML part of an email, from its Markdown text part. */
-  emailHtml(subject: string, markdown: string): Promise<string>;
+  emailHtml(subject: string, markdown: string, msp: { name: string; contact?: string }): Promise<string>;
   /** An HTML fragment (already escaped by its template) inside the standalone page layout. */
   htmlPage(title: string, body: string): Promise<string>;
 }
@@ -64,9 +64,9 @@ export function createTemplateRenderer(dir: string): TemplateRenderer {
     async page(title, markdown) {
       return this.htmlPage(title, await marked.parse(markdown, { async: true }));
     },
-    async emailHtml(subject, markdown) {
+    async emailHtml(subject, markdown, msp) {
       const body = await marked.parse(markdown, { async: true });
-      return (await compiled('email/layout.html.hbs'))({ subject, body });
+      return (await compiled('email/layout.html.hbs'))({ subject, body, msp });
     },
     async htmlPage(title, body) {
       return (await compiled('page.html.hbs'))({ title, body });

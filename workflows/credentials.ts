@@ -6,10 +6,12 @@ import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow'
 import {
   credentialLinkQuery,
   failureTypes,
+  reissueRevealUpdate,
   revealCredentialUpdate,
   supplyCredentialUpdate,
   type CredentialLinkView,
   type CredentialState,
+  type ReissueRevealRequest,
   type SupplyCredentialRequest,
 } from '../domain/definitions.js';
 import type { StepKey } from '../domain/schemas.js';
@@ -37,6 +39,7 @@ export class CredentialCustody {
           await this.sendLinks('reveal', credential, round, [to]);
       }
     });
+    this.registerReissue();
     setHandler(credentialLinkQuery, (tokenHash) => this.linkView(tokenHash));
     setHandler(supplyCredentialUpdate, (request) => this.supply(request), {
       validator: (request) => this.checkSupply(request),
@@ -54,6 +57,8 @@ export class CredentialCustody {
         validator: (request) => {
           const view = this.linkView(request.tokenHash);
           if (!view || view.purpose !== 'reveal') throw notKnown();
+          if (view.status === 'reissued')
+            throw conflict('a newer link was sent for this credential: use the link in the latest email');
           if (view.status === 'superseded')
             throw conflict('you are no longer an approver of this transition');
           if (view.status === 'revealed')
@@ -62,6 +67,44 @@ export class CredentialCustody {
             );
         },
       },
+    );
+  }
+
+  /**
+   * A fresh one-time reveal link for each approver after a reveal was lost (the page closed, the
+   * answer never arrived, the link expired); the links mailed before stop working.
+   */
+  private registerReissue(): void {
+    this.runbook.registerControl<ReissueRevealRequest>(
+      reissueRevealUpdate,
+      (request) => {
+        const credential = this.handedOver(request.credentialId);
+        if (!credential)
+          throw ApplicationFailure.create({
+            type: failureTypes.notFound,
+            message: `no credential ${request.credentialId} handed over in this transition`,
+          });
+        if (!credential.revealLinksSentAt)
+          throw conflict(
+            `credential ${request.credentialId} has no reveal link yet: it is ${credential.status}`,
+          );
+      },
+      async (request) => {
+        const credential = this.handedOver(request.credentialId)!;
+        credential.revealGeneration = (credential.revealGeneration ?? 0) + 1;
+        credential.status = 'vaulted';
+        delete credential.revealedAt;
+        delete credential.revealedBy;
+        this.runbook.recordControl('reveal-reissued', request, { credential: credential.id });
+        await this.sendLinks('reveal', credential, `reissue-${credential.revealGeneration}`);
+        credential.revealLinksSentAt = nowIso();
+      },
+    );
+  }
+
+  private handedOver(credentialId: string): CredentialState | undefined {
+    return this.state.credentials.find(
+      (credential) => credential.id === credentialId && credential.step === 'credential-rotation',
     );
   }
 
@@ -92,12 +135,12 @@ export class CredentialCustody {
       const { reference: _reference, ...shown } = credential;
       let status: CredentialLinkView['status'] = 'pending';
       if (!this.runbook.isApprover(link.approver)) status = 'superseded';
+      else if (purpose === 'reveal' && (link.generation ?? 0) !== (credential.revealGeneration ?? 0))
+        status = 'reissued';
       else if (purpose === 'intake' && credential.status !== 'awaiting') status = 'supplied';
       else if (purpose === 'reveal' && credential.status === 'revealed') status = 'revealed';
       return {
-        transitionId: this.state.id,
-        clientName: this.state.clientName,
-        timezone: this.state.timezone,
+        ...this.runbook.contacts(),
         purpose,
         approver: link.approver,
         credential: shown,
@@ -175,7 +218,7 @@ export class CredentialCustody {
         expiresLocal: humanDate(expiresAt, this.state.timezone),
       },
     });
-    this.runbook.rememberLinks(purpose, credential.id, issued);
+    this.runbook.rememberLinks(purpose, credential.id, issued, credential.revealGeneration);
   }
 
   /**

@@ -14,6 +14,7 @@ import {
 import {
   approvalLinkQuery,
   cancelUpdate,
+  contactsQuery,
   completeTaskUpdate,
   decideUpdate,
   failureTypes,
@@ -36,6 +37,7 @@ import {
   type LinkPurpose,
   type ReassignApproverRequest,
   type RunbookInput,
+  type TransitionContacts,
   type StepState,
   type TransitionState,
   type TransitionStatus,
@@ -43,6 +45,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Person, StartRequest, StepKey } from '../domain/schemas.js';
 import { addDuration, humanDate } from '../domain/timeline.js';
+import { approvalItems } from '../domain/approval-items.js';
 import { activities } from './activities.js';
 
 export function nowIso(): string {
@@ -73,6 +76,8 @@ export interface IssuedLinkRecord {
   /** The approval request id, or the credential id. */
   requestId: string;
   approver: string;
+  /** For reveal links: the credential's reveal generation when the link was mailed. */
+  generation?: number;
 }
 
 export class Runbook {
@@ -157,6 +162,7 @@ export class Runbook {
       },
     );
     setHandler(approvalLinkQuery, (tokenHash) => this.linkView(tokenHash));
+    setHandler(contactsQuery, () => this.contacts());
     setHandler(linkOpenedSignal, (opened) => {
       const link = this.links.get(opened.tokenHash);
       if (link) this.linkOpenings.push({ ...link, at: nowIso(), ip: opened.ip, userAgent: opened.userAgent });
@@ -224,9 +230,31 @@ export class Runbook {
   }
 
   /** Remembers links just mailed, by the SHA-256 of their tokens. */
-  rememberLinks(purpose: LinkPurpose, requestId: string, issued: { tokenHash: string; approver: string }[]) {
+  rememberLinks(
+    purpose: LinkPurpose,
+    requestId: string,
+    issued: { tokenHash: string; approver: string }[],
+    generation?: number,
+  ) {
     for (const link of issued)
-      this.links.set(link.tokenHash, { purpose, requestId, approver: link.approver });
+      this.links.set(link.tokenHash, {
+        purpose,
+        requestId,
+        approver: link.approver,
+        ...(generation ? { generation } : {}),
+      });
+  }
+
+  /** Who the client's pages name, and whom they tell the client to contact. */
+  contacts(): TransitionContacts {
+    return {
+      transitionId: this.state.id,
+      kind: this.state.kind,
+      clientName: this.state.clientName,
+      timezone: this.state.timezone,
+      requestedBy: this.request.requestedBy,
+      operators: this.request.contacts.operators,
+    };
   }
 
   /** The link behind a token hash, when it is of the expected purpose. */
@@ -252,10 +280,9 @@ export class Runbook {
     else if (own) status = 'decided';
     else if (approval.status !== 'pending') status = 'settled';
     return {
-      transitionId: this.state.id,
-      clientName: this.state.clientName,
-      timezone: this.state.timezone,
+      ...this.contacts(),
       step: approval.step,
+      items: approvalItems(approval.step, this.request.scope),
       approver: link.approver,
       status,
       approval: { ...approval, decisions: approval.decisions.map(strip) },
@@ -458,11 +485,19 @@ export class Runbook {
     paragraphs: string[],
     rows: { label: string; value: string }[] = [],
   ) {
+    const operators = new Set(this.request.contacts.operators.map((person) => person.email));
     await activities.sendEmail({
       idempotencyKey: `${this.state.id}:${key}`,
       to,
       template: 'notice',
-      data: { subject, paragraphs, rows, transitionId: this.state.id },
+      // Only operators hold an API key: a client's copy carries no link they cannot open.
+      data: {
+        subject,
+        paragraphs,
+        rows,
+        transitionId: this.state.id,
+        forOperators: to.every((email) => operators.has(email)),
+      },
     });
   }
 

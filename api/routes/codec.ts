@@ -11,7 +11,7 @@ import { HttpError } from '../errors.js';
 import type { TemplateRenderer } from '../../templates/render.js';
 import type { Caller } from '../auth.js';
 import type { CodecSessions } from '../codec-session.js';
-import { isCrossOrigin } from '../link-pages.js';
+import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity } from '../public-pages.js';
 import type { ApiRoutes } from '../routes.js';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'expected base64');
@@ -134,26 +134,19 @@ export function codecSessionRoutes(
     authenticate: (key: string) => Caller | null;
     sessions: CodecSessions;
     pages: TemplateRenderer;
+    msp: MspIdentity;
     publicUrl: string;
     webUiOrigin?: string;
   },
 ) {
   const tag = 'codec';
   const publicOrigin = new URL(deps.publicUrl).origin;
-  const render = async (res: Response, status: number, context: Record<string, unknown>) =>
-    res
-      .status(status)
-      .set('Cache-Control', 'no-store')
-      .type('html')
-      .send(
-        await deps.pages.htmlPage(
-          'Codec session',
-          await deps.pages.render('pages/codec-session.html.hbs', {
-            ...context,
-            webUiOrigin: deps.webUiOrigin,
-          }),
-        ),
-      );
+  const render = (res: Response, status: number, context: Record<string, unknown>) =>
+    sendPublicPage(deps, res, status, {
+      title: 'Decoded payloads in the Web UI',
+      template: 'pages/codec-session.html.hbs',
+      context: { ...context, webUiOrigin: deps.webUiOrigin },
+    });
 
   routes.add(
     {
@@ -187,6 +180,7 @@ export function codecSessionRoutes(
       }
       const caller = deps.authenticate(body.key);
       if (!caller) {
+        countAsFailedAttempt(res);
         await render(res, 401, { problem: 'That is not a valid API key.' });
         return undefined;
       }

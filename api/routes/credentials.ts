@@ -3,17 +3,19 @@ import { z } from 'zod';
 import type { Vault } from '../../connectors/vault/port.js';
 import {
   credentialLinkQuery,
+  reissueRevealUpdate,
   revealCredentialUpdate,
   stateQuery,
   supplyCredentialUpdate,
   type CredentialLinkView,
   type SecretReference,
 } from '../../domain/definitions.js';
+import { dateInWords } from '../../domain/timeline.js';
 import { HttpError, fromTemporal, notFound } from '../errors.js';
 import { createLinkPages, type LinkPageDeps } from '../link-pages.js';
 import type { ApiRoutes } from '../routes.js';
 import { tokenParams } from './approvals.js';
-import { transitionIdParams } from './transitions.js';
+import { closedAsConflict, reasonBody, transitionIdParams } from './transitions.js';
 
 // Not trimmed: spaces can be part of a password.
 const secret = z.string().min(1, 'the secret is empty').max(4096);
@@ -29,8 +31,8 @@ const lookup = (handle: WorkflowHandle, tokenHash: string) => handle.query(crede
  * straight into the vault here, in the API process; the workflow receives only its reference.
  */
 export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { temporal: Client; vault: Vault }) {
-  const intake = createLinkPages(deps, 'intake', 'pages/intake.html.hbs', 'Credential intake');
-  const reveal = createLinkPages(deps, 'reveal', 'pages/reveal.html.hbs', 'Credential hand-over');
+  const intake = createLinkPages(deps, 'intake', 'pages/intake.html.hbs');
+  const reveal = createLinkPages(deps, 'reveal', 'pages/reveal.html.hbs');
 
   /** Stores a new version; the reference is all that leaves this function. */
   async function vaultSecret(transitionId: string, step: string, credentialId: string, value: string) {
@@ -82,12 +84,61 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
     },
   );
 
-  const page = (view: CredentialLinkView, extra: Record<string, unknown> = {}) => ({
-    view,
-    pending: view.status === 'pending',
-    superseded: view.status === 'superseded',
-    ...extra,
-  });
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/transitions/:id/credentials/:credentialId/reissue',
+      summary:
+        'Mail a fresh one-time reveal link for a handed-over credential after a lost reveal; earlier reveal links stop working',
+      roles: ['operator'],
+      params: credentialParams,
+      body: reasonBody,
+      responses: {
+        200: 'New state',
+        400: 'Invalid body',
+        401: 'No key',
+        403: 'Not an operator',
+        404: 'Unknown transition or credential',
+        409: 'No reveal link to replace yet, or the transition has finished',
+      },
+      tag: 'credentials',
+    },
+    async ({ params, body, caller }) =>
+      deps.temporal.workflow
+        .getHandle(params.id)
+        .executeUpdate(reissueRevealUpdate, {
+          args: [{ credentialId: params.credentialId, reason: body.reason, actor: caller.name }],
+        })
+        .catch(async (error: unknown) => {
+          throw await closedAsConflict(deps.temporal, params.id, error);
+        }),
+  );
+
+  /** What an intake or reveal page says about its link, whatever its status. */
+  const page = (view: CredentialLinkView, extra: Record<string, unknown> = {}) => {
+    const when = (iso: string | undefined) => (iso ? dateInWords(iso, view.timezone) : 'earlier');
+    const statusText: Record<CredentialLinkView['status'], string> = {
+      pending: '',
+      supplied: `This credential was already supplied (${when(view.credential.suppliedAt)}). This link is spent; nothing more is needed from you.`,
+      revealed: `This credential was already revealed, ${when(view.credential.revealedAt)}, to ${view.credential.revealedBy ?? 'its approver'}. The link is spent.`,
+      superseded: 'This link was replaced: you are no longer an approver of this transition.',
+      reissued: 'A newer link was sent for this credential: use the link in the latest email.',
+    };
+    return {
+      view,
+      pending: view.status === 'pending',
+      statusText: statusText[view.status],
+      lost: view.status === 'revealed',
+      contacts: view.operators,
+      ...extra,
+    };
+  };
+  const titles = {
+    intake: { pending: 'Hand over a credential', done: 'Credential stored', spent: 'Link spent' },
+    reveal: { pending: 'Your new credential', done: 'Your new credential', spent: 'Link spent' },
+  };
+  const titleOf = (purpose: 'intake' | 'reveal', view: CredentialLinkView) =>
+    view.status === 'pending' ? titles[purpose].pending : titles[purpose].spent;
 
   routes.add(
     {
@@ -103,7 +154,12 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
       const link = await intake.resolve(req, res, params.token, lookup);
       if (!link) return undefined;
       await intake.recordOpening(req, link);
-      await intake.render(res, 200, page(link.view, { csrf: intake.csrf(link.tokenHash) }));
+      await intake.render(
+        res,
+        200,
+        titleOf('intake', link.view),
+        page(link.view, { csrf: intake.csrf(link.tokenHash) }),
+      );
       return undefined;
     },
   );
@@ -131,7 +187,7 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
       if (!link) return undefined;
       if (await intake.refuseWithoutCsrf(req, res, link.tokenHash, body.csrf)) return undefined;
       if (link.view.status !== 'pending') {
-        await intake.render(res, 409, page(link.view));
+        await intake.render(res, 409, titleOf('intake', link.view), page(link.view));
         return undefined;
       }
       const { credential } = link.view;
@@ -153,14 +209,20 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
             },
           ],
         });
-        await intake.render(res, 200, {
-          done: `Thank you. The credential ${credential.account} on ${credential.system} is stored in the MSP's vault (fingerprint ${reference.fingerprint}). This link is now spent.`,
-        });
+        await intake.render(
+          res,
+          200,
+          titles.intake.done,
+          page(link.view, { done: true, fingerprint: reference.fingerprint }),
+        );
       } catch (error) {
         const known = fromTemporal(error);
         if (!known) throw error;
-        await intake.render(res, known.status, {
+        await intake.deadEnd(res, known.status, {
+          title: 'Credential not recorded',
           problem: `The credential was not recorded: ${known.message}.`,
+          next: 'Open the link again to see where the request stands, or contact the people below.',
+          contacts: link.view.operators,
         });
       }
       return undefined;
@@ -181,7 +243,12 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
       const link = await reveal.resolve(req, res, params.token, lookup);
       if (!link) return undefined;
       await reveal.recordOpening(req, link);
-      await reveal.render(res, 200, page(link.view, { csrf: reveal.csrf(link.tokenHash) }));
+      await reveal.render(
+        res,
+        200,
+        titleOf('reveal', link.view),
+        page(link.view, { csrf: reveal.csrf(link.tokenHash) }),
+      );
       return undefined;
     },
   );
@@ -216,11 +283,21 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
       } catch (error) {
         const known = fromTemporal(error);
         if (!known) throw error;
-        await reveal.render(res, known.status, { problem: `Nothing to show: ${known.message}.` });
+        await reveal.deadEnd(res, known.status, {
+          title: 'Nothing to show',
+          problem: `Nothing to show: ${known.message}.`,
+          next: 'If you never saw the credential, ask the people below for a new one-time link.',
+          contacts: link.view.operators,
+        });
         return undefined;
       }
       const { secret: value } = await deps.vault.get(reference.vaultId, reference.version);
-      await reveal.render(res, 200, { view: link.view, secret: value, fingerprint: reference.fingerprint });
+      await reveal.render(
+        res,
+        200,
+        titles.reveal.done,
+        page(link.view, { secret: value, fingerprint: reference.fingerprint }),
+      );
       return undefined;
     },
   );

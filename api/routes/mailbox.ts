@@ -2,6 +2,7 @@ import type { AddressObject } from 'mailparser';
 import { z } from 'zod';
 import { readMailbox, readMessage } from '../../embedded/mailbox.js';
 import type { TemplateRenderer } from '../../templates/render.js';
+import { dateInWords } from '../../domain/timeline.js';
 import { notFound } from '../errors.js';
 import type { ApiRoutes } from '../routes.js';
 
@@ -28,7 +29,7 @@ export function mailboxRoutes(routes: ApiRoutes, deps: { dir: string; pages: Tem
         id,
         subject: mail.subject ?? '(no subject)',
         to: addresses(mail.to),
-        date: mail.date?.toISOString() ?? '',
+        receivedAt: mail.date ? dateInWords(mail.date.toISOString(), 'UTC') : 'unknown',
       }));
       res.type('html').send(await page('Local mailbox', 'mailbox', { messages }));
       return undefined;
@@ -51,7 +52,7 @@ export function mailboxRoutes(routes: ApiRoutes, deps: { dir: string; pages: Tem
         subject: mail.subject ?? '(no subject)',
         from: addresses(mail.from),
         to: addresses(mail.to),
-        date: mail.date?.toISOString() ?? '',
+        receivedAt: mail.date ? dateInWords(mail.date.toISOString(), 'UTC') : 'unknown',
         html: typeof mail.html === 'string' ? mail.html : '',
         text: mail.text ?? '',
       };

@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
+import { csrfValue, sha256Hex } from '../../links.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 import { historyText } from '../support/secrets.js';
@@ -170,6 +173,31 @@ describe('security', () => {
       });
       expect([path, response.status]).toEqual([path, 403]);
     }
+  });
+
+  it("lets a real browser's same-origin press through (Origin: null under no-referrer), refuses cross-site ones, and never counts a refused press as a failed attempt", async () => {
+    // The decided page shows no form any more; its CSRF value is what the form carried.
+    const linkSecret = Buffer.from(
+      (await readFile(path.join(stack.dataDir, 'keys', 'link-secret'), 'utf8')).trim(),
+      'base64',
+    );
+    const csrf = csrfValue(linkSecret, sha256Hex(approvalLink.split('/approvals/')[1]!));
+    const press = (headers: Record<string, string>, fields = { decision: 'approve', csrf }) =>
+      postForm(approvalLink, fields, { 'x-forwarded-for': '192.0.2.44', ...headers });
+    // The link was decided earlier: a press that passes the origin check gets the page's 409.
+    expect((await press({ origin: 'null', 'sec-fetch-site': 'same-origin' })).status).toBe(409);
+    expect((await press({ origin: stack.api.url, 'sec-fetch-site': 'same-origin' })).status).toBe(409);
+    expect((await press({ origin: 'null', 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await press({ origin: 'null', 'sec-fetch-site': 'same-site' })).status).toBe(403);
+    expect((await press({ origin: 'null' })).status).toBe(403);
+    expect((await press({ origin: 'https://evil.example' })).status).toBe(403);
+    for (let i = 0; i < 25; i++) {
+      expect((await press({ 'sec-fetch-site': 'same-origin' })).status).toBe(409);
+      expect(
+        (await press({ 'sec-fetch-site': 'same-origin' }, { decision: 'approve', csrf: 'stale' })).status,
+      ).toBe(403);
+    }
+    expect((await fetch(approvalLink, { headers: { 'x-forwarded-for': '192.0.2.44' } })).status).toBe(200);
   });
 
   it('answers 429 to the 21st bad token from one address within a minute, and logs no token', async () => {

@@ -35,17 +35,20 @@ export interface Stack {
  * The whole system on loopback, as the embedded run starts it: a Temporal dev server on a temp
  * SQLite file, a real SMTP mailbox, a worker and the API on free ports. Logs are captured.
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    return await startStackParts(undo);
+    return await startStackParts(undo, env);
   } catch (error) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw error;
   }
 }
 
-async function startStackParts(undo: (() => Promise<unknown>)[]): Promise<Stack> {
+async function startStackParts(
+  undo: (() => Promise<unknown>)[],
+  env: Record<string, string>,
+): Promise<Stack> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'msp-runbooks-'));
   undo.push(() => rm(dataDir, { recursive: true, force: true }));
   const mail: ParsedMail[] = [];
@@ -73,6 +76,7 @@ async function startStackParts(undo: (() => Promise<unknown>)[]): Promise<Stack>
     API_KEYS: `ops:operator:${operatorKey},audit:auditor:${auditorKey}`,
     LOG_LEVEL: 'info',
     WEB_UI_ORIGIN: webUiOrigin,
+    ...env,
   });
   const logs: string[] = [];
   const logger = createLogger('info', { write: (line: string) => void logs.push(line) });

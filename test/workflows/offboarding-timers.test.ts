@@ -74,6 +74,7 @@ async function withWorker<T>(taskQueue: string, run: (sent: SentMail[]) => Promi
     templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
     ledger: createFileLedger(path.join(dataDir, 'ledger')),
     publicUrl: 'http://runbooks.test',
+    msp: { name: 'Test MSP' },
     linkSecret: randomBytes(32),
     historyBytes: async (workflowId) =>
       encodeHistory(await env.client.workflow.getHandle(workflowId).fetchHistory()),
