@@ -69,6 +69,11 @@ describe('approval links', () => {
     const dana = await linkFor('dana@acme.example');
     const lee = await linkFor('lee@acme.example');
     expect(dana).not.toBe(lee);
+    // A client's email carries only links the client can open: no API link needing a key.
+    const toClient = stack.mail.filter((m) => JSON.stringify(m.to).includes('@acme.example'));
+    expect(toClient.length).toBeGreaterThan(0);
+    for (const mail of toClient)
+      expect([mail.subject, mail.text]).not.toContainEqual(expect.stringContaining('/v1/'));
 
     for (let i = 0; i < 3; i++) expect((await fetch(dana)).status).toBe(200);
     const afterGets = await waitForState<TransitionState>(stack, id, () => true);
@@ -105,6 +110,10 @@ describe('approval links', () => {
       expect((await fetch(`${base}/approvals/${bad}`)).status).toBe(status);
       expect((await decide(`${base}/approvals/${bad}`, 'approve', 'x')).status).toBe(status);
     }
+    const expiredPage = await (await fetch(`${base}/approvals/${expired}`)).text();
+    expect(expiredPage).toContain('This link has expired.');
+    expect(expiredPage).toContain('ops@msp.example');
+    expect(await (await fetch(`${base}/approvals/garbage`)).text()).toContain('What to do now');
     expect((await decide(dana, 'approve', '')).status).toBe(403);
     expect(
       (await decide(dana, 'approve', await csrfOf(dana), { origin: 'https://evil.example' })).status,
