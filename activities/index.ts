@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LinkPurpose, TransitionState } from '../domain/definitions.js';
+import type { LinkPurpose, StepState, TransitionState } from '../domain/definitions.js';
 import type { StepFacts } from '../workflows/runbook.js';
 import type { DocumentMeta, DocumentStore } from '../connectors/documents/port.js';
 import type { Mailer } from '../connectors/mail/port.js';
@@ -31,7 +31,10 @@ export interface WriteDocumentInput {
   documentId: string;
   title: string;
   previousSha256: string | null;
-  state: TransitionState;
+  client: { id: string; name: string; timezone: string };
+  stepState: StepState;
+  /** When the step finished, or when an interim document (a rejection) was written. */
+  createdAt: string;
   facts: StepFacts;
 }
 
@@ -86,17 +89,10 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** Renders a step's document (Markdown and HTML) and stores it once; a retry returns the stored one. */
     async writeDocument(input: WriteDocumentInput): Promise<DocumentMeta> {
-      const step = input.state.steps.find((candidate) => candidate.key === input.step);
-      const createdAt = step?.finishedAt ?? input.state.dates.startedAt;
-      const context = {
-        ...input,
-        createdAt,
-        publicUrl: deps.publicUrl,
-        client: { id: input.state.clientId, name: input.state.clientName, timezone: input.state.timezone },
-        stepState: step,
-      };
+      const { createdAt } = input;
+      const context = { ...input, publicUrl: deps.publicUrl };
       const md = await deps.templates.render(`${input.kind}/${input.step}.md.hbs`, context);
-      const html = await deps.templates.page(`${input.title}: ${input.state.clientName}`, md);
+      const html = await deps.templates.page(`${input.title}: ${input.client.name}`, md);
       const meta: DocumentMeta = {
         id: input.documentId,
         transitionId: input.transitionId,

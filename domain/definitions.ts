@@ -202,6 +202,9 @@ export interface DecideResult {
   approvalStatus: ApprovalState['status'];
 }
 
+/** What a transition keeps of the openings of its links, however often a link is opened. */
+export const linkOpeningLimits = { perLink: 10, userAgentLength: 256 } as const;
+
 export interface LinkOpened {
   tokenHash: string;
   ip: string;

@@ -34,7 +34,9 @@ import {
   type DecideResult,
   type TaskState,
   type ControlRequest,
+  type LinkOpened,
   type LinkPurpose,
+  linkOpeningLimits,
   type ReassignApproverRequest,
   type RunbookInput,
   type TransitionContacts,
@@ -80,6 +82,16 @@ export interface IssuedLinkRecord {
   generation?: number;
 }
 
+const evidenceExcerptLength = 280;
+
+function withEvidenceExcerpt(task: TaskState): TaskState {
+  if (!task.evidence || task.evidence.text.length <= evidenceExcerptLength) return task;
+  return {
+    ...task,
+    evidence: { ...task.evidence, text: `${task.evidence.text.slice(0, evidenceExcerptLength)}…` },
+  };
+}
+
 export class Runbook {
   readonly state: TransitionState;
   private readonly work = new CancellationScope();
@@ -89,8 +101,13 @@ export class Runbook {
   private activeTimer: { name: string; deadline: () => string } | null = null;
   /** SHA-256 of every link issued (approval, intake, reveal), to its request and person. Never the token itself. */
   private readonly links = new Map<string, IssuedLinkRecord>();
-  /** Link openings (a GET on the page): recorded, never taken as a decision. */
+  /**
+   * Link openings (a GET on the page): recorded, never taken as a decision. Anyone holding a link can
+   * open it without limit, so only the first opening per link and user agent is kept, at most
+   * `openingsPerLink` per link; the rest are only counted.
+   */
   readonly linkOpenings: (IssuedLinkRecord & { at: string; ip: string; userAgent: string })[] = [];
+  private readonly openingsByLink = new Map<string, { agents: Set<string>; notListed: number }>();
   /** Steps whose rejected approval an operator asked to request again. */
   private readonly reRequested = new Set<StepKey>();
   private titles: Partial<Record<StepKey, string>> = {};
@@ -163,10 +180,7 @@ export class Runbook {
     );
     setHandler(approvalLinkQuery, (tokenHash) => this.linkView(tokenHash));
     setHandler(contactsQuery, () => this.contacts());
-    setHandler(linkOpenedSignal, (opened) => {
-      const link = this.links.get(opened.tokenHash);
-      if (link) this.linkOpenings.push({ ...link, at: nowIso(), ip: opened.ip, userAgent: opened.userAgent });
-    });
+    setHandler(linkOpenedSignal, (opened) => this.recordOpening(opened));
     setHandler(decideUpdate, (request) => this.decide(request), {
       validator: (request) => {
         const view = this.linkView(request.tokenHash);
@@ -227,6 +241,30 @@ export class Runbook {
   /** Called after an approver is replaced, so open links of other kinds reach the new person too. */
   onApproverReassigned(listener: (to: Person, round: string) => Promise<void>): void {
     this.reassignListeners.push(listener);
+  }
+
+  private recordOpening(opened: LinkOpened): void {
+    const link = this.links.get(opened.tokenHash);
+    if (!link) return;
+    const userAgent = opened.userAgent.slice(0, linkOpeningLimits.userAgentLength);
+    const seen = this.openingsByLink.get(opened.tokenHash) ?? { agents: new Set<string>(), notListed: 0 };
+    this.openingsByLink.set(opened.tokenHash, seen);
+    if (seen.agents.has(userAgent)) return;
+    if (seen.agents.size >= linkOpeningLimits.perLink) {
+      seen.notListed += 1;
+      return;
+    }
+    seen.agents.add(userAgent);
+    this.linkOpenings.push({ ...link, at: nowIso(), ip: opened.ip.slice(0, 64), userAgent });
+  }
+
+  /** Openings of links of these requests that were counted but not listed. */
+  private openingsNotListed(requestIds: Set<string>): number {
+    let count = 0;
+    for (const [tokenHash, seen] of this.openingsByLink) {
+      if (requestIds.has(this.links.get(tokenHash)!.requestId)) count += seen.notListed;
+    }
+    return count;
   }
 
   /** Remembers links just mailed, by the SHA-256 of their tokens. */
@@ -514,10 +552,17 @@ export class Runbook {
     this.state.controls.push({ action, actor: request.actor, reason: request.reason, at: nowIso(), details });
   }
 
-  /** The state as clients see it, with the next timer computed from the current dates. */
+  /**
+   * The state as clients see it, with the next timer computed from the current dates. Task evidence
+   * is cut to an excerpt (the documents carry it whole), so the answer stays small at any scope.
+   */
   snapshot(): TransitionState {
     const timer = this.activeTimer;
-    return { ...this.state, nextTimer: timer ? { name: timer.name, firesAt: timer.deadline() } : null };
+    return {
+      ...this.state,
+      tasks: this.state.tasks.map(withEvidenceExcerpt),
+      nextTimer: timer ? { name: timer.name, firesAt: timer.deadline() } : null,
+    };
   }
 
   private requireRunning(): void {
@@ -659,6 +704,11 @@ export class Runbook {
     const index = this.state.steps.indexOf(step) + 1;
     const since = step.startedAt ?? this.state.dates.startedAt;
     const approvals = this.state.approvals.filter((approval) => approval.step === key);
+    const requestIds = new Set([
+      ...approvals.map((approval) => approval.requestId),
+      ...this.state.credentials.filter((c) => c.step === key).map((c) => c.id),
+    ]);
+    // Only what the document shows travels: the step, not the whole state (payloads are bounded).
     const document = await activities.writeDocument({
       transitionId: this.state.id,
       kind: this.state.kind,
@@ -666,18 +716,15 @@ export class Runbook {
       documentId: `${String(index).padStart(2, '0')}-${key}${suffix ? `-${suffix}` : ''}`,
       title,
       previousSha256: this.lastDocumentSha,
-      state: this.snapshot(),
+      client: { id: this.state.clientId, name: this.state.clientName, timezone: this.state.timezone },
+      stepState: { ...step },
+      createdAt: step.finishedAt ?? nowIso(),
       facts: {
         tasks: this.state.tasks.filter((task) => task.step === key),
         credentials: this.state.credentials.filter((credential) => credential.step === key),
         approvals,
-        linkOpenings: this.linkOpenings.filter(
-          (opening) =>
-            approvals.some((approval) => approval.requestId === opening.requestId) ||
-            this.state.credentials.some(
-              (credential) => credential.step === key && credential.id === opening.requestId,
-            ),
-        ),
+        linkOpenings: this.linkOpenings.filter((opening) => requestIds.has(opening.requestId)),
+        linkOpeningsNotListed: this.openingsNotListed(requestIds),
         controls: this.state.controls.filter((control) => control.at >= since),
         ...facts,
       },

@@ -8,14 +8,18 @@ import {
 } from '../../domain/definitions.js';
 import { instant, limits, offboardingSteps, onboardingSteps, person } from '../../domain/schemas.js';
 import { notFound } from '../errors.js';
+
+const evidenceLimits = { url: 500, field: 150 } as const;
 import type { ApiRoutes } from '../routes.js';
 import { closedAsConflict, reasonBody, transitionIdParams } from './transitions.js';
 
-const optionalText = z.string().trim().min(1).max(limits.text).optional();
+// Sized so the evidence of every task of a step, at the largest scope, fits in one document's
+// activity input (Temporal refuses payloads over 2 MB): about 3 kB a task, 500 tasks.
+const optionalText = z.string().trim().min(1).max(evidenceLimits.field).optional();
 const completeTaskBody = z.object({
   evidence: z.object({
     text: z.string().trim().min(1, 'describe what was done and how it was verified').max(limits.longText),
-    url: z.url().max(limits.longText).optional(),
+    url: z.url().max(evidenceLimits.url).optional(),
     method: optionalText,
     tool: optionalText,
     verification: optionalText,
