@@ -10,6 +10,7 @@ import { ServiceError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { failureTypes } from '../domain/definitions.js';
+import { temporalAwayStatus } from './temporal-connection.js';
 
 /** An error with a stable code and an HTTP status; its message is safe to show. */
 export class HttpError extends Error {
@@ -57,6 +58,39 @@ function finishedAlready(error: unknown): boolean {
   );
 }
 
+/** How long a caller should wait before asking again while Temporal is away. */
+export const retryAfterSeconds = 5;
+
+/**
+ * Temporal away, late or overloaded: 503, not 500, and a caller who asked for a change learns that
+ * it may have been made all the same (the call can fail after Temporal received it).
+ */
+export function temporalUnavailable(error: unknown, method: string): HttpError | null {
+  const away = temporalAwayStatus(error);
+  if (!away) return null;
+  const why =
+    away === 'timeout' ? 'Temporal did not answer in time' : 'Temporal is unreachable or overloaded';
+  const next =
+    method === 'GET'
+      ? 'try again shortly'
+      : 'the change may or may not have been made: read the transition before sending it again';
+  return new HttpError(503, 'temporal_unavailable', `${why}; ${next}`);
+}
+
+/** The public link pages answer browsers, which show HTML and not a JSON error. */
+const linkPagePath = /^\/(approvals|intake|reveal)\//;
+
+function unavailableLinkPage(method: string): string {
+  const text =
+    method === 'GET'
+      ? 'This page cannot be shown right now. Open the link from your email again in a few minutes.'
+      : 'Your answer could not be confirmed right now. Open the link from your email again in a few minutes: the page will show whether it was recorded.';
+  return (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Try again in a few minutes</title></head>' +
+    `<body><h1>Try again in a few minutes</h1><p>${text}</p></body></html>`
+  );
+}
+
 export function zodError(error: z.ZodError, where: string): HttpError {
   return new HttpError(
     400,
@@ -66,10 +100,14 @@ export function zodError(error: z.ZodError, where: string): HttpError {
   );
 }
 
-/** The one error handler: `{ error: { code, message, details? } }`; unknown errors answer a bare 500 with a request id. */
+/**
+ * The one error handler: `{ error: { code, message, details? } }` (a small HTML page on the public
+ * link pages when Temporal is away); unknown errors answer a bare 500 with a request id.
+ */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    let http = error instanceof HttpError ? error : fromTemporal(error);
+    let http =
+      error instanceof HttpError ? error : (fromTemporal(error) ?? temporalUnavailable(error, req.method));
     const bodyError = error as { type?: string; status?: number };
     if (!http && bodyError.type === 'entity.too.large') {
       http = new HttpError(413, 'payload_too_large', 'the request body is too large');
@@ -81,6 +119,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (!http) {
       logger.error({ err: error, requestId: req.id }, 'unhandled error');
       http = new HttpError(500, 'internal', `internal error (request id ${String(req.id)})`);
+    }
+    if (http.code === 'temporal_unavailable') {
+      logger.warn({ err: error, requestId: req.id }, 'temporal unavailable');
+    }
+    if (http.status === 503) res.set('Retry-After', String(retryAfterSeconds));
+    if (http.code === 'temporal_unavailable' && linkPagePath.test(req.path)) {
+      res.status(503).set('Cache-Control', 'no-store').type('html').send(unavailableLinkPage(req.method));
+      return;
     }
     res.status(http.status).json({
       error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) },

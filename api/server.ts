@@ -1,13 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../config.js';
 import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
 import { loadLinkSecret } from '../links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 import { createLogger } from '../logger.js';
 import { createApp } from './app.js';
+import { temporalConnection } from './temporal-connection.js';
 
 export interface RunningApi {
   url: string;
@@ -15,9 +16,9 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Starts the API on `config.port` (0 picks a free port) with one lazy Temporal connection. */
+/** Starts the API on `config.port` (0 picks a free port) with one lazy Temporal connection, every call bounded. */
 export async function startApi(config: Config, logger = createLogger(config.logLevel)): Promise<RunningApi> {
-  const connection = Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' });
+  const connection = temporalConnection(config.temporal.address ?? 'localhost:7233');
   const dataConverter = dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys));
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const linkSecret = await loadLinkSecret(config.dataDir, config.linkSecret);

@@ -3,9 +3,13 @@ import protos from '@temporalio/proto';
 import type { Config } from '../../config.js';
 import type { Metrics } from '../metrics.js';
 import { openApiDocument, type ApiRoutes } from '../routes.js';
+import { temporalAwayStatus } from '../temporal-connection.js';
 
 /** A worker long-polls for up to about a minute; one seen within this window is still polling. */
 const pollerFreshMillis = 90_000;
+
+/** Short enough that a probe with a 2-second timeout reads the 503 and its reason, not a timeout. */
+export const readinessTimeoutMillis = 1_500;
 
 /** Whether Temporal answers and a worker polls the task queue, with the reason when not. */
 export async function readiness(
@@ -13,14 +17,16 @@ export async function readiness(
   config: Config,
 ): Promise<{ ready: boolean; checks: Record<string, string> }> {
   try {
-    const response = await temporal.workflowService.describeTaskQueue({
-      namespace: config.temporal.namespace,
-      taskQueue: {
-        name: config.temporal.taskQueue,
-        kind: protos.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
-      },
-      taskQueueType: protos.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
+    const response = await temporal.withDeadline(Date.now() + readinessTimeoutMillis, () =>
+      temporal.workflowService.describeTaskQueue({
+        namespace: config.temporal.namespace,
+        taskQueue: {
+          name: config.temporal.taskQueue,
+          kind: protos.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
+        },
+        taskQueueType: protos.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      }),
+    );
     const now = Date.now();
     const polling = (response.pollers ?? []).some((poller) => {
       const seconds = Number(poller.lastAccessTime?.seconds ?? 0);
@@ -34,7 +40,10 @@ export async function readiness(
     return {
       ready: false,
       checks: {
-        temporal: `unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        temporal:
+          temporalAwayStatus(error) === 'timeout'
+            ? `no answer within ${readinessTimeoutMillis} ms`
+            : `unreachable: ${error instanceof Error ? error.message : String(error)}`,
         worker: 'unknown',
       },
     };

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { parseConfig, type Config } from '../../config.js';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { startMailbox, type Mailbox } from '../../embedded/mailbox.js';
-import { startDevServer, type DevServer } from '../../embedded/temporal.js';
+import { startDevServer, type DevServer, type DevServerOptions } from '../../embedded/temporal.js';
 import { createLogger } from '../../logger.js';
 import { createRunbookWorker } from '../../worker.js';
 import { dataConverterOptions, loadCodecKeys } from '../../security/payload-codec.js';
@@ -28,6 +29,12 @@ export interface Stack {
   /** fetch against the API with an operator key (or `key`). */
   call(method: string, path: string, body?: unknown, key?: string | null): Promise<Response>;
   waitForMail(predicate: (mail: ParsedMail) => boolean, timeoutMs?: number): Promise<ParsedMail>;
+  /** The running Temporal dev server's process, to pause it (SIGSTOP) as a hung server would be. */
+  temporalProcess(): ChildProcess;
+  /** Stops the Temporal dev server: connections to its port are then refused. */
+  stopTemporal(): Promise<void>;
+  /** Starts the Temporal dev server again on the same port and SQLite file. */
+  startTemporal(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,13 +64,14 @@ async function startStackParts(
   });
   undo.push(() => mailbox.close());
   const temporalPort = await freePort();
-  const temporal: DevServer = await startDevServer({
+  const temporalOptions: DevServerOptions = {
     dbFile: path.join(dataDir, 'temporal.sqlite'),
     port: temporalPort,
     namespace: 'default',
     retentionDays: 1,
     logFile: path.join(dataDir, 'temporal.log'),
-  });
+  };
+  let temporal: DevServer = await startDevServer(temporalOptions);
   undo.push(() => temporal.stop());
   const apiPort = await freePort();
   const config = parseConfig({
@@ -124,6 +132,11 @@ async function startStackParts(
       throw new Error(
         `no matching mail within ${timeoutMs} ms; got: ${mail.map((m) => m.subject).join(' | ')}`,
       );
+    },
+    temporalProcess: () => temporal.process,
+    stopTemporal: () => temporal.stop(),
+    async startTemporal() {
+      temporal = await startDevServer(temporalOptions);
     },
     async stop() {
       await connection.close();
