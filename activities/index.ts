@@ -5,6 +5,7 @@ import type { DocumentMeta, DocumentStore } from '../connectors/documents/port.j
 import type { Mailer } from '../connectors/mail/port.js';
 import type { Person } from '../domain/schemas.js';
 import { createLinkToken, sha256Hex } from '../links.js';
+import { rendering, sending } from './failures.js';
 import type { Ledger } from './ledger.js';
 import type { TemplateRenderer } from '../templates/render.js';
 
@@ -73,26 +74,33 @@ export interface IssuedLink {
 export function createActivities(deps: ActivityDeps) {
   async function email(input: EmailInput): Promise<void> {
     const data = { ...input.data, publicUrl: deps.publicUrl, msp: deps.msp };
-    const [subject = '', ...body] = (
-      await deps.templates.render(`email/${input.template}.md.hbs`, data)
-    ).split('\n');
-    const text = body.join('\n').trim();
-    await deps.mailer.send({
-      to: input.to,
-      subject: subject.trim(),
-      text,
-      html: await deps.templates.emailHtml(subject.trim(), text, deps.msp),
-      idempotencyKey: input.idempotencyKey,
+    const { subject, text, html } = await rendering(`the email ${input.template}`, async () => {
+      const [first = '', ...body] = (
+        await deps.templates.render(`email/${input.template}.md.hbs`, data)
+      ).split('\n');
+      const markdown = body.join('\n').trim();
+      return {
+        subject: first.trim(),
+        text: markdown,
+        html: await deps.templates.emailHtml(first.trim(), markdown, deps.msp),
+      };
     });
+    await sending(() =>
+      deps.mailer.send({ to: input.to, subject, text, html, idempotencyKey: input.idempotencyKey }),
+    );
   }
 
   return {
     /** Renders a step's document (Markdown and HTML) and stores it once; a retry returns the stored one. */
     async writeDocument(input: WriteDocumentInput): Promise<DocumentMeta> {
-      const { createdAt } = input;
       const context = { ...input, publicUrl: deps.publicUrl };
-      const md = await deps.templates.render(`${input.kind}/${input.step}.md.hbs`, context);
-      const html = await deps.templates.page(`${input.title}: ${input.client.name}`, md);
+      const { md, html } = await rendering(`the document ${input.documentId}`, async () => {
+        const markdown = await deps.templates.render(`${input.kind}/${input.step}.md.hbs`, context);
+        return {
+          md: markdown,
+          html: await deps.templates.page(`${input.title}: ${input.client.name}`, markdown),
+        };
+      });
       const meta: DocumentMeta = {
         id: input.documentId,
         transitionId: input.transitionId,
@@ -100,7 +108,7 @@ export function createActivities(deps: ActivityDeps) {
         title: input.title,
         sha256: createHash('sha256').update(md).digest('hex'),
         previousSha256: input.previousSha256,
-        createdAt,
+        createdAt: input.createdAt,
       };
       return deps.documents.writeOnce(meta, { md, html });
     },

@@ -41,11 +41,12 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  const running = `${searchAttributes.transitionKind.name} IS NOT NULL AND ExecutionStatus = 'Running'`;
   const metrics = createMetrics(
-    async () =>
+    async (what) =>
       (
         await temporal.workflow.count(
-          `${searchAttributes.transitionKind.name} IS NOT NULL AND ExecutionStatus = 'Running'`,
+          what === 'stalled' ? `${running} AND ${searchAttributes.stalled.name} IS NOT NULL` : running,
         )
       ).count,
   );

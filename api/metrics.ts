@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import client from 'prom-client';
 
 /** Prometheus metrics of the API: HTTP traffic and the transitions it starts and drives. */
-export function createMetrics(countRunning: () => Promise<number>) {
+export function createMetrics(count: (what: 'running' | 'stalled') => Promise<number>) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const requests = new client.Counter({
@@ -36,7 +36,19 @@ export function createMetrics(countRunning: () => Promise<number>) {
     registers: [registry],
     async collect() {
       try {
-        this.set(await countRunning());
+        this.set(await count('running'));
+      } catch {
+        this.reset();
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'transitions_stalled',
+    help: 'Running transitions whose side effect keeps failing (from Temporal visibility); the state says which and why.',
+    registers: [registry],
+    async collect() {
+      try {
+        this.set(await count('stalled'));
       } catch {
         this.reset();
       }

@@ -12,6 +12,8 @@ export const searchAttributes = {
   transitionKind: defineSearchAttributeKey('TransitionKind', SearchAttributeType.KEYWORD),
   transitionStatus: defineSearchAttributeKey('TransitionStatus', SearchAttributeType.KEYWORD),
   currentStep: defineSearchAttributeKey('CurrentStep', SearchAttributeType.KEYWORD),
+  /** Set while an activity keeps failing (its step, or `transition` outside any step). */
+  stalled: defineSearchAttributeKey('Stalled', SearchAttributeType.KEYWORD),
 } as const;
 
 /** For `temporal server start-dev --search-attribute` and `temporal operator search-attribute create`. */
@@ -27,6 +29,7 @@ export type StepStatus =
   | 'awaiting-approval'
   | 'awaiting-task'
   | 'awaiting-credentials'
+  | 'stalled'
   | 'completed'
   | 'rejected'
   | 'failed'
@@ -163,6 +166,18 @@ export interface TransitionState {
   nextTimer: { name: string; firesAt: string } | null;
   controls: ControlRecord[];
   outcome?: string;
+  /** Present while a side effect keeps failing: the runbook retries by itself and goes on once it works. */
+  stalled?: StallState;
+}
+
+export interface StallState {
+  step: StepKey | null;
+  activity: string;
+  lastError: string;
+  since: string;
+  /** Rounds of retries so far (each round is the activity's own bounded retries). */
+  rounds: number;
+  operatorsNotified: boolean;
 }
 
 /** What a runbook workflow receives: the validated request and the name of the key that started it. */
@@ -300,6 +315,9 @@ export const reassignApproverUpdate = defineUpdate<TransitionState, [ReassignApp
   'reassignApprover',
 );
 export const linkOpenedSignal = defineSignal<[LinkOpened]>('linkOpened');
+
+/** Activity errors that retrying cannot fix (a broken template, a rejected recipient, invalid input). */
+export const nonRetryableErrorTypes = ['TemplateError', 'RecipientRejected', 'InvalidActivityInput'] as const;
 
 /** Failure types the API maps to HTTP answers (validators throw these as ApplicationFailure types). */
 export const failureTypes = {

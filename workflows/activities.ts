@@ -1,8 +1,48 @@
-// The one place where workflows get their activity stubs and the retry policy that goes with them.
-import { proxyActivities } from '@temporalio/workflow';
+// The one place where workflows get their activity stubs, with the timeouts and retry policy that
+// go with each. Retries are bounded: an activity that keeps failing comes back to the workflow,
+// which marks the step stalled, tells the operators, and tries again later (see Runbook.effect).
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { nonRetryableErrorTypes } from '../domain/definitions.js';
 
-export const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+const retry: ActivityOptions['retry'] = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '10 seconds',
+  // About 15 seconds of retries before the workflow hears of it and the step shows as stalled.
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: [...nonRetryableErrorTypes],
+};
+
+const mail = proxyActivities<Pick<Activities, 'sendEmail'>>({ startToCloseTimeout: '1 minute', retry });
+const links = proxyActivities<Pick<Activities, 'sendLinks'>>({ startToCloseTimeout: '2 minutes', retry });
+const documents = proxyActivities<Pick<Activities, 'writeDocument'>>({
+  startToCloseTimeout: '2 minutes',
+  retry,
 });
+const archive = proxyActivities<Pick<Activities, 'archiveHistory'>>({
+  startToCloseTimeout: '5 minutes',
+  retry,
+});
+
+/** Unguarded: the notice of a stall must not itself wait on the stall it reports. */
+export const sendStallNotice = mail.sendEmail;
+
+/** Runs one activity call; the runbook's guard decides what a failure after all retries means. */
+export type ActivityGuard = <T>(activity: keyof Activities, call: () => Promise<T>) => Promise<T>;
+
+/** The activities as the runbook calls them, each through `guard`. */
+export function guardedActivities(guard: ActivityGuard) {
+  return {
+    sendEmail: (input: Parameters<Activities['sendEmail']>[0]) =>
+      guard('sendEmail', () => mail.sendEmail(input)),
+    sendLinks: (input: Parameters<Activities['sendLinks']>[0]) =>
+      guard('sendLinks', () => links.sendLinks(input)),
+    writeDocument: (input: Parameters<Activities['writeDocument']>[0]) =>
+      guard('writeDocument', () => documents.writeDocument(input)),
+    archiveHistory: (input: Parameters<Activities['archiveHistory']>[0]) =>
+      guard('archiveHistory', () => archive.archiveHistory(input)),
+  };
+}
+
+export type GuardedActivities = ReturnType<typeof guardedActivities>;

@@ -16,7 +16,6 @@ import {
 } from '../domain/definitions.js';
 import type { StepKey } from '../domain/schemas.js';
 import { addDuration, durationMillis, humanDate } from '../domain/timeline.js';
-import { activities } from './activities.js';
 import { conflict, nowIso, type Runbook } from './runbook.js';
 
 export interface CredentialAsset {
@@ -202,7 +201,7 @@ export class CredentialCustody {
   ): Promise<void> {
     const terms = this.runbook.request.terms;
     const expiresAt = addDuration(nowIso(), terms.approvalTimeout);
-    const issued = await activities.sendLinks({
+    const issued = await this.runbook.effects.sendLinks({
       transitionId: this.state.id,
       purpose,
       requestId: credential.id,

@@ -8,6 +8,7 @@ import {
   condition,
   isCancellation,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -41,6 +42,7 @@ import {
   type RunbookInput,
   type TransitionContacts,
   type StepState,
+  type StallState,
   type TransitionState,
   type TransitionStatus,
 } from '../domain/definitions.js';
@@ -48,7 +50,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { Person, StartRequest, StepKey } from '../domain/schemas.js';
 import { addDuration, humanDate } from '../domain/timeline.js';
 import { approvalItems } from '../domain/approval-items.js';
-import { activities } from './activities.js';
+import { guardedActivities, sendStallNotice } from './activities.js';
 
 export function nowIso(): string {
   // Date.now() is deterministic inside workflows: it is the time of the current workflow task.
@@ -84,6 +86,14 @@ export interface IssuedLinkRecord {
 
 const evidenceExcerptLength = 280;
 
+/** The message of an activity failure, from its cause (the activity's own error). */
+function failureMessage(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  const message =
+    cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  return message.slice(0, 500);
+}
+
 function withEvidenceExcerpt(task: TaskState): TaskState {
   if (!task.evidence || task.evidence.text.length <= evidenceExcerptLength) return task;
   return {
@@ -92,8 +102,19 @@ function withEvidenceExcerpt(task: TaskState): TaskState {
   };
 }
 
+/** How long a stalled side effect waits before its next round of retries: 30 s, doubling to 10 min. */
+function stallRetryDelayMs(round: number): number {
+  return Math.min(10 * 60_000, 30_000 * 2 ** (round - 1));
+}
+
 export class Runbook {
   readonly state: TransitionState;
+  /** Every side effect of the runbook, each retried until it works and watched for stalls. */
+  readonly effects = guardedActivities((activity, call) => this.effect(activity, call));
+  /** Which pending call owns the stall shown in the state, so only that call's success clears it. */
+  private stallOwner = 0;
+  private nextStallOwner = 1;
+  private statusBeforeStall: StepState['status'] | null = null;
   private readonly work = new CancellationScope();
   private cancelRequest: ControlRequest | undefined;
   private lastDocumentSha: string | null = null;
@@ -403,7 +424,7 @@ export class Runbook {
     // Links stay valid past the deadline when the request escalates and keeps waiting.
     const expiresAt = addDuration(deadline, terms.onTimeout === 'escalate' ? terms.approvalTimeout : 'PT0S');
     const send = async (approvers: Person[], round: string) => {
-      const issued = await activities.sendLinks({
+      const issued = await this.effects.sendLinks({
         transitionId: this.state.id,
         purpose: 'approval',
         template: 'approval-request',
@@ -489,7 +510,7 @@ export class Runbook {
     }));
     this.state.tasks.push(...tasks);
     this.setStepStatus(key, 'awaiting-task');
-    await activities.sendEmail({
+    await this.effects.sendEmail({
       idempotencyKey: `${this.state.id}:${key}:tasks`,
       to: this.request.contacts.operators.map((person) => person.email),
       template: 'tasks',
@@ -524,7 +545,7 @@ export class Runbook {
     rows: { label: string; value: string }[] = [],
   ) {
     const operators = new Set(this.request.contacts.operators.map((person) => person.email));
-    await activities.sendEmail({
+    await this.effects.sendEmail({
       idempotencyKey: `${this.state.id}:${key}`,
       to,
       template: 'notice',
@@ -646,6 +667,88 @@ export class Runbook {
     );
   }
 
+  /**
+   * Runs a side effect until it works. When its own retries run out (SMTP down, a full disk, a broken
+   * template), the step shows as `stalled` with the last error, the operators are told once, and
+   * the call is tried again after a growing pause: the runbook goes on by itself once the fault clears.
+   */
+  private async effect<T>(activity: string, call: () => Promise<T>): Promise<T> {
+    const owner = this.nextStallOwner++;
+    for (let round = 1; ; round++) {
+      try {
+        const result = await call();
+        if (this.stallOwner === owner) this.clearStall();
+        return result;
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        await this.markStalled(owner, activity, error, round);
+        await sleep(stallRetryDelayMs(round));
+      }
+    }
+  }
+
+  private async markStalled(owner: number, activity: string, error: unknown, round: number): Promise<void> {
+    const lastError = failureMessage(error);
+    if (this.stallOwner !== owner) {
+      this.stallOwner = owner;
+      const step = this.state.currentStep;
+      if (step) {
+        this.statusBeforeStall = this.stepState(step).status;
+        this.setStepStatus(step, 'stalled');
+      }
+      this.state.stalled = {
+        step,
+        activity,
+        lastError,
+        since: nowIso(),
+        rounds: 0,
+        operatorsNotified: false,
+      };
+      upsertSearchAttributes({ [searchAttributes.stalled.name]: [step ?? 'transition'] });
+    }
+    const stalled = this.state.stalled!;
+    stalled.lastError = lastError;
+    stalled.rounds = round;
+    if (!stalled.operatorsNotified) stalled.operatorsNotified = await this.tellOperatorsOfStall(stalled);
+  }
+
+  /** Best effort: the fault may be the mail server itself; the state and /metrics show the stall anyway. */
+  private async tellOperatorsOfStall(stalled: StallState): Promise<boolean> {
+    const where = stalled.step ? `the step ${this.titleOf(stalled.step)}` : 'the transition';
+    try {
+      await sendStallNotice({
+        idempotencyKey: `${this.state.id}:stalled:${stalled.activity}:${stalled.since}`,
+        to: this.request.contacts.operators.map((person) => person.email),
+        template: 'notice',
+        data: {
+          subject: `Stalled: ${where} for ${this.state.clientName}`,
+          paragraphs: [
+            `${where} of \`${this.state.id}\` is stalled since ${stalled.since}: \`${stalled.activity}\` keeps failing.`,
+            `Last error: ${stalled.lastError}`,
+            'The runbook tries again by itself, less and less often (up to every 10 minutes), and goes on as soon as it works. Fix the cause (mail server, disk, configuration); nothing else is needed.',
+          ],
+          rows: [],
+          transitionId: this.state.id,
+          forOperators: true,
+        },
+      });
+      return true;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      return false;
+    }
+  }
+
+  private clearStall(): void {
+    const step = this.state.stalled?.step;
+    if (step && this.statusBeforeStall && this.stepState(step).status === 'stalled')
+      this.setStepStatus(step, this.statusBeforeStall);
+    delete this.state.stalled;
+    this.stallOwner = 0;
+    this.statusBeforeStall = null;
+    upsertSearchAttributes({ [searchAttributes.stalled.name]: [] });
+  }
+
   private publish(): void {
     upsertSearchAttributes({
       [searchAttributes.transitionStatus.name]: [this.state.status],
@@ -709,7 +812,7 @@ export class Runbook {
       ...this.state.credentials.filter((c) => c.step === key).map((c) => c.id),
     ]);
     // Only what the document shows travels: the step, not the whole state (payloads are bounded).
-    const document = await activities.writeDocument({
+    const document = await this.effects.writeDocument({
       transitionId: this.state.id,
       kind: this.state.kind,
       step: key,
@@ -731,7 +834,7 @@ export class Runbook {
     });
     this.lastDocumentSha = document.sha256;
     if (!suffix) step.documentId = document.id;
-    await activities.archiveHistory({ transitionId: this.state.id });
+    await this.effects.archiveHistory({ transitionId: this.state.id });
   }
 
   /**
@@ -788,7 +891,9 @@ export class Runbook {
    * retention. Nothing the trail shows happens after it (the trail leaves out the close event).
    */
   private async archiveAtClose(): Promise<void> {
-    await CancellationScope.nonCancellable(() => activities.archiveHistory({ transitionId: this.state.id }));
+    await CancellationScope.nonCancellable(() =>
+      this.effects.archiveHistory({ transitionId: this.state.id }),
+    );
   }
 
   /** Runs the steps inside a cancellable scope and settles the transition's final status. */

@@ -30,6 +30,9 @@ export interface Stack {
   call(method: string, path: string, body?: unknown, key?: string | null): Promise<Response>;
   waitForMail(predicate: (mail: ParsedMail) => boolean, timeoutMs?: number): Promise<ParsedMail>;
   /** The running Temporal dev server's process, to pause it (SIGSTOP) as a hung server would be. */
+  /** Stops the SMTP server (connections refused) and starts it again on the same port. */
+  stopMail(): Promise<void>;
+  startMail(): Promise<void>;
   temporalProcess(): ChildProcess;
   /** Stops the Temporal dev server: connections to its port are then refused. */
   stopTemporal(): Promise<void>;
@@ -59,10 +62,13 @@ async function startStackParts(
   const dataDir = await mkdtemp(path.join(tmpdir(), 'msp-runbooks-'));
   undo.push(() => rm(dataDir, { recursive: true, force: true }));
   const mail: ParsedMail[] = [];
-  const mailbox: Mailbox = await startMailbox(path.join(dataDir, 'mailbox'), 0, (raw) => {
-    void simpleParser(raw).then((parsed) => mail.push(parsed));
+  const receive = (raw: Buffer) => void simpleParser(raw).then((parsed) => mail.push(parsed));
+  let mailbox: Mailbox = await startMailbox(path.join(dataDir, 'mailbox'), 0, receive);
+  const mailPort = Number(new URL(mailbox.url).port);
+  let mailboxUp = true;
+  undo.push(async () => {
+    if (mailboxUp) await mailbox.close();
   });
-  undo.push(() => mailbox.close());
   const temporalPort = await freePort();
   const temporalOptions: DevServerOptions = {
     dbFile: path.join(dataDir, 'temporal.sqlite'),
@@ -132,6 +138,14 @@ async function startStackParts(
       throw new Error(
         `no matching mail within ${timeoutMs} ms; got: ${mail.map((m) => m.subject).join(' | ')}`,
       );
+    },
+    async stopMail() {
+      mailboxUp = false;
+      await mailbox.close();
+    },
+    async startMail() {
+      mailbox = await startMailbox(path.join(dataDir, 'mailbox'), mailPort, receive);
+      mailboxUp = true;
     },
     temporalProcess: () => temporal.process,
     stopTemporal: () => temporal.stop(),
