@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import type { LinkPurpose, TransitionState } from '../domain/definitions.js';
 import type { StepFacts } from '../workflows/runbook.js';
-import type { DocumentMeta, DocumentStore } from '../connectors/documents/port.js';
+import {
+  historyArchiveName,
+  type DocumentMeta,
+  type DocumentStore,
+  type RunRef,
+} from '../connectors/documents/port.js';
 import type { Mailer } from '../connectors/mail/port.js';
 import type { Person } from '../domain/schemas.js';
 import { createLinkToken, sha256Hex } from '../links.js';
@@ -15,12 +21,9 @@ export interface ActivityDeps {
   ledger: Ledger;
   publicUrl: string;
   linkSecret: Buffer;
-  /** The workflow's event history in protobuf bytes, payloads as stored (encrypted under the codec). */
-  historyBytes: (workflowId: string) => Promise<Uint8Array>;
+  /** A run's event history in protobuf bytes, payloads as stored (encrypted under the codec). */
+  historyBytes: (run: RunRef) => Promise<Uint8Array>;
 }
-
-/** The archive file holding a transition's history (protobuf `temporal.api.history.v1.History`), next to its documents. */
-export const historyArchiveName = 'history.binpb';
 
 export interface WriteDocumentInput {
   transitionId: string;
@@ -34,7 +37,7 @@ export interface WriteDocumentInput {
 }
 
 export interface EmailInput {
-  /** (transition, step, asset, purpose): the same key never sends twice. */
+  /** (transition, step, asset, purpose): within a run, the same key never sends twice. */
   idempotencyKey: string;
   to: string[];
   /** `templates/email/<template>.md.hbs`: its first line is the subject, the rest the text part, rendered to HTML for the HTML part. */
@@ -64,8 +67,16 @@ export interface IssuedLink {
   tokenHash: string;
 }
 
+/** The run this activity works for: whatever it writes outside the workflow is keyed by it. */
+function currentRun(): RunRef {
+  const execution = Context.current().info.workflowExecution;
+  if (!execution) throw new Error('runbook activities run only for a workflow run');
+  return { transitionId: execution.workflowId, runId: execution.runId };
+}
+
 /** Activities built from injected dependencies; the worker entry is the one place that builds real ones. */
 export function createActivities(deps: ActivityDeps) {
+  /** Renders and sends one email; `idempotencyKey` becomes its Message-ID. */
   async function email(input: EmailInput): Promise<void> {
     const data = { ...input.data, publicUrl: deps.publicUrl };
     const [subject = '', ...body] = (
@@ -88,6 +99,7 @@ export function createActivities(deps: ActivityDeps) {
       const createdAt = step?.finishedAt ?? input.state.dates.startedAt;
       const context = {
         ...input,
+        runId: currentRun().runId,
         createdAt,
         publicUrl: deps.publicUrl,
         client: { id: input.state.clientId, name: input.state.clientName, timezone: input.state.timezone },
@@ -104,21 +116,22 @@ export function createActivities(deps: ActivityDeps) {
         previousSha256: input.previousSha256,
         createdAt,
       };
-      return deps.documents.writeOnce(meta, { md, html });
+      return deps.documents.writeOnce(currentRun(), meta, { md, html });
     },
 
-    /** Sends one templated email (text and HTML parts, absolute links) at most once per idempotency key. */
+    /** Sends one templated email (text and HTML parts, absolute links) at most once per run and idempotency key. */
     async sendEmail(input: EmailInput): Promise<void> {
-      await deps.ledger.once(`mail:${input.idempotencyKey}`, () => email(input));
+      const key = `mail:${currentRun().runId}:${input.idempotencyKey}`;
+      await deps.ledger.once(key, () => email({ ...input, idempotencyKey: key }));
     },
 
-    /** Copies the workflow's history into the document store, replacing the previous copy. */
-    async archiveHistory(input: { transitionId: string }): Promise<void> {
-      await deps.documents.writeArchive(
-        input.transitionId,
-        historyArchiveName,
-        Buffer.from(await deps.historyBytes(input.transitionId)),
-      );
+    /**
+     * Copies the run's history into the document store, replacing the run's previous copy. The run
+     * comes from the activity's context; the input stays as the workflow (and its histories) call it.
+     */
+    async archiveHistory(_input: { transitionId: string }): Promise<void> {
+      const run = currentRun();
+      await deps.documents.writeArchive(run, historyArchiveName, Buffer.from(await deps.historyBytes(run)));
     },
 
     /**
@@ -126,13 +139,15 @@ export function createActivities(deps: ActivityDeps) {
      * each token: the token itself exists only in the email. A retry returns what was already sent.
      */
     async sendLinks(input: LinksInput): Promise<IssuedLink[]> {
+      const run = currentRun();
       const issued: IssuedLink[] = [];
       for (const approver of input.approvers) {
-        const key = `${input.purpose}:${input.transitionId}:${input.requestId}:${input.round}:${approver.email}`;
+        const key = `${input.purpose}:${run.transitionId}:${run.runId}:${input.requestId}:${input.round}:${approver.email}`;
         issued.push(
           await deps.ledger.once(key, async () => {
             const token = createLinkToken(deps.linkSecret, {
-              transitionId: input.transitionId,
+              transitionId: run.transitionId,
+              runId: run.runId,
               requestId: input.requestId,
               purpose: input.purpose,
               expiresAt: input.expiresAt,

@@ -59,7 +59,8 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
         });
         return null;
       }
-      const handle = deps.temporal.workflow.getHandle(check.claims.transitionId);
+      // The run that mailed the link: a link of a finished run never reaches a later one.
+      const handle = deps.temporal.workflow.getHandle(check.claims.transitionId, check.claims.runId);
       // The email leaves inside the activity, a moment before the workflow records the link's hash:
       // a genuine (signed) link clicked at once is asked about again briefly before being refused.
       let view: View | null = null;
