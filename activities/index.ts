@@ -8,9 +8,9 @@ import {
   type DocumentStore,
   type RunRef,
 } from '../connectors/documents/port.js';
-import type { Mailer } from '../connectors/mail/port.js';
+import { MailNotSentError, type Mailer } from '../connectors/mail/port.js';
 import type { Person } from '../domain/schemas.js';
-import { createLinkToken, sha256Hex } from '../links.js';
+import { createLinkToken, linkNonce, sha256Hex } from '../links.js';
 import type { Ledger } from './ledger.js';
 import type { TemplateRenderer } from '../templates/render.js';
 
@@ -62,9 +62,17 @@ export interface LinksInput {
 /** Where each kind of link lands (DESIGN §9). */
 const linkPaths: Record<LinkPurpose, string> = { approval: 'approvals', intake: 'intake', reveal: 'reveal' };
 
+/**
+ * Whether an email left. `in-doubt`: an earlier attempt claimed it and stopped before recording how
+ * the send ended, so it may or may not have left; it is not sent again (at most once).
+ */
+export type Delivery = 'sent' | 'in-doubt';
+
 export interface IssuedLink {
   approver: string;
   tokenHash: string;
+  /** Absent in histories from before deliveries were reported: those were sent. */
+  delivery?: Delivery;
 }
 
 /** The run this activity works for: whatever it writes outside the workflow is keyed by it. */
@@ -76,20 +84,24 @@ function currentRun(): RunRef {
 
 /** Activities built from injected dependencies; the worker entry is the one place that builds real ones. */
 export function createActivities(deps: ActivityDeps) {
-  /** Renders and sends one email; `idempotencyKey` becomes its Message-ID. */
-  async function email(input: EmailInput): Promise<void> {
+  /** Renders and sends one email under `key`, at most once (see the ledger). */
+  async function email(key: string, input: Omit<EmailInput, 'idempotencyKey'>): Promise<Delivery> {
     const data = { ...input.data, publicUrl: deps.publicUrl };
     const [subject = '', ...body] = (
       await deps.templates.render(`email/${input.template}.md.hbs`, data)
     ).split('\n');
     const text = body.join('\n').trim();
-    await deps.mailer.send({
-      to: input.to,
-      subject: subject.trim(),
-      text,
-      html: await deps.templates.emailHtml(subject.trim(), text),
-      idempotencyKey: input.idempotencyKey,
+    const html = await deps.templates.emailHtml(subject.trim(), text);
+    const outcome = await deps.ledger.atMostOnce(
+      key,
+      () => deps.mailer.send({ to: input.to, subject: subject.trim(), text, html, idempotencyKey: key }),
+      (error) => error instanceof MailNotSentError,
+    );
+    if (outcome !== 'in-doubt') return 'sent';
+    Context.current().log.warn('email in doubt: an earlier attempt may have sent it; not sending it again', {
+      idempotencyKey: key,
     });
+    return 'in-doubt';
   }
 
   return {
@@ -120,9 +132,8 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Sends one templated email (text and HTML parts, absolute links) at most once per run and idempotency key. */
-    async sendEmail(input: EmailInput): Promise<void> {
-      const key = `mail:${currentRun().runId}:${input.idempotencyKey}`;
-      await deps.ledger.once(key, () => email({ ...input, idempotencyKey: key }));
+    async sendEmail(input: EmailInput): Promise<Delivery> {
+      return email(`mail:${currentRun().runId}:${input.idempotencyKey}`, input);
     },
 
     /**
@@ -136,36 +147,36 @@ export function createActivities(deps: ActivityDeps) {
 
     /**
      * Mails each person their own link (approval, intake or reveal) and returns only the SHA-256 of
-     * each token: the token itself exists only in the email. A retry returns what was already sent.
+     * each token: the token itself exists only in the email. The token is derived from the run and the
+     * idempotency key, so a retry returns (and, if the first send certainly failed, mails) the same one.
      */
     async sendLinks(input: LinksInput): Promise<IssuedLink[]> {
       const run = currentRun();
       const issued: IssuedLink[] = [];
       for (const approver of input.approvers) {
         const key = `${input.purpose}:${run.transitionId}:${run.runId}:${input.requestId}:${input.round}:${approver.email}`;
-        issued.push(
-          await deps.ledger.once(key, async () => {
-            const token = createLinkToken(deps.linkSecret, {
-              transitionId: run.transitionId,
-              runId: run.runId,
-              requestId: input.requestId,
-              purpose: input.purpose,
-              expiresAt: input.expiresAt,
-            });
-            await email({
-              idempotencyKey: key,
-              to: [approver.email],
-              template: input.template,
-              data: {
-                ...input.data,
-                approver,
-                reminder: input.round.startsWith('reminder'),
-                link: `${deps.publicUrl}/${linkPaths[input.purpose]}/${token}`,
-              },
-            });
-            return { approver: approver.email, tokenHash: sha256Hex(token) };
-          }),
+        const token = createLinkToken(
+          deps.linkSecret,
+          {
+            transitionId: run.transitionId,
+            runId: run.runId,
+            requestId: input.requestId,
+            purpose: input.purpose,
+            expiresAt: input.expiresAt,
+          },
+          linkNonce(deps.linkSecret, key),
         );
+        const delivery = await email(key, {
+          to: [approver.email],
+          template: input.template,
+          data: {
+            ...input.data,
+            approver,
+            reminder: input.round.startsWith('reminder'),
+            link: `${deps.publicUrl}/${linkPaths[input.purpose]}/${token}`,
+          },
+        });
+        issued.push({ approver: approver.email, tokenHash: sha256Hex(token), delivery });
       }
       return issued;
     },

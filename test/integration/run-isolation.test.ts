@@ -1,5 +1,6 @@
-import { access } from 'node:fs/promises';
+import { access, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
@@ -144,5 +145,46 @@ describe('a transition started again after a cancellation', () => {
     const unknownRun = '00000000-0000-4000-8000-000000000000';
     expect((await get(`/v1/transitions/${id}/documents?runId=${unknownRun}`)).status).toBe(404);
     expect((await get(`/v1/transitions/${id}/audit?runId=${unknownRun}`)).status).toBe(404);
+  }, 90_000);
+});
+
+describe('an email while the side-effect ledger cannot be written', () => {
+  it('is not sent, the activity fails visibly on each attempt, and once the ledger is back it goes out once', async () => {
+    const ledgerDir = path.join(stack.dataDir, 'ledger');
+    const aside = `${ledgerDir}.aside`;
+    const putBack = await rename(ledgerDir, aside).then(
+      () => true,
+      () => false,
+    );
+    // The ledger on a volume that is gone: reads find nothing recorded, every write fails (as root,
+    // permissions would stop no write).
+    await symlink(path.join(stack.dataDir, 'unmounted-volume', 'ledger'), ledgerDir);
+    const { id, name, body } = offboarding([]);
+    const isTimeline = (m: { subject?: string }) => m.subject === `Termination timeline for ${name}`;
+    try {
+      expect((await stack.call('POST', '/v1/transitions', body)).status).toBe(201);
+      const handle = stack.client.workflow.getHandle(id);
+      let pending;
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+        pending = (await handle.describe()).raw.pendingActivities?.[0];
+        if ((pending?.attempt ?? 0) >= 3 && pending?.lastFailure) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(pending?.attempt).toBeGreaterThanOrEqual(3);
+      // Long enough for any mail the failed attempts sent to have arrived.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(stack.mail.filter(isTimeline)).toHaveLength(0);
+      const failure = await decodeOptionalFailureToOptionalError(
+        stack.client.options.loadedDataConverter,
+        pending?.lastFailure,
+      );
+      expect(failure?.message).toContain('side-effect ledger could not');
+    } finally {
+      await rm(ledgerDir, { force: true });
+      if (putBack) await rename(aside, ledgerDir);
+    }
+    await waitForState<TransitionState>(stack, id, (state) => state.steps[0]?.status === 'completed', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(stack.mail.filter(isTimeline)).toHaveLength(1);
   }, 90_000);
 });
