@@ -1,8 +1,9 @@
 // Link tokens for approval, intake and reveal emails (DESIGN §4). A token is
-// `<payload>.<nonce>.<mac>`: the payload names the transition, the request and the expiry so the API
-// knows where to send the decision; 128 random bits make it unguessable; an HMAC over both stops
-// anyone from pointing it elsewhere. The workflow only ever sees the token's SHA-256.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// `<payload>.<nonce>.<mac>`: the payload names the transition, its run, the request and the expiry so
+// the API knows where to send the decision; a 128-bit nonce only the link secret can derive makes it
+// unguessable; an HMAC over both stops anyone from pointing it elsewhere. The workflow only ever sees
+// the token's SHA-256.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { loadOrCreateKeyFile } from './keys.js';
 import path from 'node:path';
 import type { LinkPurpose } from './domain/definitions.js';
@@ -10,6 +11,11 @@ import type { LinkPurpose } from './domain/definitions.js';
 export interface LinkClaims {
   /** Workflow id of the transition. */
   transitionId: string;
+  /**
+   * The run that mailed the link: a link of a finished run never reaches a later run of the same
+   * transition. Absent in tokens made before runs were named, which address the latest run.
+   */
+  runId?: string;
   /** Which request of that transition: an approval request id, or a credential id for intake and reveal. */
   requestId: string;
   purpose: LinkPurpose;
@@ -29,11 +35,24 @@ function mac(secret: Buffer, data: string): Buffer {
   return createHmac('sha256', secret).update(data).digest();
 }
 
-export function createLinkToken(secret: Buffer, claims: LinkClaims): string {
+/**
+ * The nonce of the link mailed under an idempotency key: derived, not random, so a retried activity
+ * mails the very link the first attempt may already have sent, and unguessable without the secret.
+ */
+export function linkNonce(secret: Buffer, idempotencyKey: string): string {
+  return mac(secret, `nonce:${idempotencyKey}`).subarray(0, 16).toString('base64url');
+}
+
+export function createLinkToken(secret: Buffer, claims: LinkClaims, nonce: string): string {
   const payload = Buffer.from(
-    JSON.stringify({ w: claims.transitionId, r: claims.requestId, p: claims.purpose, x: claims.expiresAt }),
+    JSON.stringify({
+      w: claims.transitionId,
+      e: claims.runId,
+      r: claims.requestId,
+      p: claims.purpose,
+      x: claims.expiresAt,
+    }),
   ).toString('base64url');
-  const nonce = randomBytes(16).toString('base64url');
   return `${payload}.${nonce}.${mac(secret, `${payload}.${nonce}`).toString('base64url')}`;
 }
 
@@ -60,7 +79,13 @@ export function verifyLinkToken(
   let claims: LinkClaims;
   try {
     const raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, string>;
-    claims = { transitionId: raw.w!, requestId: raw.r!, purpose: raw.p as LinkPurpose, expiresAt: raw.x! };
+    claims = {
+      transitionId: raw.w!,
+      ...(raw.e ? { runId: raw.e } : {}),
+      requestId: raw.r!,
+      purpose: raw.p as LinkPurpose,
+      expiresAt: raw.x!,
+    };
   } catch {
     return { ok: false, reason: 'invalid' };
   }

@@ -8,6 +8,7 @@ import { createFileLedger } from './activities/ledger.js';
 import { createTemplateRenderer } from './templates/render.js';
 import { loadConfigOrExit, projectRoot, type Config } from './config.js';
 import { createFilesystemDocumentStore } from './connectors/documents/filesystem.js';
+import type { RunRef } from './connectors/documents/port.js';
 import { createSmtpMailer } from './connectors/mail/smtp.js';
 import { loadLinkSecret } from './links.js';
 import { createLogger } from './logger.js';
@@ -30,12 +31,12 @@ export async function buildActivityDeps(config: Config) {
   };
 }
 
-/** Reads a workflow's raw history through a lazily connected client (for the audit archive). */
+/** Reads a run's raw history through a lazily connected client (for the audit archive). */
 function historyReader(config: Config) {
   const connection = Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  return async (workflowId: string) =>
-    encodeHistory(await client.workflow.getHandle(workflowId).fetchHistory());
+  return async (run: RunRef) =>
+    encodeHistory(await client.workflow.getHandle(run.transitionId, run.runId).fetchHistory());
 }
 
 /** A worker polling the configured task queue with the runbook workflows and activities. */

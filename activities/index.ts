@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import type { LinkPurpose, StepState, TransitionState } from '../domain/definitions.js';
 import type { StepFacts } from '../workflows/runbook.js';
-import type { DocumentMeta, DocumentStore } from '../connectors/documents/port.js';
-import type { Mailer } from '../connectors/mail/port.js';
+import {
+  historyArchiveName,
+  type DocumentMeta,
+  type DocumentStore,
+  type RunRef,
+} from '../connectors/documents/port.js';
+import { MailNotSentError, type Mailer } from '../connectors/mail/port.js';
 import type { Person } from '../domain/schemas.js';
-import { createLinkToken, sha256Hex } from '../links.js';
+import { createLinkToken, linkNonce, sha256Hex } from '../links.js';
 import { rendering, sending } from './failures.js';
 import type { Ledger } from './ledger.js';
 import type { TemplateRenderer } from '../templates/render.js';
@@ -18,12 +24,9 @@ export interface ActivityDeps {
   linkSecret: Buffer;
   /** The MSP as clients see it in emails. */
   msp: { name: string; address?: string; contact?: string };
-  /** The workflow's event history in protobuf bytes, payloads as stored (encrypted under the codec). */
-  historyBytes: (workflowId: string) => Promise<Uint8Array>;
+  /** A run's event history in protobuf bytes, payloads as stored (encrypted under the codec). */
+  historyBytes: (run: RunRef) => Promise<Uint8Array>;
 }
-
-/** The archive file holding a transition's history (protobuf `temporal.api.history.v1.History`), next to its documents. */
-export const historyArchiveName = 'history.binpb';
 
 export interface WriteDocumentInput {
   transitionId: string;
@@ -40,7 +43,7 @@ export interface WriteDocumentInput {
 }
 
 export interface EmailInput {
-  /** (transition, step, asset, purpose): the same key never sends twice. */
+  /** (transition, step, asset, purpose): within a run, the same key never sends twice. */
   idempotencyKey: string;
   to: string[];
   /** `templates/email/<template>.md.hbs`: its first line is the subject, the rest the text part, rendered to HTML for the HTML part. */
@@ -65,14 +68,30 @@ export interface LinksInput {
 /** Where each kind of link lands (DESIGN §9). */
 const linkPaths: Record<LinkPurpose, string> = { approval: 'approvals', intake: 'intake', reveal: 'reveal' };
 
+/**
+ * Whether an email left. `in-doubt`: an earlier attempt claimed it and stopped before recording how
+ * the send ended, so it may or may not have left; it is not sent again (at most once).
+ */
+export type Delivery = 'sent' | 'in-doubt';
+
 export interface IssuedLink {
   approver: string;
   tokenHash: string;
+  /** Absent in histories from before deliveries were reported: those were sent. */
+  delivery?: Delivery;
+}
+
+/** The run this activity works for: whatever it writes outside the workflow is keyed by it. */
+function currentRun(): RunRef {
+  const execution = Context.current().info.workflowExecution;
+  if (!execution) throw new Error('runbook activities run only for a workflow run');
+  return { transitionId: execution.workflowId, runId: execution.runId };
 }
 
 /** Activities built from injected dependencies; the worker entry is the one place that builds real ones. */
 export function createActivities(deps: ActivityDeps) {
-  async function email(input: EmailInput): Promise<void> {
+  /** Renders and sends one email under `key`, at most once (see the ledger). */
+  async function email(key: string, input: Omit<EmailInput, 'idempotencyKey'>): Promise<Delivery> {
     const data = { ...input.data, publicUrl: deps.publicUrl, msp: deps.msp };
     const { subject, text, html } = await rendering(`the email ${input.template}`, async () => {
       const [first = '', ...body] = (
@@ -85,15 +104,24 @@ export function createActivities(deps: ActivityDeps) {
         html: await deps.templates.emailHtml(first.trim(), markdown, deps.msp),
       };
     });
-    await sending(() =>
-      deps.mailer.send({ to: input.to, subject, text, html, idempotencyKey: input.idempotencyKey }),
+    const outcome = await sending(() =>
+      deps.ledger.atMostOnce(
+        key,
+        () => deps.mailer.send({ to: input.to, subject, text, html, idempotencyKey: key }),
+        (error) => error instanceof MailNotSentError,
+      ),
     );
+    if (outcome !== 'in-doubt') return 'sent';
+    Context.current().log.warn('email in doubt: an earlier attempt may have sent it; not sending it again', {
+      idempotencyKey: key,
+    });
+    return 'in-doubt';
   }
 
   return {
     /** Renders a step's document (Markdown and HTML) and stores it once; a retry returns the stored one. */
     async writeDocument(input: WriteDocumentInput): Promise<DocumentMeta> {
-      const context = { ...input, publicUrl: deps.publicUrl };
+      const context = { ...input, runId: currentRun().runId, publicUrl: deps.publicUrl };
       const { md, html } = await rendering(`the document ${input.documentId}`, async () => {
         const markdown = await deps.templates.render(`${input.kind}/${input.step}.md.hbs`, context);
         return {
@@ -110,53 +138,55 @@ export function createActivities(deps: ActivityDeps) {
         previousSha256: input.previousSha256,
         createdAt: input.createdAt,
       };
-      return deps.documents.writeOnce(meta, { md, html });
+      return deps.documents.writeOnce(currentRun(), meta, { md, html });
     },
 
-    /** Sends one templated email (text and HTML parts, absolute links) at most once per idempotency key. */
-    async sendEmail(input: EmailInput): Promise<void> {
-      await deps.ledger.once(`mail:${input.idempotencyKey}`, () => email(input));
+    /** Sends one templated email (text and HTML parts, absolute links) at most once per run and idempotency key. */
+    async sendEmail(input: EmailInput): Promise<Delivery> {
+      return email(`mail:${currentRun().runId}:${input.idempotencyKey}`, input);
     },
 
-    /** Copies the workflow's history into the document store, replacing the previous copy. */
-    async archiveHistory(input: { transitionId: string }): Promise<void> {
-      await deps.documents.writeArchive(
-        input.transitionId,
-        historyArchiveName,
-        Buffer.from(await deps.historyBytes(input.transitionId)),
-      );
+    /**
+     * Copies the run's history into the document store, replacing the run's previous copy. The run
+     * comes from the activity's context; the input stays as the workflow (and its histories) call it.
+     */
+    async archiveHistory(_input: { transitionId: string }): Promise<void> {
+      const run = currentRun();
+      await deps.documents.writeArchive(run, historyArchiveName, Buffer.from(await deps.historyBytes(run)));
     },
 
     /**
      * Mails each person their own link (approval, intake or reveal) and returns only the SHA-256 of
-     * each token: the token itself exists only in the email. A retry returns what was already sent.
+     * each token: the token itself exists only in the email. The token is derived from the run and the
+     * idempotency key, so a retry returns (and, if the first send certainly failed, mails) the same one.
      */
     async sendLinks(input: LinksInput): Promise<IssuedLink[]> {
+      const run = currentRun();
       const issued: IssuedLink[] = [];
       for (const approver of input.approvers) {
-        const key = `${input.purpose}:${input.transitionId}:${input.requestId}:${input.round}:${approver.email}`;
-        issued.push(
-          await deps.ledger.once(key, async () => {
-            const token = createLinkToken(deps.linkSecret, {
-              transitionId: input.transitionId,
-              requestId: input.requestId,
-              purpose: input.purpose,
-              expiresAt: input.expiresAt,
-            });
-            await email({
-              idempotencyKey: key,
-              to: [approver.email],
-              template: input.template,
-              data: {
-                ...input.data,
-                approver,
-                reminder: input.round.startsWith('reminder'),
-                link: `${deps.publicUrl}/${linkPaths[input.purpose]}/${token}`,
-              },
-            });
-            return { approver: approver.email, tokenHash: sha256Hex(token) };
-          }),
+        const key = `${input.purpose}:${run.transitionId}:${run.runId}:${input.requestId}:${input.round}:${approver.email}`;
+        const token = createLinkToken(
+          deps.linkSecret,
+          {
+            transitionId: run.transitionId,
+            runId: run.runId,
+            requestId: input.requestId,
+            purpose: input.purpose,
+            expiresAt: input.expiresAt,
+          },
+          linkNonce(deps.linkSecret, key),
         );
+        const delivery = await email(key, {
+          to: [approver.email],
+          template: input.template,
+          data: {
+            ...input.data,
+            approver,
+            reminder: input.round.startsWith('reminder'),
+            link: `${deps.publicUrl}/${linkPaths[input.purpose]}/${token}`,
+          },
+        });
+        issued.push({ approver: approver.email, tokenHash: sha256Hex(token), delivery });
       }
       return issued;
     },

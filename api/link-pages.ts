@@ -58,9 +58,9 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
   }
 
   /** The operators of the transition a signed link names; none when it cannot be asked. */
-  async function contactsOf(transitionId: string): Promise<TransitionContacts | null> {
+  async function contactsOf(transitionId: string, runId?: string): Promise<TransitionContacts | null> {
     return deps.temporal.workflow
-      .getHandle(transitionId)
+      .getHandle(transitionId, runId)
       .query(contactsQuery)
       .catch(() => null);
   }
@@ -99,7 +99,8 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
         });
         return null;
       }
-      const handle = deps.temporal.workflow.getHandle(check.claims.transitionId);
+      // The run that mailed the link: a link of a finished run never reaches a later one.
+      const handle = deps.temporal.workflow.getHandle(check.claims.transitionId, check.claims.runId);
       // The email leaves inside the activity, a moment before the workflow records the link's hash:
       // a genuine (signed) link clicked at once is asked about again briefly before being refused.
       let view: View | null = null;
@@ -115,6 +116,18 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
       if (!view) {
         countAsFailedAttempt(res);
         await deadEnd(res, 404, notValid());
+        return null;
+      }
+      // A link of a run that has ended (completed, or cancelled and perhaps started again) acts on nothing.
+      const { status } = await handle.describe();
+      if (status.name !== 'RUNNING') {
+        const contacts = await contactsOf(check.claims.transitionId, check.claims.runId);
+        await deadEnd(res, 410, {
+          title: 'Request closed',
+          problem: `This request is closed: the ${contacts?.kind ?? 'transition'} it belongs to has ended (${status.name.toLowerCase()}).`,
+          next: 'Nothing more is needed from you through this link. If a new request was made, it came with a new email.',
+          contacts: contacts?.operators,
+        });
         return null;
       }
       return { claims: check.claims, tokenHash: check.tokenHash, handle, view };

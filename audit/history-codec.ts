@@ -12,3 +12,12 @@ export function encodeHistory(history: History): Uint8Array {
 export function decodeHistory(bytes: Uint8Array): History {
   return HistoryMessage.decode(bytes);
 }
+
+/** The run a history records and when it started, from its first event; null for an empty history. */
+export function startOf(history: History): { runId: string; startedAt: number } | null {
+  const first = history.events?.[0];
+  const runId = first?.workflowExecutionStartedEventAttributes?.originalExecutionRunId;
+  if (!first || !runId) return null;
+  const time = first.eventTime;
+  return { runId, startedAt: Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6) };
+}

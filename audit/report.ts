@@ -5,9 +5,9 @@ import type { Client } from '@temporalio/client';
 import { decodeHistory, encodeHistory } from './history-codec.js';
 import { stringify } from 'csv-stringify/sync';
 import { strToU8, zipSync } from 'fflate';
-import { historyArchiveName } from '../activities/index.js';
-import type { DocumentStore } from '../connectors/documents/port.js';
+import { historyArchiveName, type DocumentStore, type RunRef } from '../connectors/documents/port.js';
 import type { TemplateRenderer } from '../templates/render.js';
+import { isNotFound, UnknownTransitionError } from './runs.js';
 import { buildTrail, type History, type TrailEntry, type TrailHeader } from './trail.js';
 
 export interface ChainCheck {
@@ -19,6 +19,8 @@ export interface ChainCheck {
 
 export interface AuditReport {
   transitionId: string;
+  /** The run this trail is of: a transition started again after a cancellation has one per start. */
+  runId: string;
   /** Where the trail came from: Temporal's history, or the archive once the history is gone. */
   source: 'temporal-history' | 'archive';
   header: TrailHeader;
@@ -40,31 +42,21 @@ export const csvColumns = [
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
-/** Thrown when neither Temporal nor the archive knows the transition. */
-export class UnknownTransitionError extends Error {}
-
 async function loadHistory(
   client: Client,
   documents: DocumentStore,
-  transitionId: string,
+  run: RunRef,
 ): Promise<{ history: History; source: AuditReport['source'] }> {
   try {
-    const history = await client.workflow.getHandle(transitionId).fetchHistory();
-    await documents.writeArchive(transitionId, historyArchiveName, Buffer.from(encodeHistory(history)));
+    const history = await client.workflow.getHandle(run.transitionId, run.runId).fetchHistory();
+    await documents.writeArchive(run, historyArchiveName, Buffer.from(encodeHistory(history)));
     return { history, source: 'temporal-history' };
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  const archived = await documents.readArchive(transitionId, historyArchiveName);
-  if (!archived) throw new UnknownTransitionError(`no transition ${transitionId}`);
+  const archived = await documents.readArchive(run, historyArchiveName);
+  if (!archived) throw new UnknownTransitionError(`no run ${run.runId} of ${run.transitionId}`);
   return { history: decodeHistory(archived), source: 'archive' };
-}
-
-function isNotFound(error: unknown): boolean {
-  const name = (error as { name?: string }).name;
-  const code = (error as { code?: number }).code;
-  // WorkflowNotFoundError, or the gRPC NOT_FOUND (5) a deleted execution answers with.
-  return name === 'WorkflowNotFoundError' || code === 5;
 }
 
 /**
@@ -73,16 +65,16 @@ function isNotFound(error: unknown): boolean {
  */
 export async function verifyChain(
   documents: DocumentStore,
-  transitionId: string,
+  run: RunRef,
   written: TrailEntry[],
 ): Promise<ChainCheck> {
-  const metas = await documents.list(transitionId);
+  const metas = await documents.list(run);
   const recorded = new Map(
     written.filter((entry) => entry.documentId).map((entry) => [entry.documentId, entry.sha256]),
   );
   let previous: string | null = null;
   for (const meta of metas) {
-    const bytes = await documents.read(transitionId, meta.id, 'md');
+    const bytes = await documents.read(run, meta.id, 'md');
     const problem = !bytes
       ? 'the stored Markdown is missing'
       : sha256(bytes) !== meta.sha256
@@ -112,15 +104,16 @@ export async function verifyChain(
 export async function auditReport(
   client: Client,
   documents: DocumentStore,
-  transitionId: string,
+  run: RunRef,
 ): Promise<AuditReport> {
-  const { history, source } = await loadHistory(client, documents, transitionId);
-  const { header, entries } = await buildTrail(transitionId, history, client.options.loadedDataConverter);
+  const { history, source } = await loadHistory(client, documents, run);
+  const { header, entries } = await buildTrail(run.transitionId, history, client.options.loadedDataConverter);
   return {
-    transitionId,
+    transitionId: run.transitionId,
+    runId: run.runId,
     source,
     header,
-    verification: await verifyChain(documents, transitionId, entries),
+    verification: await verifyChain(documents, run, entries),
     entries,
   };
 }
@@ -144,9 +137,10 @@ export async function handoverPack(
   pages: TemplateRenderer,
 ): Promise<Uint8Array> {
   const files: Record<string, Uint8Array> = {};
-  for (const meta of await documents.list(report.transitionId)) {
+  const run = { transitionId: report.transitionId, runId: report.runId };
+  for (const meta of await documents.list(run)) {
     for (const format of ['md', 'html'] as const) {
-      const bytes = await documents.read(report.transitionId, meta.id, format);
+      const bytes = await documents.read(run, meta.id, format);
       if (bytes) files[`documents/${meta.id}.${format}`] = new Uint8Array(bytes);
     }
   }
@@ -154,6 +148,7 @@ export async function handoverPack(
   files['trail.html'] = strToU8(await trailHtml(report, pages));
   const manifest = {
     transitionId: report.transitionId,
+    runId: report.runId,
     source: report.source,
     chainValid: report.verification.valid,
     files: Object.entries(files).map(([path, bytes]) => ({

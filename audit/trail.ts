@@ -7,7 +7,7 @@ import {
 } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { decodeSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import protos from '@temporalio/proto';
-import type { IssuedLink } from '../activities/index.js';
+import type { Delivery, IssuedLink } from '../activities/index.js';
 import type { DocumentMeta } from '../connectors/documents/port.js';
 import { searchAttributes, type TaskState } from '../domain/definitions.js';
 import type { StartRequest } from '../domain/schemas.js';
@@ -259,6 +259,11 @@ export async function buildTrail(
   };
 }
 
+/** Said of an email the ledger could not vouch for (see `Delivery`). */
+function inDoubt(to: string): string {
+  return `; in doubt whether it reached ${to}: an attempt stopped between sending and recording it, and it was not sent again`;
+}
+
 function activityEntries(
   scheduled: Pending,
   result: unknown,
@@ -294,6 +299,7 @@ function activityEntries(
       for (const link of issued) links.set(link.tokenHash, { approver: link.approver, purpose, requestId });
       const round = String(input.round);
       const to = issued.map((link) => link.approver).join(', ');
+      const doubtful = issued.filter((link) => link.delivery === 'in-doubt').map((link) => link.approver);
       const what =
         { approval: 'approval', intake: 'credential intake', reveal: 'credential reveal' }[purpose] ??
         purpose;
@@ -302,21 +308,28 @@ function activityEntries(
         : round.startsWith('reassigned')
           ? `${what} link sent to new approver`
           : `${what} requested`;
-      return [{ action, details: `${requestId}: link to ${to}` }];
+      return [
+        {
+          action,
+          details: `${requestId}: link to ${to}${doubtful.length ? inDoubt(doubtful.join(', ')) : ''}`,
+        },
+      ];
     }
     case 'sendEmail': {
       const key = String(input.idempotencyKey);
       const data = (input.data ?? {}) as { tasks?: TaskState[]; subject?: string };
       const to = (input.to as string[]).join(', ');
+      // Histories from before deliveries were reported have no result: those were sent.
+      const doubt = (result as Delivery | undefined) === 'in-doubt' ? inDoubt(to) : '';
       if (input.template === 'tasks')
         return (data.tasks ?? []).map((task) => ({
           action: 'task created',
           step: task.step,
-          details: `${task.id}: ${task.title}; emailed to ${to}`,
+          details: `${task.id}: ${task.title}; emailed to ${to}${doubt}`,
         }));
       if (key.includes(':escalated:'))
-        return [{ action: 'approval escalated', details: `${data.subject ?? ''}; emailed to ${to}` }];
-      return [{ action: 'notice sent', details: `${data.subject ?? key}; to ${to}` }];
+        return [{ action: 'approval escalated', details: `${data.subject ?? ''}; emailed to ${to}${doubt}` }];
+      return [{ action: 'notice sent', details: `${data.subject ?? key}; to ${to}${doubt}` }];
     }
     default:
       return [{ action: `${scheduled.type} done` }];

@@ -8,6 +8,7 @@ import { approvalCopy, plural } from '../approval-copy.js';
 import { fromTemporal, notFound } from '../errors.js';
 import { createLinkPages, type LinkPageDeps } from '../link-pages.js';
 import type { ApiRoutes } from '../routes.js';
+import { runToRead } from './runs.js';
 
 export const tokenParams = z.object({ token: z.string().min(1).max(1024) });
 const documentParams = tokenParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
@@ -71,7 +72,8 @@ export function approvalRoutes(routes: ApiRoutes, deps: LinkPageDeps & { documen
       if (!link) return undefined;
       await pages.recordOpening(req, link);
       const { view } = link;
-      const documents = (await deps.documents.list(view.transitionId)).map((document) => ({
+      const run = await runToRead(deps, link.claims.transitionId, link.claims.runId);
+      const documents = (await deps.documents.list(run)).map((document) => ({
         title: document.title,
         createdAt: dateInWords(document.createdAt, view.timezone),
         href: `/approvals/${params.token}/documents/${document.id}`,
@@ -102,7 +104,8 @@ export function approvalRoutes(routes: ApiRoutes, deps: LinkPageDeps & { documen
     async ({ params, req, res }) => {
       const link = await pages.resolve(req, res, params.token, lookup);
       if (!link) return undefined;
-      const html = await deps.documents.read(link.view.transitionId, params.docId, 'html');
+      const run = await runToRead(deps, link.claims.transitionId, link.claims.runId);
+      const html = await deps.documents.read(run, params.docId, 'html');
       if (!html) throw notFound('no such document');
       res.set('Cache-Control', 'no-store').type('html').send(html);
       return undefined;

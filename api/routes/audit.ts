@@ -1,20 +1,13 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import {
-  auditReport,
-  handoverPack,
-  trailCsv,
-  trailHtml,
-  UnknownTransitionError,
-  type AuditReport,
-} from '../../audit/report.js';
+import { auditReport, handoverPack, trailCsv, trailHtml, type AuditReport } from '../../audit/report.js';
 import type { DocumentStore } from '../../connectors/documents/port.js';
 import type { TemplateRenderer } from '../../templates/render.js';
-import { notFound } from '../errors.js';
 import type { ApiRoutes } from '../routes.js';
+import { runQuery, runToRead } from './runs.js';
 import { transitionIdParams } from './transitions.js';
 
-const formatQuery = z.object({ format: z.enum(['json', 'csv', 'html']).default('json') });
+const formatQuery = runQuery.extend({ format: z.enum(['json', 'csv', 'html']).default('json') });
 
 /** The auditor's view (DESIGN §6): the trail in three formats and the handover pack. */
 export function auditRoutes(
@@ -23,29 +16,23 @@ export function auditRoutes(
 ) {
   const tag = 'audit';
 
-  async function report(id: string): Promise<AuditReport> {
-    try {
-      return await auditReport(deps.temporal, deps.documents, id);
-    } catch (error) {
-      if (error instanceof UnknownTransitionError) throw notFound('no such transition');
-      throw error;
-    }
-  }
+  const report = async (id: string, runId: string | undefined): Promise<AuditReport> =>
+    auditReport(deps.temporal, deps.documents, await runToRead(deps, id, runId));
 
   routes.add(
     {
       method: 'get',
       path: '/v1/transitions/:id/audit',
       summary:
-        'The audit trail from the workflow history (or its archive), with the document chain verified: JSON, CSV or printable HTML',
+        'The audit trail of the latest run (or ?runId=) from the workflow history (or its archive), with the document chain verified: JSON, CSV or printable HTML',
       roles: ['operator', 'auditor'],
       params: transitionIdParams,
       query: formatQuery,
-      responses: { 200: 'The trail', 401: 'No key', 404: 'Unknown transition' },
+      responses: { 200: 'The trail', 401: 'No key', 404: 'Unknown transition or run' },
       tag,
     },
     async ({ params, query, res }) => {
-      const trail = await report(params.id);
+      const trail = await report(params.id, query.runId);
       res.set('X-Audit-Source', trail.source);
       if (query.format === 'json') return trail;
       if (query.format === 'csv') {
@@ -62,14 +49,15 @@ export function auditRoutes(
       method: 'get',
       path: '/v1/transitions/:id/pack',
       summary:
-        'The handover pack: every document, the trail (JSON and HTML) and a manifest of SHA-256s, as a zip',
+        'The handover pack of the latest run (or ?runId=): every document, the trail (JSON and HTML) and a manifest of SHA-256s, as a zip',
       roles: ['operator', 'auditor'],
       params: transitionIdParams,
-      responses: { 200: 'application/zip', 401: 'No key', 404: 'Unknown transition' },
+      query: runQuery,
+      responses: { 200: 'application/zip', 401: 'No key', 404: 'Unknown transition or run' },
       tag,
     },
-    async ({ params, res }) => {
-      const trail = await report(params.id);
+    async ({ params, query, res }) => {
+      const trail = await report(params.id, query.runId);
       const zip = await handoverPack(trail, deps.documents, deps.pages);
       res
         .set('X-Audit-Source', trail.source)

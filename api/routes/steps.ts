@@ -11,6 +11,7 @@ import { notFound } from '../errors.js';
 
 const evidenceLimits = { url: 500, field: 150 } as const;
 import type { ApiRoutes } from '../routes.js';
+import { runQuery, runToRead } from './runs.js';
 import { closedAsConflict, reasonBody, transitionIdParams } from './transitions.js';
 
 // Sized so the evidence of every task of a step, at the largest scope, fits in one document's
@@ -42,7 +43,7 @@ const reassignBody = reasonBody.extend({
   from: z.email().max(limits.text).toLowerCase(),
   to: person,
 });
-const formatQuery = z.object({ format: z.enum(['md', 'html']).default('md') });
+const documentQuery = runQuery.extend({ format: z.enum(['md', 'html']).default('md') });
 
 /** Tasks, approvals asked again, and the documents of a transition. */
 export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; documents: DocumentStore }) {
@@ -123,15 +124,18 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
     {
       method: 'get',
       path: '/v1/transitions/:id/documents',
-      summary: 'The documents of a transition, in chain order',
+      summary: 'The documents of the latest run of a transition (or ?runId=), in chain order',
       roles: ['operator', 'auditor'],
       params: transitionIdParams,
-      responses: { 200: 'Documents', 401: 'No key' },
+      query: runQuery,
+      responses: { 200: 'Documents', 401: 'No key', 404: 'Unknown transition or run' },
       tag,
     },
-    async ({ params }) => {
-      const documents = await deps.documents.list(params.id);
+    async ({ params, query }) => {
+      const run = await runToRead(deps, params.id, query.runId);
+      const documents = await deps.documents.list(run);
       return {
+        runId: run.runId,
         documents: documents.map(({ id, step, title, sha256, previousSha256, createdAt }) => ({
           id,
           step,
@@ -148,15 +152,16 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
     {
       method: 'get',
       path: '/v1/transitions/:id/documents/:docId',
-      summary: 'One document, as Markdown (default) or HTML',
+      summary: 'One document of the latest run (or ?runId=), as Markdown (default) or HTML',
       roles: ['operator', 'auditor'],
       params: documentParams,
-      query: formatQuery,
-      responses: { 200: 'The document', 401: 'No key', 404: 'No such document' },
+      query: documentQuery,
+      responses: { 200: 'The document', 401: 'No key', 404: 'No such document or run' },
       tag,
     },
     async ({ params, query, res }) => {
-      const bytes = await deps.documents.read(params.id, params.docId, query.format);
+      const run = await runToRead(deps, params.id, query.runId);
+      const bytes = await deps.documents.read(run, params.docId, query.format);
       if (!bytes) throw notFound('no such document');
       res.type(query.format === 'html' ? 'html' : 'text/markdown; charset=utf-8').send(bytes);
       return undefined;

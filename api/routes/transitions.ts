@@ -73,6 +73,7 @@ function statusOf(info: Pick<WorkflowExecutionInfo, 'status' | 'typedSearchAttri
 function summary(info: WorkflowExecutionInfo) {
   return {
     id: info.workflowId,
+    runId: info.runId,
     kind: info.typedSearchAttributes.get(searchAttributes.transitionKind) ?? null,
     clientId: info.typedSearchAttributes.get(searchAttributes.clientId) ?? null,
     status: statusOf(info),

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { DocumentFormat, DocumentMeta, DocumentStore } from './port.js';
+import { decodeHistory, startOf } from '../../audit/history-codec.js';
+import {
+  historyArchiveName,
+  type DocumentFormat,
+  type DocumentMeta,
+  type DocumentStore,
+  type RunRef,
+} from './port.js';
 
 const safeName = /^[a-z0-9][a-z0-9.-]*$/;
 
@@ -23,6 +30,15 @@ export async function writeFileAtomic(file: string, data: string | Buffer, mode 
   await rename(temp, file);
 }
 
+async function readIfExists(file: string): Promise<Buffer | null> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
 /** Follows the chain from the first document; any document off the chain comes last, by id. */
 function chainOrder(metas: DocumentMeta[]): DocumentMeta[] {
   const ordered: DocumentMeta[] = [];
@@ -38,65 +54,109 @@ function chainOrder(metas: DocumentMeta[]): DocumentMeta[] {
   return [...ordered, ...remaining];
 }
 
-/** Documents as files under `<root>/<transitionId>/<documentId>.{md,html,json}`. */
+/**
+ * Documents as files under `<root>/<transitionId>/<runId>/<documentId>.{md,html,json}`, the history
+ * archive in `<root>/<transitionId>/<runId>/archive/`.
+ *
+ * Before runs had folders, a transition's files lay in `<root>/<transitionId>/` itself. They belong to
+ * the run their archived history names (the run in flight when the layout changed, which writes on
+ * into its own folder), so they read as part of that run and of no other.
+ */
 export function createFilesystemDocumentStore(root: string): DocumentStore {
-  const dir = (transitionId: string) => path.join(root, transitionId);
-  const metaFile = (transitionId: string, id: string) => path.join(dir(transitionId), `${id}.json`);
+  const legacyDir = (transitionId: string) => path.join(root, transitionId);
+  const runDir = (run: RunRef) => path.join(root, run.transitionId, run.runId);
 
-  async function readMeta(transitionId: string, id: string): Promise<DocumentMeta | null> {
+  async function readMeta(dir: string, id: string): Promise<DocumentMeta | null> {
+    const bytes = await readIfExists(path.join(dir, `${id}.json`));
+    return bytes ? (JSON.parse(bytes.toString('utf8')) as DocumentMeta) : null;
+  }
+
+  async function metasIn(dir: string): Promise<DocumentMeta[]> {
+    let names: string[];
     try {
-      return JSON.parse(await readFile(metaFile(transitionId, id), 'utf8')) as DocumentMeta;
+      names = await readdir(dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
+    const ids = names.filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -5));
+    const metas = await Promise.all(ids.sort().map((id) => readMeta(dir, id)));
+    return metas.filter((meta): meta is DocumentMeta => meta !== null);
+  }
+
+  /** The run that stored the transition's files before runs had folders, or null. */
+  async function legacyOwner(transitionId: string): Promise<string | null> {
+    const archive = await readIfExists(path.join(legacyDir(transitionId), 'archive', historyArchiveName));
+    return archive ? (startOf(decodeHistory(archive))?.runId ?? null) : null;
+  }
+
+  /** Where the run's files may be: its own folder first. */
+  async function dirsOf(run: RunRef): Promise<string[]> {
+    assertSafe(run.transitionId, run.runId);
+    const own = runDir(run);
+    return (await legacyOwner(run.transitionId)) === run.runId ? [own, legacyDir(run.transitionId)] : [own];
+  }
+
+  async function find(run: RunRef, id: string): Promise<{ dir: string; meta: DocumentMeta } | null> {
+    for (const dir of await dirsOf(run)) {
+      const meta = await readMeta(dir, id);
+      if (meta) return { dir, meta };
+    }
+    return null;
   }
 
   return {
-    async writeOnce(meta, files) {
-      assertSafe(meta.transitionId, meta.id);
-      const existing = await readMeta(meta.transitionId, meta.id);
-      if (existing) return existing;
+    async writeOnce(run, meta, files) {
+      assertSafe(meta.id);
+      const existing = await find(run, meta.id);
+      if (existing) return existing.meta;
       const sha256 = createHash('sha256').update(files.md).digest('hex');
       if (sha256 !== meta.sha256) throw new Error(`document ${meta.id}: sha256 does not match its Markdown`);
-      await mkdir(dir(meta.transitionId), { recursive: true });
+      const dir = runDir(run);
+      await mkdir(dir, { recursive: true });
       // The bodies first, the metadata last: a document exists once its .json does.
-      await writeFileAtomic(path.join(dir(meta.transitionId), `${meta.id}.md`), files.md);
-      await writeFileAtomic(path.join(dir(meta.transitionId), `${meta.id}.html`), files.html);
-      await writeFileAtomic(metaFile(meta.transitionId, meta.id), JSON.stringify(meta, null, 2));
+      await writeFileAtomic(path.join(dir, `${meta.id}.md`), files.md);
+      await writeFileAtomic(path.join(dir, `${meta.id}.html`), files.html);
+      await writeFileAtomic(path.join(dir, `${meta.id}.json`), JSON.stringify(meta, null, 2));
       return meta;
     },
-    async list(transitionId) {
+    async list(run) {
+      const byId = new Map<string, DocumentMeta>();
+      for (const dir of await dirsOf(run))
+        for (const meta of await metasIn(dir)) if (!byId.has(meta.id)) byId.set(meta.id, meta);
+      return chainOrder([...byId.values()].sort((a, b) => a.id.localeCompare(b.id)));
+    },
+    async read(run, documentId, format: DocumentFormat) {
+      assertSafe(documentId);
+      const found = await find(run, documentId);
+      return found ? readFile(path.join(found.dir, `${documentId}.${format}`)) : null;
+    },
+    async writeArchive(run, name, data) {
+      assertSafe(run.transitionId, run.runId, name);
+      await mkdir(path.join(runDir(run), 'archive'), { recursive: true });
+      await writeFileAtomic(path.join(runDir(run), 'archive', name), data);
+    },
+    async readArchive(run, name) {
+      assertSafe(name);
+      for (const dir of await dirsOf(run)) {
+        const bytes = await readIfExists(path.join(dir, 'archive', name));
+        if (bytes) return bytes;
+      }
+      return null;
+    },
+    async runIds(transitionId) {
       assertSafe(transitionId);
-      let names: string[];
+      let entries;
       try {
-        names = await readdir(dir(transitionId));
+        entries = await readdir(legacyDir(transitionId), { withFileTypes: true });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
         throw error;
       }
-      const ids = names.filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -5));
-      const metas = await Promise.all(ids.sort().map((id) => readMeta(transitionId, id)));
-      return chainOrder(metas.filter((meta): meta is DocumentMeta => meta !== null));
-    },
-    async writeArchive(transitionId, name, data) {
-      assertSafe(transitionId, name);
-      await mkdir(path.join(dir(transitionId), 'archive'), { recursive: true });
-      await writeFileAtomic(path.join(dir(transitionId), 'archive', name), data);
-    },
-    async readArchive(transitionId, name) {
-      assertSafe(transitionId, name);
-      try {
-        return await readFile(path.join(dir(transitionId), 'archive', name));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw error;
-      }
-    },
-    async read(transitionId, documentId, format: DocumentFormat) {
-      assertSafe(transitionId, documentId);
-      if (!(await readMeta(transitionId, documentId))) return null;
-      return readFile(path.join(dir(transitionId), `${documentId}.${format}`));
+      // `archive` is the legacy layout's archive folder, never a run.
+      const filed = entries.filter((entry) => entry.isDirectory() && entry.name !== 'archive');
+      const owner = await legacyOwner(transitionId);
+      return [...new Set([...filed.map((entry) => entry.name), ...(owner ? [owner] : [])])];
     },
   };
 }

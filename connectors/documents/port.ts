@@ -11,14 +11,28 @@ export interface DocumentMeta {
 
 export type DocumentFormat = 'md' | 'html';
 
+/**
+ * One run of a transition. A cancelled transition may be started again under the same id; each run
+ * keeps its own documents and history archive, so a new run starts clean and an old one stays readable.
+ */
+export interface RunRef {
+  transitionId: string;
+  runId: string;
+}
+
+/** The archive file holding a run's history (protobuf `temporal.api.history.v1.History`), next to its documents. */
+export const historyArchiveName = 'history.binpb';
+
 /** Where step documents live. Write-once: a document is never overwritten. */
 export interface DocumentStore {
-  /** Stores the document unless one with this id exists; returns what is stored either way. */
-  writeOnce(meta: DocumentMeta, files: Record<DocumentFormat, string>): Promise<DocumentMeta>;
-  /** The documents in chain order: each one's `previousSha256` is the one before it. */
-  list(transitionId: string): Promise<DocumentMeta[]>;
-  read(transitionId: string, documentId: string, format: DocumentFormat): Promise<Buffer | null>;
-  /** Replaces an archive file of the transition (the copy of its history that outlives the engine). */
-  writeArchive(transitionId: string, name: string, data: Buffer): Promise<void>;
-  readArchive(transitionId: string, name: string): Promise<Buffer | null>;
+  /** Stores the document unless the run has one with this id; returns what is stored either way. */
+  writeOnce(run: RunRef, meta: DocumentMeta, files: Record<DocumentFormat, string>): Promise<DocumentMeta>;
+  /** The run's documents in chain order: each one's `previousSha256` is the one before it. */
+  list(run: RunRef): Promise<DocumentMeta[]>;
+  read(run: RunRef, documentId: string, format: DocumentFormat): Promise<Buffer | null>;
+  /** Replaces an archive file of the run (the copy of its history that outlives the engine). */
+  writeArchive(run: RunRef, name: string, data: Buffer): Promise<void>;
+  readArchive(run: RunRef, name: string): Promise<Buffer | null>;
+  /** The ids of the runs of a transition that stored anything, in no particular order. */
+  runIds(transitionId: string): Promise<string[]>;
 }

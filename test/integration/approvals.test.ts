@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
-import { createLinkToken } from '../../links.js';
+import { createLinkToken, linkNonce } from '../../links.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
@@ -88,18 +88,26 @@ describe('approval links', () => {
       (await readFile(path.join(stack.dataDir, 'keys', 'link-secret'), 'utf8')).trim(),
       'base64',
     );
-    const expired = createLinkToken(secret, {
-      transitionId: id,
-      requestId: 'data-export-1',
-      purpose: 'approval',
-      expiresAt: '2020-01-01T00:00:00Z',
-    });
-    const unknownButSigned = createLinkToken(secret, {
-      transitionId: id,
-      requestId: 'data-export-1',
-      purpose: 'approval',
-      expiresAt: '2999-01-01T00:00:00Z',
-    });
+    const expired = createLinkToken(
+      secret,
+      {
+        transitionId: id,
+        requestId: 'data-export-1',
+        purpose: 'approval',
+        expiresAt: '2020-01-01T00:00:00Z',
+      },
+      linkNonce(secret, 'expired'),
+    );
+    const unknownButSigned = createLinkToken(
+      secret,
+      {
+        transitionId: id,
+        requestId: 'data-export-1',
+        purpose: 'approval',
+        expiresAt: '2999-01-01T00:00:00Z',
+      },
+      linkNonce(secret, 'never mailed'),
+    );
     for (const [bad, status] of [
       [flipped, 404],
       [elsewhere, 404],

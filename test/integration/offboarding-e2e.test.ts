@@ -362,7 +362,8 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     });
 
     it('names the document whose stored bytes were changed', async () => {
-      const file = path.join(stack.dataDir, 'documents', completedId, '03-cutover.md');
+      const { runId } = await stack.client.workflow.getHandle(completedId).describe();
+      const file = path.join(stack.dataDir, 'documents', completedId, runId, '03-cutover.md');
       const original = await readFile(file);
       const changed = Buffer.from(original);
       changed[changed.length - 5] = changed[changed.length - 5]! ^ 1;

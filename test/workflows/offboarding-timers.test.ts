@@ -76,8 +76,8 @@ async function withWorker<T>(taskQueue: string, run: (sent: SentMail[]) => Promi
     publicUrl: 'http://runbooks.test',
     msp: { name: 'Test MSP' },
     linkSecret: randomBytes(32),
-    historyBytes: async (workflowId) =>
-      encodeHistory(await env.client.workflow.getHandle(workflowId).fetchHistory()),
+    historyBytes: async (run) =>
+      encodeHistory(await env.client.workflow.getHandle(run.transitionId, run.runId).fetchHistory()),
   });
   const sent: SentMail[] = [];
   const scheduledAt = () => Context.current().info.scheduledTimestampMs;
@@ -140,7 +140,8 @@ describe('offboarding timers on the time-skipping server', () => {
     expect(Date.parse(state.dates.deletionDueAt!) - notice).toBe(150 * day);
     const deletion = state.steps.find((step) => step.key === 'retention-deletion')!;
     expect(Date.parse(deletion.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(state.dates.deletionDueAt!));
-    const docs = await documents().list(state.id);
+    const { runId } = await env.client.workflow.getHandle(state.id).describe();
+    const docs = await documents().list({ transitionId: state.id, runId });
     expect(docs.map((doc) => doc.step)).toEqual(state.steps.map((step) => step.key));
   });
 
@@ -232,7 +233,7 @@ describe('offboarding timers on the time-skipping server', () => {
       const state = await handle.query(stateQuery);
       expect(state.approvals[0]).toMatchObject({ status: 'rejected', decisions: [] });
       expect(state.steps.find((step) => step.key === 'data-export')!.status).toBe('rejected');
-      const docs = await documents().list(state.id);
+      const docs = await documents().list({ transitionId: state.id, runId: handle.firstExecutionRunId });
       expect(docs.map((doc) => doc.id)).toContain('02-data-export-rejected-1');
       await handle.terminate('test over');
     });
