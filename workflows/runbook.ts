@@ -469,7 +469,9 @@ export class Runbook {
       if (Date.now() >= Date.parse(nextReminder) && Date.now() < Date.parse(deadline)) {
         approval.remindersSent += 1;
         await send(undecided(), `reminder-${approval.remindersSent}`);
-        nextReminder = addDuration(nextReminder, interval);
+        // After downtime several reminder instants may have passed: one catch-up, never a burst.
+        do nextReminder = addDuration(nextReminder, interval);
+        while (Date.parse(nextReminder) <= Date.now());
       }
     }
     if (!settled()) {

@@ -30,6 +30,9 @@ export interface Stack {
   call(method: string, path: string, body?: unknown, key?: string | null): Promise<Response>;
   waitForMail(predicate: (mail: ParsedMail) => boolean, timeoutMs?: number): Promise<ParsedMail>;
   /** The running Temporal dev server's process, to pause it (SIGSTOP) as a hung server would be. */
+  /** Stops the worker (it drains) and starts a new one, as a deploy or a crash and restart would. */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   /** Stops the SMTP server (connections refused) and starts it again on the same port. */
   stopMail(): Promise<void>;
   startMail(): Promise<void>;
@@ -97,11 +100,20 @@ async function startStackParts(
   const api = await startApi(config, logger);
   undo.push(() => api.close());
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-  const worker: Worker = await createRunbookWorker(config, nativeConnection);
-  const running = worker.run();
-  undo.push(async () => {
-    worker.shutdown();
+  let worker: Worker | null = null;
+  let running: Promise<void> = Promise.resolve();
+  const startWorker = async () => {
+    worker = await createRunbookWorker(config, nativeConnection);
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    worker?.shutdown();
+    worker = null;
     await running;
+  };
+  await startWorker();
+  undo.push(async () => {
+    await stopWorker();
     await nativeConnection.close();
   });
   const connection = await Connection.connect({ address: temporal.address });
@@ -139,6 +151,8 @@ async function startStackParts(
         `no matching mail within ${timeoutMs} ms; got: ${mail.map((m) => m.subject).join(' | ')}`,
       );
     },
+    stopWorker,
+    startWorker,
     async stopMail() {
       mailboxUp = false;
       await mailbox.close();
