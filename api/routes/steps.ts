@@ -6,25 +6,37 @@ import {
   reassignApproverUpdate,
   requestApprovalUpdate,
 } from '../../domain/definitions.js';
-import { instant, limits, offboardingSteps, onboardingSteps, person } from '../../domain/schemas.js';
+import {
+  instant,
+  limits,
+  multiLine,
+  offboardingSteps,
+  onboardingSteps,
+  person,
+  shortText,
+} from '../../domain/schemas.js';
 import { notFound } from '../errors.js';
 import type { ApiRoutes } from '../routes.js';
 import { closedAsConflict, reasonBody, transitionIdParams } from './transitions.js';
 
-const optionalText = z.string().trim().min(1).max(limits.text).optional();
 const completeTaskBody = z.object({
   evidence: z.object({
-    text: z.string().trim().min(1, 'describe what was done and how it was verified').max(limits.longText),
+    text: z
+      .string()
+      .trim()
+      .min(1, 'describe what was done and how it was verified')
+      .max(limits.longText)
+      .check(multiLine),
     url: z.url().max(limits.longText).optional(),
-    method: optionalText,
-    tool: optionalText,
-    verification: optionalText,
+    method: shortText.optional(),
+    tool: shortText.optional(),
+    verification: shortText.optional(),
     restore: z
       .object({
         startedAt: instant,
         endedAt: instant,
         integrityCheck: z.enum(['passed', 'failed']),
-        verifiedBy: z.string().trim().min(1).max(limits.text),
+        verifiedBy: shortText,
       })
       .optional(),
   }),

@@ -17,6 +17,7 @@ import {
 import {
   isoDuration,
   limits,
+  multiLine,
   startRequestSchema,
   stepsOf,
   transitionId,
@@ -36,7 +37,7 @@ export const transitionIdParams = z.object({
     ),
 });
 export const reasonBody = z.object({
-  reason: z.string().trim().min(1, 'a reason is required').max(limits.longText),
+  reason: z.string().trim().min(1, 'a reason is required').max(limits.longText).check(multiLine),
 });
 const extendBody = reasonBody.extend({
   period: z.enum(['noticePeriod', 'transitionPeriod', 'retentionPeriod']),
