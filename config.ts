@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { defaultReminderInterval, isoDuration } from './domain/schemas.js';
+import { durationMillis } from './domain/timeline.js';
 import { parseCodecKeys } from './security/payload-codec.js';
 
 /** The project root: templates and the project-local Temporal binaries are found from here. */
@@ -121,6 +123,12 @@ const envSchema = z.object({
   WEB_UI_ORIGIN: optionalNonEmpty.pipe(
     z.url({ error: 'expected the Web UI origin, e.g. http://localhost:8233' }).optional(),
   ),
+  MIN_REMINDER_INTERVAL: isoDuration({ atLeast: 'PT1S' })
+    .refine(
+      (value) => durationMillis(value) <= durationMillis(defaultReminderInterval),
+      `expected at most ${defaultReminderInterval}, the default reminderInterval`,
+    )
+    .default('PT1M'),
   TEMPORAL_UI_PORT: port.optional(),
   TEMPORAL_BIN: optionalNonEmpty,
   TEMPORAL_TEST_SERVER_BIN: optionalNonEmpty,
@@ -156,6 +164,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     codecKeys: env.CODEC_KEYS,
     /** Origin of the Temporal Web UI allowed to call the codec endpoint from the browser. */
     webUiOrigin: env.WEB_UI_ORIGIN,
+    /** The shortest reminderInterval a request may ask for: each reminder is an email to every approver. */
+    minReminderInterval: env.MIN_REMINDER_INTERVAL,
   };
 }
 

@@ -73,6 +73,8 @@ async function startStackParts(undo: (() => Promise<unknown>)[]): Promise<Stack>
     API_KEYS: `ops:operator:${operatorKey},audit:auditor:${auditorKey}`,
     LOG_LEVEL: 'info',
     WEB_UI_ORIGIN: webUiOrigin,
+    // So a test may remind approvers seconds apart.
+    MIN_REMINDER_INTERVAL: 'PT1S',
   });
   const logs: string[] = [];
   const logger = createLogger('info', { write: (line: string) => void logs.push(line) });
