@@ -3,6 +3,7 @@ import type { LinkPurpose, TransitionState } from '../domain/definitions.js';
 import type { StepFacts } from '../workflows/runbook.js';
 import type { DocumentMeta, DocumentStore } from '../connectors/documents/port.js';
 import type { Mailer } from '../connectors/mail/port.js';
+import { unescapeMarkdown } from '../domain/markdown.js';
 import type { Person } from '../domain/schemas.js';
 import { createLinkToken, sha256Hex } from '../links.js';
 import type { Ledger } from './ledger.js';
@@ -68,15 +69,17 @@ export interface IssuedLink {
 export function createActivities(deps: ActivityDeps) {
   async function email(input: EmailInput): Promise<void> {
     const data = { ...input.data, publicUrl: deps.publicUrl };
-    const [subject = '', ...body] = (
+    const [subjectLine = '', ...body] = (
       await deps.templates.render(`email/${input.template}.md.hbs`, data)
     ).split('\n');
+    // A header, not Markdown: the escaped text read back as plain text, on one line.
+    const subject = unescapeMarkdown(subjectLine).replace(/\s+/g, ' ').trim();
     const text = body.join('\n').trim();
     await deps.mailer.send({
       to: input.to,
-      subject: subject.trim(),
+      subject,
       text,
-      html: await deps.templates.emailHtml(subject.trim(), text),
+      html: await deps.templates.emailHtml(subject, text),
       idempotencyKey: input.idempotencyKey,
     });
   }
