@@ -12,10 +12,13 @@ export const markdownLineBreak = '<br>';
 const inlineSyntax = /[\\`*_~[\]<|]/g;
 /** `&` only where it would start an entity reference (`&amp;`, `&#106;`): a lone `&` reads as itself. */
 const entityStart = /&(?=#?[0-9a-z]+;)/gi;
-/** What makes a block when it starts a line: heading, quote, list item, setext underline. */
-const blockMarker = /^[#>+=-]/;
-/** An ordered list item (`1.` or `1)`) when it starts a line. */
-const orderedListMarker = /^(\d+)([.)])/;
+/**
+ * What makes a block when it starts a line (a value may, and may end it): a heading, a quote, a
+ * list item, a thematic break or setext underline. `#tag`, `-5` or `--prune` are left as they are.
+ */
+const blockMarker = /^([ \t]*)(#{1,6}(?=[ \t]|$)|>|[-+](?=[ \t]|$)|[-=](?=[-= \t]*$))/;
+/** An ordered list item (`1.` or `1)` then a space); `12.4 GiB` is left as it is. */
+const orderedListMarker = /^([ \t]*\d{1,9})([.)])(?=[ \t]|$)/;
 const newline = /\r\n?|\n/g;
 
 /** Makes `text` literal in Markdown: it renders as exactly these characters, newlines as line breaks. */
@@ -23,7 +26,7 @@ export function escapeMarkdown(text: string): string {
   return text
     .replace(inlineSyntax, '\\$&')
     .replace(entityStart, '\\&')
-    .replace(blockMarker, '\\$&')
+    .replace(blockMarker, '$1\\$2')
     .replace(orderedListMarker, '$1\\$2')
     .replace(newline, markdownLineBreak);
 }

@@ -18,7 +18,7 @@ import { restoreResults } from '../../domain/restore.js';
 import { stepsOf, type Scope, type TransitionKind } from '../../domain/schemas.js';
 import { startMailbox, type Mailbox } from '../../embedded/mailbox.js';
 import { createTemplateRenderer } from '../../templates/render.js';
-import { addressesIn, expectInert, hostile } from '../support/hostile-text.js';
+import { addressesIn, expectInert, hostile, textOf } from '../support/hostile-text.js';
 
 const at = '2026-11-22T15:00:00.000Z';
 const device = {
@@ -238,6 +238,38 @@ beforeAll(async () => {
 afterAll(async () => {
   await mailbox?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('escaped text at the start of a line', () => {
+  it.each([
+    '# Forged heading',
+    '## ',
+    '> quote',
+    '- item',
+    '+ item',
+    '1. item',
+    '2) item',
+    '---',
+    '= =',
+    '***',
+  ])('%s stays in its paragraph', async (text) => {
+    const html = await templates.page('t', `${escapeMarkdown(text)}\n\nbefore\n${escapeMarkdown(text)}\n`);
+    expect(html).not.toMatch(/<(h\d|blockquote|ul|ol|hr|pre)\b/);
+    expect(textOf(html)).toContain(`before\n${text}`);
+  });
+
+  it('leaves what makes no Markdown as it is, so the Markdown documents stay readable', () => {
+    for (const text of [
+      '12.4 GiB exported',
+      '10.0.0.5',
+      '#tag',
+      '-5 °C',
+      '--prune',
+      'AT&T',
+      'ops@msp.example',
+    ])
+      expect(escapeMarkdown(text)).toBe(text);
+  });
 });
 
 describe('user text in step documents', () => {
