@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { defaultReminderInterval, isoDuration } from './domain/schemas.js';
+import { durationMillis } from './domain/timeline.js';
 import { parseCodecKeys } from './security/payload-codec.js';
 
 /** The project root: templates and the project-local Temporal binaries are found from here. */
@@ -124,6 +126,12 @@ const envSchema = z.object({
   MSP_NAME: z.string().trim().min(1).max(200).default('Your MSP'),
   MSP_ADDRESS: optionalNonEmpty.pipe(z.string().trim().max(500).optional()),
   MSP_CONTACT: optionalNonEmpty.pipe(z.string().trim().max(200).optional()),
+  MIN_REMINDER_INTERVAL: isoDuration({ atLeast: 'PT1S' })
+    .refine(
+      (value) => durationMillis(value) <= durationMillis(defaultReminderInterval),
+      `expected at most ${defaultReminderInterval}, the default reminderInterval`,
+    )
+    .default('PT1M'),
   TEMPORAL_UI_PORT: port.optional(),
   TEMPORAL_BIN: optionalNonEmpty,
   TEMPORAL_TEST_SERVER_BIN: optionalNonEmpty,
@@ -161,6 +169,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     webUiOrigin: env.WEB_UI_ORIGIN,
     /** The MSP as clients see it on pages, emails and certificates. */
     msp: { name: env.MSP_NAME, address: env.MSP_ADDRESS, contact: env.MSP_CONTACT },
+    /** The shortest reminderInterval a request may ask for: each reminder is an email to every approver. */
+    minReminderInterval: env.MIN_REMINDER_INTERVAL,
   };
 }
 

@@ -9,6 +9,7 @@ import {
   type RunRef,
 } from '../connectors/documents/port.js';
 import { MailNotSentError, type Mailer } from '../connectors/mail/port.js';
+import { unescapeMarkdown } from '../domain/markdown.js';
 import type { Person } from '../domain/schemas.js';
 import { createLinkToken, linkNonce, sha256Hex } from '../links.js';
 import { rendering, sending } from './failures.js';
@@ -94,14 +95,16 @@ export function createActivities(deps: ActivityDeps) {
   async function email(key: string, input: Omit<EmailInput, 'idempotencyKey'>): Promise<Delivery> {
     const data = { ...input.data, publicUrl: deps.publicUrl, msp: deps.msp };
     const { subject, text, html } = await rendering(`the email ${input.template}`, async () => {
-      const [first = '', ...body] = (
+      const [subjectLine = '', ...body] = (
         await deps.templates.render(`email/${input.template}.md.hbs`, data)
       ).split('\n');
+      // A header, not Markdown: the escaped text read back as plain text, on one line.
+      const plainSubject = unescapeMarkdown(subjectLine).replace(/\s+/g, ' ').trim();
       const markdown = body.join('\n').trim();
       return {
-        subject: first.trim(),
+        subject: plainSubject,
         text: markdown,
-        html: await deps.templates.emailHtml(first.trim(), markdown, deps.msp),
+        html: await deps.templates.emailHtml(plainSubject, markdown, deps.msp),
       };
     });
     const outcome = await sending(() =>

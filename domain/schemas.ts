@@ -1,7 +1,13 @@
 // The request body of POST /v1/transitions (DESIGN §9). Shared by the API (validation, dry run,
 // OpenAPI) and by the workflows (as types only). No Node imports: this file is bundled for workflows.
-import { Duration, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import {
+  durationMillis,
+  latestDate,
+  offboardingTermPastLatestDate,
+  onboardingTermPastLatestDate,
+} from './timeline.js';
 
 export const offboardingSteps = [
   'termination-notice',
@@ -41,23 +47,70 @@ export const limits = {
   assets: 500,
 } as const;
 
+/** C0 and C1 control characters, DEL, and Unicode's line and paragraph separators. */
+const controlCharacter = /[\p{Cc}\u2028\u2029]/u;
+const controlCharacterButLineBreak = /(?![\r\n])[\p{Cc}\u2028\u2029]/u;
+
+function refusing(pattern: RegExp, expected: string) {
+  return z.superRefine<string>((value, ctx) => {
+    const found = pattern.exec(value)?.[0];
+    if (found) {
+      const codePoint = found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      ctx.addIssue({ code: 'custom', message: `${expected} (found U+${codePoint})` });
+    }
+  });
+}
+
+/** For names, ids and labels: a newline there would be structure in the documents and emails. */
+export const oneLine = refusing(controlCharacter, 'expected one line of text without control characters');
+/** For free text (comments, evidence, reasons): line breaks stay, other control characters do not. */
+export const multiLine = refusing(
+  controlCharacterButLineBreak,
+  'expected text without control characters other than line breaks',
+);
+
 const slug = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, 'expected a slug: lowercase letters, digits and -');
-const text = z.string().trim().min(1).max(limits.text);
+/** A name or label: one line of up to `limits.text` characters. */
+export const shortText = z.string().trim().min(1).max(limits.text).check(oneLine);
 
-/** An ISO 8601 duration such as P30D or PT2S; `allowZero` for periods that may be empty. */
-export function isoDuration(options: { allowZero?: boolean } = {}) {
+/** The longest duration a term may have; calendar units count as 365-day years and 30-day months. */
+const longestDuration = 'P100Y';
+
+/** An ISO 8601 duration such as P30D or PT2S, of at most P100Y and at least `atLeast` (default: more than zero). */
+export function isoDuration(options: { atLeast?: string } = {}) {
+  const { atLeast } = options;
   return z
     .string()
     .regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/, {
       error: 'expected an ISO 8601 duration such as P30D or PT2S',
       abort: true,
     })
-    .refine((value) => {
-      const millis = Duration.fromISO(value).toMillis();
-      return options.allowZero ? millis >= 0 : millis > 0;
-    }, 'expected a duration greater than zero');
+    .refine((value) => durationMillis(value) <= durationMillis(longestDuration), {
+      error: `expected at most ${longestDuration} (100 years)`,
+      abort: true,
+    })
+    .refine(
+      (value) => (atLeast ? durationMillis(value) >= durationMillis(atLeast) : durationMillis(value) > 0),
+      atLeast ? `expected at least ${atLeast}` : 'expected a duration greater than zero',
+    );
+}
+
+/** Runs a check across fields only once each field is valid, so it can read them as such. */
+export const onceValid = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
+
+/** Refuses terms that would make the runbook compute a date past `latestDate`, naming the term. */
+function datesWithinRange<T>(termPastLatestDate: (terms: T, now: string) => string | null) {
+  return (terms: T, ctx: z.RefinementCtx<T>) => {
+    const term = termPastLatestDate(terms, new Date().toISOString());
+    if (term)
+      ctx.addIssue({
+        code: 'custom',
+        path: [term],
+        message: `puts a date the runbook computes past ${latestDate}, the latest a four-digit ISO 8601 year can hold`,
+      });
+  };
 }
 
 export const instant = z.iso.datetime({
@@ -65,7 +118,7 @@ export const instant = z.iso.datetime({
   error: 'expected an ISO 8601 date-time with offset, e.g. 2026-11-22T00:00:00Z',
 });
 
-export const person = z.object({ name: text, email: z.email().max(limits.text).toLowerCase() });
+export const person = z.object({ name: shortText, email: z.email().max(limits.text).toLowerCase() });
 
 function uniqueBy<T>(key: (item: T) => string, what: string) {
   return (items: T[], ctx: z.RefinementCtx) => {
@@ -97,7 +150,7 @@ const scopeSchema = z
       .array(
         z.object({
           id: slug,
-          hostname: text,
+          hostname: shortText,
           type: z.enum(deviceTypes),
           agents: z.array(z.enum(agentKinds)).max(agentKinds.length).default([]),
           connector,
@@ -107,7 +160,7 @@ const scopeSchema = z
       .default([])
       .superRefine(uniqueBy((d) => d.id, 'device id')),
     credentials: z
-      .array(z.object({ id: slug, system: text, account: text, connector }))
+      .array(z.object({ id: slug, system: shortText, account: shortText, connector }))
       .max(limits.assets)
       .default([])
       .superRefine(uniqueBy((c) => c.id, 'credential id')),
@@ -115,9 +168,9 @@ const scopeSchema = z
       .array(
         z.object({
           id: slug,
-          description: text,
-          destination: text.optional(),
-          format: text.optional(),
+          description: shortText,
+          destination: shortText.optional(),
+          format: shortText.optional(),
           connector,
         }),
       )
@@ -132,9 +185,13 @@ const scopeSchema = z
   })
   .default({ devices: [], credentials: [], dataSets: [], backupJobs: [] });
 
+/** What a request without a reminderInterval gets: a deployment's floor (MIN_REMINDER_INTERVAL) stays under it. */
+export const defaultReminderInterval = 'P1D';
+
 const approvalTerms = {
-  approvalTimeout: isoDuration().default('P5D'),
-  reminderInterval: isoDuration().default('P1D'),
+  // Each reminder is an email, and a timer shorter than a second is no deadline anyone can meet.
+  approvalTimeout: isoDuration({ atLeast: 'PT1S' }).default('P5D'),
+  reminderInterval: isoDuration({ atLeast: 'PT1S' }).default(defaultReminderInterval),
   onTimeout: z.enum(['escalate', 'reject']).default('escalate'),
   approvalPolicy: z.enum(['any', 'all']).default('any'),
 };
@@ -142,7 +199,7 @@ const approvalTerms = {
 const common = {
   client: z.object({
     id: slug,
-    name: text,
+    name: shortText,
     timezone: z
       .string()
       .refine((zone) => IANAZone.isValidZone(zone), 'expected an IANA time zone such as America/Chicago')
@@ -178,14 +235,16 @@ function approvalStepsOf<const S extends readonly [string, ...string[]]>(
 export const offboardingRequestSchema = z.object({
   kind: z.literal('offboarding'),
   ...common,
-  terms: z.object({
-    noticeReceivedAt: instant,
-    noticePeriod: isoDuration({ allowZero: true }),
-    transitionPeriod: isoDuration({ allowZero: true }),
-    retentionPeriod: isoDuration({ allowZero: true }),
-    regulated: z.array(text).max(20).default([]),
-    ...approvalTerms,
-  }),
+  terms: z
+    .object({
+      noticeReceivedAt: instant,
+      noticePeriod: isoDuration({ atLeast: 'PT0S' }),
+      transitionPeriod: isoDuration({ atLeast: 'PT0S' }),
+      retentionPeriod: isoDuration({ atLeast: 'PT0S' }),
+      regulated: z.array(shortText).max(20).default([]),
+      ...approvalTerms,
+    })
+    .superRefine(datesWithinRange(offboardingTermPastLatestDate), onceValid),
   approvalSteps: approvalStepsOf(offboardingSteps, defaultApprovalSteps.offboarding),
 });
 
@@ -199,10 +258,11 @@ export const onboardingRequestSchema = z.object({
       rotationPeriod: isoDuration().default('P90D'),
       ...approvalTerms,
     })
+    .superRefine(datesWithinRange(onboardingTermPastLatestDate), onceValid)
     .default({
       rotationPeriod: 'P90D',
       approvalTimeout: 'P5D',
-      reminderInterval: 'P1D',
+      reminderInterval: defaultReminderInterval,
       onTimeout: 'escalate',
       approvalPolicy: 'any',
     }),

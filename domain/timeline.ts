@@ -1,7 +1,6 @@
 // Date arithmetic for the runbooks. Pure and deterministic, so the workflow and the API's dry run
 // compute the same dates. Calendar units (P1M) are added in UTC.
 import { DateTime, Duration } from 'luxon';
-import type { OffboardingRequest } from './schemas.js';
 
 export interface OffboardingDates {
   noticeReceivedAt: string;
@@ -11,7 +10,7 @@ export interface OffboardingDates {
 }
 
 export type OffboardingPeriod = 'noticePeriod' | 'transitionPeriod' | 'retentionPeriod';
-export type OffboardingPeriods = Pick<OffboardingRequest['terms'], 'noticeReceivedAt' | OffboardingPeriod>;
+export type OffboardingPeriods = Record<'noticeReceivedAt' | OffboardingPeriod, string>;
 
 function utc(iso: string): DateTime {
   return DateTime.fromISO(iso, { zone: 'utc' });
@@ -31,18 +30,80 @@ export function sumDurations(a: string, b: string): string {
 }
 
 /** DESIGN §3: cutover = notice + noticePeriod; assistance ends at max(cutover, notice + transitionPeriod); deletion after retention. */
-export function offboardingDates(terms: OffboardingPeriods): OffboardingDates {
+function offboardingInstants(terms: OffboardingPeriods) {
   const noticeReceivedAt = utc(terms.noticeReceivedAt);
   const cutoverAt = noticeReceivedAt.plus(Duration.fromISO(terms.noticePeriod));
   const transitionEnds = noticeReceivedAt.plus(Duration.fromISO(terms.transitionPeriod));
   const assistanceEndsAt = DateTime.max(cutoverAt, transitionEnds);
   const deletionDueAt = assistanceEndsAt.plus(Duration.fromISO(terms.retentionPeriod));
+  return { noticeReceivedAt, cutoverAt, transitionEnds, assistanceEndsAt, deletionDueAt };
+}
+
+/** The offboarding milestones, in UTC. */
+export function offboardingDates(terms: OffboardingPeriods): OffboardingDates {
+  const instants = offboardingInstants(terms);
   return {
-    noticeReceivedAt: noticeReceivedAt.toISO()!,
-    cutoverAt: cutoverAt.toISO()!,
-    assistanceEndsAt: assistanceEndsAt.toISO()!,
-    deletionDueAt: deletionDueAt.toISO()!,
+    noticeReceivedAt: instants.noticeReceivedAt.toISO()!,
+    cutoverAt: instants.cutoverAt.toISO()!,
+    assistanceEndsAt: instants.assistanceEndsAt.toISO()!,
+    deletionDueAt: instants.deletionDueAt.toISO()!,
   };
+}
+
+/**
+ * The last instant an ISO 8601 date with a four-digit year can hold. Luxon and Temporal go further,
+ * but the API's own date fields, and most readers of a document, stop here.
+ */
+export const latestDate = '9999-12-31T23:59:59.999Z';
+
+interface ApprovalTiming {
+  approvalTimeout: string;
+  onTimeout: string;
+}
+
+/** When the links of an approval asked at `askedAt` stop working: an escalated request keeps them for another approvalTimeout. */
+function approvalLinksEnd(askedAt: DateTime, terms: ApprovalTiming): DateTime {
+  const timeout = Duration.fromISO(terms.approvalTimeout);
+  const deadline = askedAt.plus(timeout);
+  return terms.onTimeout === 'escalate' ? deadline.plus(timeout) : deadline;
+}
+
+/** The first term whose date lies past `latestDate` (or cannot be computed at all), or null. */
+function firstPastLatestDate(dates: [term: string, at: DateTime][]): string | null {
+  const latest = utc(latestDate);
+  return dates.find(([, at]) => !at.isValid || at > latest)?.[0] ?? null;
+}
+
+/**
+ * Which term, if any, makes an offboarding compute a date past `latestDate`: its milestones, and the
+ * deadline and links of the last approval, asked once deletion is due (or now, if that has passed).
+ */
+export function offboardingTermPastLatestDate(
+  terms: OffboardingPeriods & ApprovalTiming,
+  now: string,
+): string | null {
+  const dates = offboardingInstants(terms);
+  return firstPastLatestDate([
+    ['noticePeriod', dates.cutoverAt],
+    ['transitionPeriod', dates.transitionEnds],
+    ['retentionPeriod', dates.deletionDueAt],
+    ['approvalTimeout', approvalLinksEnd(DateTime.max(utc(now), dates.deletionDueAt), terms)],
+  ]);
+}
+
+/**
+ * Which term, if any, makes an onboarding compute a date past `latestDate`: the deadline and links of
+ * an approval and the rotation due date of a credential, from its start (or now, if later).
+ */
+export function onboardingTermPastLatestDate(
+  terms: ApprovalTiming & { startAt?: string; rotationPeriod: string },
+  now: string,
+): string | null {
+  const start = terms.startAt ? DateTime.max(utc(now), utc(terms.startAt)) : utc(now);
+  return firstPastLatestDate([
+    ['approvalTimeout', approvalLinksEnd(start, terms)],
+    ['rotationPeriod', start.plus(Duration.fromISO(terms.rotationPeriod))],
+  ]);
 }
 
 const standardLeads = [Duration.fromObject({ days: 7 }), Duration.fromObject({ days: 1 })];

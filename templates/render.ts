@@ -2,7 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { Marked } from 'marked';
+import { markdownLineBreak } from '../domain/markdown.js';
 import { humanDate } from '../domain/timeline.js';
+import { markdownTemplateCompiler } from './markdown-templates.js';
 
 export interface TemplateRenderer {
   /** Renders `templates/<name>` with the context; throws if the template is missing. */
@@ -17,8 +19,34 @@ export interface TemplateRenderer {
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
-/** Markdown to HTML where raw HTML in the source (client-supplied text) is shown, never interpreted. */
-const marked = new Marked({ renderer: { html: ({ text }) => escapeHtml(text) } });
+/** The only link schemes rendered HTML may carry; `javascript:`, `data:` and relative links stay text. */
+const linkSchemes = new Set(['http:', 'https:', 'mailto:']);
+
+function allowedLink(href: string): boolean {
+  try {
+    return linkSchemes.has(new URL(href).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Markdown to HTML where raw HTML in the source is shown, never interpreted (but for the line break
+ * escaped text writes), links keep only allowed schemes, and images show their alt text: pages and
+ * emails load nothing from elsewhere. Bare URLs and addresses are not made links: escaped user text
+ * would turn into wrong ones (`first\_last@x` links `last@x`), so links come only from what
+ * templates write as `<…>`.
+ */
+const marked = new Marked({
+  renderer: {
+    html: ({ text }) => (text === markdownLineBreak ? text : escapeHtml(text)),
+    link(token) {
+      return allowedLink(token.href) ? false : this.parser.parseInline(token.tokens);
+    },
+    image: ({ text }) => escapeHtml(text),
+  },
+  tokenizer: { url: () => undefined },
+});
 
 export function createTemplateRenderer(dir: string): TemplateRenderer {
   const handlebars = Handlebars.create();
@@ -29,6 +57,9 @@ export function createTemplateRenderer(dir: string): TemplateRenderer {
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
   handlebars.registerHelper('list', (items: unknown) => (Array.isArray(items) ? items.join(', ') : ''));
+  const compileMarkdown = markdownTemplateCompiler(handlebars);
+  const compile = (name: string, source: string) =>
+    name.endsWith('.md.hbs') ? compileMarkdown(source) : handlebars.compile(source);
   const cache = new Map<string, Promise<Handlebars.TemplateDelegate>>();
   let partials: Promise<void> | undefined;
 
@@ -38,7 +69,7 @@ export function createTemplateRenderer(dir: string): TemplateRenderer {
     for (const file of await readdir(partialDir)) {
       handlebars.registerPartial(
         file.replace(/\.(md|html|txt)?\.?hbs$/, ''),
-        await readFile(path.join(partialDir, file), 'utf8'),
+        compile(file, await readFile(path.join(partialDir, file), 'utf8')),
       );
     }
   }
@@ -48,10 +79,7 @@ export function createTemplateRenderer(dir: string): TemplateRenderer {
     await partials;
     let template = cache.get(name);
     if (!template) {
-      template = readFile(path.join(dir, name), 'utf8').then((source) =>
-        // Markdown is not HTML-escaped here (it is read as text too); `marked` above escapes raw HTML.
-        handlebars.compile(source, { noEscape: name.endsWith('.md.hbs') }),
-      );
+      template = readFile(path.join(dir, name), 'utf8').then((source) => compile(name, source));
       cache.set(name, template);
     }
     return template;

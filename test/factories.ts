@@ -1,4 +1,4 @@
-import { startRequestSchema, type OffboardingRequest } from '../domain/schemas.js';
+import { startRequestSchema, type OffboardingRequest, type OnboardingRequest } from '../domain/schemas.js';
 
 let counter = 0;
 
@@ -51,4 +51,27 @@ export function offboardingRequest(
     ...(startRequestSchema.parse(offboardingBody(overrides)) as OffboardingRequest),
     startedBy: 'test-operator',
   };
+}
+
+/** A parsed onboarding request as the workflow receives it; `client`, `terms` and `scope` replace the defaults. */
+export function onboardingRequest(
+  overrides: {
+    client?: Record<string, unknown>;
+    terms?: Record<string, unknown>;
+    scope?: Record<string, unknown>;
+  } = {},
+): OnboardingRequest & { startedBy: string } {
+  const body = {
+    kind: 'onboarding',
+    client: { id: uniqueClientId('bright'), name: 'Bright Smiles Dental', timezone: 'UTC' },
+    requestedBy: 'ops@msp.example',
+    contacts: {
+      approvers: [{ name: 'Riley Chen', email: 'riley@bright.example' }],
+      operators: [{ name: 'MSP Ops', email: 'ops@msp.example' }],
+    },
+    terms: {},
+    scope: {},
+    ...overrides,
+  };
+  return { ...(startRequestSchema.parse(body) as OnboardingRequest), startedBy: 'test-operator' };
 }

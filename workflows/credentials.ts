@@ -14,6 +14,7 @@ import {
   type ReissueRevealRequest,
   type SupplyCredentialRequest,
 } from '../domain/definitions.js';
+import { escapeMarkdown } from '../domain/markdown.js';
 import type { StepKey } from '../domain/schemas.js';
 import { addDuration, durationMillis, humanDate } from '../domain/timeline.js';
 import { conflict, nowIso, type Runbook } from './runbook.js';
@@ -233,7 +234,7 @@ export class CredentialCustody {
       `credentials-requested:${key}`,
       `Credentials requested from ${this.state.clientName}`,
       [
-        `The client's approvers received a one-time intake link for each of ${credentials.length} credential(s): ${credentials.map((c) => `\`${c.id}\` (${c.account} on ${c.system})`).join(', ')}.`,
+        `The client's approvers received a one-time intake link for each of ${credentials.length} credential(s): ${credentials.map(listed).join(', ')}.`,
         `An operator can put one instead with POST /v1/transitions/${this.state.id}/credentials/:credentialId and \`{ "secret": "…" }\`.`,
       ],
     );
@@ -257,7 +258,7 @@ export class CredentialCustody {
           `credentials-escalated:${key}`,
           `Escalation: credentials still missing from ${this.state.clientName}`,
           [
-            `The client has not handed over ${missing.length} credential(s) within ${terms.approvalTimeout}: ${missing.map((c) => `\`${c.id}\` (${c.account} on ${c.system})`).join(', ')}.`,
+            `The client has not handed over ${missing.length} credential(s) within ${terms.approvalTimeout}: ${missing.map(listed).join(', ')}.`,
             `Reminders keep going out every ${terms.reminderInterval}. An operator can put a credential with POST /v1/transitions/${this.state.id}/credentials/:credentialId.`,
           ],
         );
@@ -282,7 +283,7 @@ export class CredentialCustody {
       `Rotate credentials of ${this.state.clientName}`,
       [
         `Rotate each credential below and put the new value into the vault with POST /v1/transitions/${this.state.id}/credentials/:credentialId and \`{ "secret": "…" }\`. The client's approvers then get a one-time link to reveal it.`,
-        ...credentials.map((c) => `\`${c.id}\`: ${c.account} on ${c.system}`),
+        ...credentials.map((c) => `\`${c.id}\`: ${accountOn(c)}`),
       ],
     );
     const sent = new Set<string>();
@@ -301,6 +302,16 @@ export class CredentialCustody {
     this.runbook.setStepStatus(key, 'running');
     return credentials;
   }
+}
+
+/** Account and system as the client named them, literal in the Markdown of a notice. */
+function accountOn(credential: CredentialAsset): string {
+  return `${escapeMarkdown(credential.account)} on ${escapeMarkdown(credential.system)}`;
+}
+
+/** A credential in a notice's list: its id, then whose account on which system. */
+function listed(credential: CredentialAsset): string {
+  return `\`${credential.id}\` (${accountOn(credential)})`;
 }
 
 function notKnown(): ApplicationFailure {

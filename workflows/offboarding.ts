@@ -1,4 +1,5 @@
 import { extendUpdate, type ExtendRequest, type RunbookInput } from '../domain/definitions.js';
+import { escapeMarkdown } from '../domain/markdown.js';
 import { offboardingSteps, type OffboardingRequest, type OffboardingStep } from '../domain/schemas.js';
 import {
   humanDate,
@@ -58,7 +59,7 @@ export async function offboardingWorkflow(request: RunbookInput<OffboardingReque
       everyone(),
       `Reminder: ${what} for ${request.client.name} on ${humanDate(deadline, request.client.timezone)}`,
       [
-        `${what} for ${request.client.name} is due on ${humanDate(deadline, request.client.timezone)} (${deadline} UTC).`,
+        `${what} for ${escapeMarkdown(request.client.name)} is due on ${humanDate(deadline, request.client.timezone)} (${deadline} UTC).`,
       ],
     );
   const { dataSets, devices, credentials } = request.scope;
@@ -161,7 +162,7 @@ export async function offboardingWorkflow(request: RunbookInput<OffboardingReque
       if (needsApproval('retention-deletion')) {
         await runbook.approval(
           'retention-deletion',
-          `Approve the permanent deletion of every retained copy of your data (${dataSets.map((set) => set.description).join('; ') || 'no data set listed'}). This cannot be undone.`,
+          `Approve the permanent deletion of every retained copy of your data (${escapeMarkdown(dataSets.map((set) => set.description).join('; ') || 'no data set listed')}). This cannot be undone.`,
         );
       }
       // Deletion never starts while a legal hold is on, even once approved.

@@ -1,5 +1,6 @@
 import type { RunbookInput } from '../domain/definitions.js';
 import { discoveryReport } from '../domain/discovery.js';
+import { escapeMarkdown } from '../domain/markdown.js';
 import { restoreResults } from '../domain/restore.js';
 import { onboardingSteps, type OnboardingRequest, type OnboardingStep } from '../domain/schemas.js';
 import { CredentialCustody } from './credentials.js';
@@ -91,7 +92,7 @@ export async function onboardingWorkflow(request: RunbookInput<OnboardingRequest
       );
       await approveIfAsked(
         'service-acceptance',
-        `Accept the onboarding of ${request.client.name}: ${devices.length} device(s) under management, ${credentials.length} credential(s) vaulted, ${restores.length} restore(s) proven (${restores.filter((r) => r.flagged).length} flagged), ${report.gaps.length} open gap(s). Approving completes the onboarding.`,
+        `Accept the onboarding of ${escapeMarkdown(request.client.name)}: ${devices.length} device(s) under management, ${credentials.length} credential(s) vaulted, ${restores.length} restore(s) proven (${restores.filter((r) => r.flagged).length} flagged), ${report.gaps.length} open gap(s). Approving completes the onboarding.`,
       );
       return {
         gaps: report.gaps,

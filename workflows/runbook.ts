@@ -47,6 +47,7 @@ import {
   type TransitionStatus,
 } from '../domain/definitions.js';
 import type { UpdateDefinition } from '@temporalio/common';
+import { escapeMarkdown } from '../domain/markdown.js';
 import type { Person, StartRequest, StepKey } from '../domain/schemas.js';
 import { addDuration, humanDate } from '../domain/timeline.js';
 import { approvalItems } from '../domain/approval-items.js';
@@ -375,6 +376,7 @@ export class Runbook {
    * Asks the client's approvers for a step (DESIGN §4): a personal link to each, reminders every
    * `reminderInterval` until `approvalTimeout`, then `onTimeout`. A rejection holds the step, writes
    * its document, tells the operators, and waits until an operator asks again (or cancels).
+   * `summary` is Markdown: user text in it goes through escapeMarkdown.
    */
   async approval(key: StepKey, summary: string): Promise<ApprovalState> {
     const terms = this.request.terms;
@@ -392,7 +394,8 @@ export class Runbook {
         [
           `The client's approval of **${this.titleOf(key)}** was rejected${approval.decisions.length ? '' : ` (no decision before the deadline; onTimeout is ${terms.onTimeout})`}.`,
           ...approval.decisions.map(
-            (d) => `${d.approver} decided ${d.decision}: ${d.comment || '(no comment)'}`,
+            (d) =>
+              `${escapeMarkdown(d.approver)} decided ${d.decision}: ${escapeMarkdown(d.comment || '(no comment)')}`,
           ),
           'The runbook holds at this step. Ask again with POST /v1/transitions/:id/steps/:step/request-approval, or cancel.',
         ],
@@ -485,7 +488,7 @@ export class Runbook {
           `Escalation: no decision on ${approval.title} for ${this.state.clientName}`,
           [
             `No approver decided on **${approval.title}** before the deadline (${deadline}).`,
-            `Approvers: ${approval.approvers.join(', ')}. The runbook keeps waiting for their decision.`,
+            `Approvers: ${escapeMarkdown(approval.approvers.join(', '))}. The runbook keeps waiting for their decision.`,
           ],
         );
         await condition(settled);
@@ -539,6 +542,7 @@ export class Runbook {
     );
   }
 
+  /** An email notice: `subject` and `rows` are text; `paragraphs` are Markdown, user text in them escaped. */
   async notify(
     key: string,
     to: string[],

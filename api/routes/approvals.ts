@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import type { DocumentStore } from '../../connectors/documents/port.js';
 import { approvalLinkQuery, decideUpdate, type ApprovalLinkView } from '../../domain/definitions.js';
-import { limits } from '../../domain/schemas.js';
+import { limits, multiLine } from '../../domain/schemas.js';
 import { dateInWords } from '../../domain/timeline.js';
 import { approvalCopy, plural } from '../approval-copy.js';
 import { fromTemporal, notFound } from '../errors.js';
@@ -14,7 +14,7 @@ export const tokenParams = z.object({ token: z.string().min(1).max(1024) });
 const documentParams = tokenParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
 const decisionBody = z.object({
   decision: z.enum(['approve', 'reject']),
-  comment: z.string().trim().max(limits.longText).default(''),
+  comment: z.string().trim().max(limits.longText).check(multiLine).default(''),
   csrf: z.string().max(200).default(''),
 });
 

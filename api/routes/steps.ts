@@ -6,7 +6,15 @@ import {
   reassignApproverUpdate,
   requestApprovalUpdate,
 } from '../../domain/definitions.js';
-import { instant, limits, offboardingSteps, onboardingSteps, person } from '../../domain/schemas.js';
+import {
+  instant,
+  limits,
+  multiLine,
+  offboardingSteps,
+  onboardingSteps,
+  person,
+  shortText,
+} from '../../domain/schemas.js';
 import { notFound } from '../errors.js';
 
 const evidenceLimits = { url: 500, field: 150 } as const;
@@ -16,20 +24,25 @@ import { closedAsConflict, reasonBody, transitionIdParams } from './transitions.
 
 // Sized so the evidence of every task of a step, at the largest scope, fits in one document's
 // activity input (Temporal refuses payloads over 2 MB): about 3 kB a task, 500 tasks.
-const optionalText = z.string().trim().min(1).max(evidenceLimits.field).optional();
+const evidenceField = shortText.max(evidenceLimits.field);
 const completeTaskBody = z.object({
   evidence: z.object({
-    text: z.string().trim().min(1, 'describe what was done and how it was verified').max(limits.longText),
+    text: z
+      .string()
+      .trim()
+      .min(1, 'describe what was done and how it was verified')
+      .max(limits.longText)
+      .check(multiLine),
     url: z.url().max(evidenceLimits.url).optional(),
-    method: optionalText,
-    tool: optionalText,
-    verification: optionalText,
+    method: evidenceField.optional(),
+    tool: evidenceField.optional(),
+    verification: evidenceField.optional(),
     restore: z
       .object({
         startedAt: instant,
         endedAt: instant,
         integrityCheck: z.enum(['passed', 'failed']),
-        verifiedBy: z.string().trim().min(1).max(limits.text),
+        verifiedBy: shortText,
       })
       .optional(),
   }),

@@ -17,12 +17,14 @@ import {
 import {
   isoDuration,
   limits,
+  multiLine,
+  onceValid,
   startRequestSchema,
   stepsOf,
   transitionId,
   transitionKinds,
 } from '../../domain/schemas.js';
-import { offboardingDates, inZones, remindersBefore } from '../../domain/timeline.js';
+import { durationMillis, offboardingDates, inZones, remindersBefore } from '../../domain/timeline.js';
 import { fromTemporal, HttpError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ApiRoutes } from '../routes.js';
@@ -36,7 +38,7 @@ export const transitionIdParams = z.object({
     ),
 });
 export const reasonBody = z.object({
-  reason: z.string().trim().min(1, 'a reason is required').max(limits.longText),
+  reason: z.string().trim().min(1, 'a reason is required').max(limits.longText).check(multiLine),
 });
 const extendBody = reasonBody.extend({
   period: z.enum(['noticePeriod', 'transitionPeriod', 'retentionPeriod']),
@@ -53,6 +55,18 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 const startQuery = z.object({ dryRun: z.enum(['true', 'false']).default('false') });
+
+/** The start request with this deployment's floor under reminderInterval (MIN_REMINDER_INTERVAL): each reminder is an email. */
+function startBody(minReminderInterval: string) {
+  return startRequestSchema.superRefine((request, ctx) => {
+    if (durationMillis(request.terms.reminderInterval) < durationMillis(minReminderInterval))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['terms', 'reminderInterval'],
+        message: `expected at least ${minReminderInterval} (MIN_REMINDER_INTERVAL)`,
+      });
+  }, onceValid);
+}
 
 /** Temporal's own status wins when the workflow ended without settling ours (terminated, timed out). */
 function statusOf(info: Pick<WorkflowExecutionInfo, 'status' | 'typedSearchAttributes'>): TransitionStatus {
@@ -142,7 +156,7 @@ export function transitionRoutes(
       path: '/v1/transitions',
       summary: 'Start an onboarding or offboarding; with ?dryRun=true, validate and return the plan only',
       roles: ['operator'],
-      body: startRequestSchema,
+      body: startBody(config.minReminderInterval),
       query: startQuery,
       status: 201,
       responses: {

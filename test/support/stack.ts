@@ -93,6 +93,8 @@ async function startStackParts(
     API_KEYS: `ops:operator:${operatorKey},audit:auditor:${auditorKey}`,
     LOG_LEVEL: 'info',
     WEB_UI_ORIGIN: webUiOrigin,
+    // So a test may remind approvers seconds apart.
+    MIN_REMINDER_INTERVAL: 'PT1S',
     ...env,
   });
   const logs: string[] = [];

@@ -14,6 +14,7 @@ describe('config', () => {
       taskQueue: 'msp-runbooks',
     });
     expect(config.apiKeys).toEqual([]);
+    expect(config.minReminderInterval).toBe('PT1M');
   });
 
   it.each([
@@ -24,9 +25,22 @@ describe('config', () => {
     [{ SMTP_URL: 'mail.example' }, /^Invalid configuration: SMTP_URL: /],
     [{ API_KEYS: 'ops:admin:0123456789abcdef' }, /API_KEYS: key "ops" has role "admin"/],
     [{ API_KEYS: 'ops:operator:short' }, /API_KEYS: key "ops" needs a secret of at least 16 characters/],
+    [
+      { MIN_REMINDER_INTERVAL: '1 minute' },
+      /^Invalid configuration: MIN_REMINDER_INTERVAL: expected an ISO 8601 duration such as P30D or PT2S \(got "1 minute"\)$/,
+    ],
+    [{ MIN_REMINDER_INTERVAL: 'PT0.5S' }, /MIN_REMINDER_INTERVAL: expected at least PT1S \(got "PT0.5S"\)/],
+    [
+      { MIN_REMINDER_INTERVAL: 'P2D' },
+      /MIN_REMINDER_INTERVAL: expected at most P1D, the default reminderInterval/,
+    ],
   ])('rejects %o with one line naming the variable', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it('takes a lower reminder floor for tests', () => {
+    expect(parseConfig({ MIN_REMINDER_INTERVAL: 'PT1S' }).minReminderInterval).toBe('PT1S');
   });
 
   it('never echoes API key secrets in its errors', () => {

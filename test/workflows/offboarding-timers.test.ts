@@ -15,6 +15,7 @@ import { createFilesystemDocumentStore } from '../../connectors/documents/filesy
 import { createSmtpMailer } from '../../connectors/mail/smtp.js';
 import {
   completeTaskUpdate,
+  decideUpdate,
   extendUpdate,
   legalHoldUpdate,
   releaseLegalHoldUpdate,
@@ -27,8 +28,10 @@ import { registerSearchAttributes, temporalTestServer } from '../../embedded/tem
 import { createTemplateRenderer } from '../../templates/render.js';
 import { dataConverterOptions, failureConverterPath, loadCodecKeys } from '../../security/payload-codec.js';
 import { workflowsPath } from '../../worker.js';
-import { startRequestSchema, type OnboardingRequest } from '../../domain/schemas.js';
-import { offboardingRequest } from '../factories.js';
+import { sha256Hex } from '../../links.js';
+import { offboardingRequest, onboardingRequest } from '../factories.js';
+import { expectInert, hostile, hostileLine } from '../support/hostile-text.js';
+import { linkIn } from '../support/links.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundle;
@@ -115,6 +118,14 @@ async function requestNow(overrides: Parameters<typeof offboardingRequest>[0] = 
 
 async function subjects(): Promise<string[]> {
   return (await readMailbox(path.join(dataDir, 'mailbox'))).map((message) => message.mail.subject ?? '');
+}
+
+async function mailWithSubject(subject: string) {
+  return waitFor(
+    async () =>
+      (await readMailbox(path.join(dataDir, 'mailbox'))).find((message) => message.mail.subject === subject)
+        ?.mail,
+  );
 }
 
 const day = 24 * 3600 * 1000;
@@ -296,20 +307,10 @@ describe('offboarding timers on the time-skipping server', () => {
 
 describe('onboarding credential intake on the time-skipping server', () => {
   it('reminds the approvers every reminderInterval and tells the operators once at approvalTimeout', async () => {
-    const request = {
-      ...(startRequestSchema.parse({
-        kind: 'onboarding',
-        client: { id: 'intake-client', name: 'Intake Dental', timezone: 'UTC' },
-        requestedBy: 'ops@msp.example',
-        contacts: {
-          approvers: [{ name: 'Riley', email: 'riley@intake.example' }],
-          operators: [{ name: 'Ops', email: 'ops@msp.example' }],
-        },
-        terms: { approvalTimeout: 'P3D', reminderInterval: 'P1D' },
-        scope: { credentials: [{ id: 'domain-admin', system: 'Active Directory', account: 'msp-admin' }] },
-      }) as OnboardingRequest),
-      startedBy: 'test-operator',
-    };
+    const request = onboardingRequest({
+      terms: { approvalTimeout: 'P3D', reminderInterval: 'P1D' },
+      scope: { credentials: [{ id: 'domain-admin', system: 'Active Directory', account: 'msp-admin' }] },
+    });
     await withWorker('timers-6', async (sent) => {
       const handle = await env.client.workflow.start('onboardingWorkflow', {
         taskQueue: 'timers-6',
@@ -326,7 +327,7 @@ describe('onboarding credential intake on the time-skipping server', () => {
       );
       const reminders = sent.filter((mail) => mail.key.startsWith('domain-admin:reminder-'));
       expect(reminders.map((mail) => Math.round((mail.at - requested.at) / day))).toEqual([1, 2, 3, 4]);
-      expect(reminders.every((mail) => mail.to.join() === 'riley@intake.example')).toBe(true);
+      expect(reminders.every((mail) => mail.to.join() === 'riley@bright.example')).toBe(true);
       expect(Math.round((escalation.at - requested.at) / day)).toBe(3);
       expect(escalation.to).toEqual(['ops@msp.example']);
       expect(sent.filter((mail) => mail.key.includes('credentials-escalated'))).toHaveLength(1);
@@ -335,6 +336,73 @@ describe('onboarding credential intake on the time-skipping server', () => {
       expect(state.steps.find((step) => step.key === 'credential-vaulting')!.status).toBe(
         'awaiting-credentials',
       );
+      await handle.terminate('test over');
+    });
+  });
+});
+
+// The workflows write the paragraphs of their notices in Markdown around names the client gave:
+// those names must read as text there, never as links or structure.
+describe('user text in the notices the workflows write', () => {
+  it('a rejection: the comment and the client name stay text', async () => {
+    const name = hostileLine('client');
+    const request = await requestNow({
+      client: { id: 'hostile-rejection', name, timezone: 'UTC' },
+      approvalSteps: ['data-export'],
+    });
+    await withWorker('timers-7', async (sent) => {
+      const handle = await env.client.workflow.start('offboardingWorkflow', {
+        taskQueue: 'timers-7',
+        workflowId: `offboarding-${request.client.id}`,
+        args: [request],
+      });
+      const asked = await mailWithSubject(`Approval needed: Data export manifest for ${name}`);
+      expectInert(String(asked.html), [name]);
+      const token = linkIn(asked, 'approvals').split('/').pop()!;
+      await handle.executeUpdate(decideUpdate, {
+        args: [
+          {
+            tokenHash: sha256Hex(token),
+            decision: 'reject',
+            comment: hostile('comment'),
+            ip: '203.0.113.7',
+            userAgent: 'test',
+          },
+        ],
+      });
+      await waitFor(() => sent.find((mail) => mail.key.endsWith(':rejected:data-export:1')));
+      const rejected = await mailWithSubject(`Rejected: Data export manifest for ${name}`);
+      expectInert(String(rejected.html), [`dana@acme.example decided reject: ${hostile('comment')}`]);
+      await handle.terminate('test over');
+    });
+  });
+
+  it('credentials asked for and missing: account and system stay text', async () => {
+    const request = onboardingRequest({
+      client: { id: 'hostile-intake', name: hostileLine('client'), timezone: 'UTC' },
+      terms: { approvalTimeout: 'P1D', reminderInterval: 'P1D' },
+      scope: {
+        credentials: [{ id: 'domain-admin', system: hostileLine('system'), account: hostileLine('account') }],
+      },
+    });
+    await withWorker('timers-8', async (sent) => {
+      const handle = await env.client.workflow.start('onboardingWorkflow', {
+        taskQueue: 'timers-8',
+        workflowId: `onboarding-${request.client.id}`,
+        args: [request],
+      });
+      await waitFor(() =>
+        sent.find((mail) => mail.key.endsWith(':credentials-requested:credential-vaulting')),
+      );
+      await env.sleep('1.5 days');
+      await waitFor(() =>
+        sent.find((mail) => mail.key.endsWith(':credentials-escalated:credential-vaulting')),
+      );
+      const listed = `domain-admin (${hostileLine('account')} on ${hostileLine('system')})`;
+      for (const subject of ['Credentials requested from', 'Escalation: credentials still missing from']) {
+        const mail = await mailWithSubject(`${subject} ${request.client.name}`);
+        expectInert(String(mail.html), [listed]);
+      }
       await handle.terminate('test over');
     });
   });
