@@ -145,7 +145,7 @@ export function codecSessionRoutes(
     sendPublicPage(deps, res, status, {
       title: 'Decoded payloads in the Web UI',
       template: 'pages/codec-session.html.hbs',
-      context: { ...context, webUiOrigin: deps.webUiOrigin },
+      context: { ...context, webUiOrigin: deps.webUiOrigin, codecEndpoint: `${deps.publicUrl}/codec` },
     });
 
   routes.add(

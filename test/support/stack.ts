@@ -22,6 +22,8 @@ export const webUiOrigin = 'http://localhost:18233';
 export interface Stack {
   config: Config;
   api: RunningApi;
+  /** The dev server's Web UI, when the stack was started with `{ webUi: true }`. */
+  webUiUrl: string | null;
   client: Client;
   mail: ParsedMail[];
   logs: string[];
@@ -46,12 +48,17 @@ export interface Stack {
 
 /**
  * The whole system on loopback, as the embedded run starts it: a Temporal dev server on a temp
- * SQLite file, a real SMTP mailbox, a worker and the API on free ports. Logs are captured.
+ * SQLite file, a real SMTP mailbox, a worker and the API on free ports. Logs are captured. With
+ * `webUi`, the dev server also serves its Web UI with the API's `/codec` as its codec endpoint, and
+ * the UI and the API are both on `localhost` (one site), as the embedded run prints them.
  */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  options: { webUi?: boolean } = {},
+): Promise<Stack> {
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    return await startStackParts(undo, env);
+    return await startStackParts(undo, env, options);
   } catch (error) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw error;
@@ -61,6 +68,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
 async function startStackParts(
   undo: (() => Promise<unknown>)[],
   env: Record<string, string>,
+  options: { webUi?: boolean },
 ): Promise<Stack> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'msp-runbooks-'));
   undo.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -73,26 +81,31 @@ async function startStackParts(
     if (mailboxUp) await mailbox.close();
   });
   const temporalPort = await freePort();
+  const apiPort = await freePort();
+  const uiPort = options.webUi ? await freePort() : undefined;
+  const publicUrl = `http://${uiPort ? 'localhost' : '127.0.0.1'}:${apiPort}`;
   const temporalOptions: DevServerOptions = {
     dbFile: path.join(dataDir, 'temporal.sqlite'),
     port: temporalPort,
+    uiPort,
     namespace: 'default',
     retentionDays: 1,
     logFile: path.join(dataDir, 'temporal.log'),
+    codecEndpoint: uiPort ? `${publicUrl}/codec` : undefined,
   };
   let temporal: DevServer = await startDevServer(temporalOptions);
   undo.push(() => temporal.stop());
-  const apiPort = await freePort();
+  const webUiUrl = uiPort ? `http://localhost:${uiPort}` : null;
   const config = parseConfig({
     PORT: String(apiPort),
-    PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+    PUBLIC_URL: publicUrl,
     TEMPORAL_ADDRESS: temporal.address,
     TASK_QUEUE: `test-${temporalPort}`,
     DATA_DIR: dataDir,
     SMTP_URL: mailbox.url,
     API_KEYS: `ops:operator:${operatorKey},audit:auditor:${auditorKey}`,
     LOG_LEVEL: 'info',
-    WEB_UI_ORIGIN: webUiOrigin,
+    WEB_UI_ORIGIN: webUiUrl ?? webUiOrigin,
     // So a test may remind approvers seconds apart.
     MIN_REMINDER_INTERVAL: 'PT1S',
     ...env,
@@ -128,6 +141,7 @@ async function startStackParts(
   return {
     config,
     api,
+    webUiUrl,
     client,
     mail,
     logs,
