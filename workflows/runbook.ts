@@ -472,9 +472,10 @@ export class Runbook {
       if (Date.now() >= Date.parse(nextReminder) && Date.now() < Date.parse(deadline)) {
         approval.remindersSent += 1;
         await send(undecided(), `reminder-${approval.remindersSent}`);
-        // After downtime several reminder instants may have passed: one catch-up, never a burst.
-        do nextReminder = addDuration(nextReminder, interval);
-        while (Date.parse(nextReminder) <= Date.now());
+        // After downtime several reminder instants may have passed: this was the one catch-up, and
+        // the next reminder is a whole interval after it, never a burst.
+        nextReminder = addDuration(nextReminder, interval);
+        if (Date.parse(nextReminder) <= Date.now()) nextReminder = addDuration(nowIso(), interval);
       }
     }
     if (!settled()) {
