@@ -20,11 +20,11 @@ import {
   multiLine,
   onceValid,
   startRequestSchema,
-  stepsOf,
   transitionId,
   transitionKinds,
 } from '../../domain/schemas.js';
 import { durationMillis, offboardingDates, inZones, remindersBefore } from '../../domain/timeline.js';
+import { stepCatalogue } from '../../workflows/catalogue.js';
 import { fromTemporal, HttpError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ApiRoutes } from '../routes.js';
@@ -113,9 +113,12 @@ export async function closedAsConflict(temporal: Client, id: string, error: unkn
 
 /** The plan a dry run returns: steps in order, the dates and the reminders that fall on fixed dates. */
 function plan(request: z.output<typeof startRequestSchema>) {
-  const steps = stepsOf[request.kind].map((key) => ({
+  const asked = (key: string) => (request.approvalSteps as string[]).includes(key);
+  const steps = stepCatalogue[request.kind].map(({ key, title, approvalWhen }) => ({
     key,
-    needsApproval: (request.approvalSteps as string[]).includes(key),
+    title,
+    needsApproval: asked(key),
+    ...(asked(key) && approvalWhen ? { approvalWhen } : {}),
   }));
   if (request.kind !== 'offboarding') return { steps, dates: {}, reminders: [] };
   const dates = offboardingDates(request.terms);

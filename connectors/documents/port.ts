@@ -20,9 +20,6 @@ export interface RunRef {
   runId: string;
 }
 
-/** The archive file holding a run's history (protobuf `temporal.api.history.v1.History`), next to its documents. */
-export const historyArchiveName = 'history.binpb';
-
 /** Where step documents live. Write-once: a document is never overwritten. */
 export interface DocumentStore {
   /** Stores the document unless the run has one with this id; returns what is stored either way. */

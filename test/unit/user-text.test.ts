@@ -13,6 +13,7 @@ import { projectRoot } from '../../config.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import { createSmtpMailer } from '../../connectors/mail/smtp.js';
 import type { CredentialState, TaskState, TransitionState } from '../../domain/definitions.js';
+import type { RecordFacts } from '../../domain/facts.js';
 import { discoveryReport } from '../../domain/discovery.js';
 import { escapeMarkdown } from '../../domain/markdown.js';
 import { restoreResults } from '../../domain/restore.js';
@@ -113,7 +114,9 @@ const record = {
     },
   ],
   controls: [{ action: 'paused', actor: hostile('actor'), reason: hostile('reason'), at }],
-};
+  credentials: [],
+  linkOpeningsNotListed: 0,
+} satisfies RecordFacts;
 /** The user text every document shows: the client's name and what its record holds. */
 const recordedFields = [
   'client name',
