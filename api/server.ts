@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import { hostPort, reachableHost } from '../addresses.js';
 import { loadConfigOrExit, type Config } from '../config.js';
 import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
 import { loadLinkSecret } from '../links.js';
@@ -15,7 +16,7 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Starts the API on `config.port` (0 picks a free port) with one lazy Temporal connection. */
+/** Starts the API on `config.host`:`config.port` (0 picks a free port) with one lazy Temporal connection. */
 export async function startApi(config: Config, logger = createLogger(config.logLevel)): Promise<RunningApi> {
   const connection = Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' });
   const dataConverter = dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys));
@@ -34,14 +35,14 @@ export async function startApi(config: Config, logger = createLogger(config.logL
     codec: dataConverter.payloadCodecs[0]!,
   });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
-    const listening = app.listen(config.port, '0.0.0.0', (error?: Error) =>
+    const listening = app.listen(config.port, config.host, (error?: Error) =>
       error ? reject(error) : resolve(listening),
     );
   });
   const port = (server.address() as AddressInfo).port;
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${hostPort(reachableHost(config.host), port)}`,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

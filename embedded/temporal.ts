@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import protos from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time.js';
+import { hostPort, reachableHost } from '../addresses.js';
 import { projectRoot } from '../config.js';
 import { searchAttributeRegistrations } from '../domain/definitions.js';
 
@@ -53,6 +54,8 @@ export async function registerSearchAttributes(connection: Connection, namespace
 export interface DevServerOptions {
   /** SQLite file; the server's state survives restarts in it. */
   dbFile: string;
+  /** The address the server and its Web UI listen on (default loopback). */
+  host?: string;
   port: number;
   uiPort?: number;
   namespace: string;
@@ -100,13 +103,14 @@ export async function waitForTemporal(
  * attributes registered and the namespace's retention set.
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const host = options.host ?? '127.0.0.1';
   const args = [
     'server',
     'start-dev',
     '--db-filename',
     options.dbFile,
     '--ip',
-    '127.0.0.1',
+    host,
     '--port',
     String(options.port),
     '--namespace',
@@ -135,7 +139,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       resolve();
     }),
   );
-  const address = `127.0.0.1:${options.port}`;
+  const address = hostPort(reachableHost(host), options.port);
   try {
     const connection = await waitForTemporal(address, 60_000, () => !exited);
     await connection.workflowService.updateNamespace({
@@ -149,7 +153,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   return {
     address,
-    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : null,
+    uiUrl: options.uiPort ? `http://${hostPort(reachableHost(host), options.uiPort)}` : null,
     process: child,
     async stop() {
       if (exited) return;

@@ -98,6 +98,7 @@ async function main(config: Config): Promise<void> {
     say(`starting the Temporal dev server (state in ${path.join(config.dataDir, 'temporal.sqlite')})`);
     temporal = await startDevServer({
       dbFile: path.join(config.dataDir, 'temporal.sqlite'),
+      host: config.host,
       port: temporalPort,
       uiPort: config.temporal.uiPort ?? temporalPort + 1000,
       namespace: config.temporal.namespace,
@@ -108,12 +109,14 @@ async function main(config: Config): Promise<void> {
     });
     env.TEMPORAL_ADDRESS = temporal.address;
     // The UI on the API's host name: the same site, so the codec session cookie reaches /codec.
-    temporalUi = temporal.uiUrl!.replace('127.0.0.1', new URL(config.publicUrl).hostname);
+    const ui = new URL(temporal.uiUrl!);
+    ui.hostname = new URL(config.publicUrl).hostname;
+    temporalUi = ui.origin;
     env.WEB_UI_ORIGIN ??= temporalUi;
   }
   if (!config.smtpUrl) {
     const dir = path.join(config.dataDir, 'mailbox');
-    mailbox = await startMailbox(dir, mailboxPort);
+    mailbox = await startMailbox(dir, { port: mailboxPort, host: config.host });
     env.SMTP_URL = mailbox.url;
     env.MAILBOX_DIR = dir;
   }

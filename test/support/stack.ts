@@ -49,8 +49,8 @@ async function startStackParts(undo: (() => Promise<unknown>)[]): Promise<Stack>
   const dataDir = await mkdtemp(path.join(tmpdir(), 'msp-runbooks-'));
   undo.push(() => rm(dataDir, { recursive: true, force: true }));
   const mail: ParsedMail[] = [];
-  const mailbox: Mailbox = await startMailbox(path.join(dataDir, 'mailbox'), 0, (raw) => {
-    void simpleParser(raw).then((parsed) => mail.push(parsed));
+  const mailbox: Mailbox = await startMailbox(path.join(dataDir, 'mailbox'), {
+    onMessage: (raw) => void simpleParser(raw).then((parsed) => mail.push(parsed)),
   });
   undo.push(() => mailbox.close());
   const temporalPort = await freePort();
