@@ -11,6 +11,7 @@ import { createFilesystemDocumentStore } from './connectors/documents/filesystem
 import { createSmtpMailer } from './connectors/mail/smtp.js';
 import { loadLinkSecret } from './links.js';
 import { createLogger } from './logger.js';
+import { stopWithSupervisor } from './embedded/supervised.js';
 import { dataConverterOptions, loadCodecKeys } from './security/payload-codec.js';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
@@ -55,6 +56,7 @@ export async function createRunbookWorker(
 }
 
 async function main(): Promise<void> {
+  stopWithSupervisor();
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel).child({ component: 'worker' });
   const address = config.temporal.address ?? 'localhost:7233';

@@ -8,6 +8,7 @@ import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
 import { loadLinkSecret } from '../links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 import { createLogger } from '../logger.js';
+import { stopWithSupervisor } from '../embedded/supervised.js';
 import { createApp } from './app.js';
 
 export interface RunningApi {
@@ -52,6 +53,7 @@ export async function startApi(config: Config, logger = createLogger(config.logL
 }
 
 async function main(): Promise<void> {
+  stopWithSupervisor();
   const config = loadConfigOrExit();
   if (config.apiKeys.length === 0) {
     process.stderr.write('API_KEYS: at least one name:role:secret entry is needed to run the API\n');

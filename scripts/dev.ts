@@ -2,18 +2,29 @@
 // mailbox, the worker and the API, each skipped when config points at an existing one. Ctrl-C stops
 // the API and the worker first (the worker drains), then Temporal; the next start resumes every
 // transition that was in flight, because all of their state is in the SQLite file.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Nothing outlives the run: each child stops by itself when the supervisor dies, even by SIGKILL
+// (embedded/supervised.ts); and the supervisor stops when npm does (embedded/launcher.ts).
+// package.json runs it as `node --import tsx`, not through the tsx CLI: that CLI relays signals with a
+// 30 ms timeout and SIGKILLs a child slow to acknowledge one, which would orphan every child.
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfigOrExit, projectRoot, type Config } from '../config.js';
+import { loadConfigOrExit, type Config } from '../config.js';
+import { Children } from '../embedded/children.js';
+import { whenLauncherGone } from '../embedded/launcher.js';
 import { startMailbox, type Mailbox } from '../embedded/mailbox.js';
-import { startDevServer, type DevServer } from '../embedded/temporal.js';
+import { spawnSupervised } from '../embedded/supervised.js';
+import { startDevServer } from '../embedded/temporal.js';
 
 const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
 const mailboxPort = Number(process.env.MAILBOX_PORT ?? 2525);
 const retentionDays = 30;
+/** The worker drains its in-flight tasks on SIGTERM; the others stop at once. */
+const workerGraceMs = 15_000;
+const graceMs = 10_000;
+const repeatedSignalMs = 1000;
 
 function say(message: string): void {
   process.stdout.write(`[dev] ${message}\n`);
@@ -43,52 +54,45 @@ async function devApiKeys(dataDir: string): Promise<{ entries: string; shown: st
   };
 }
 
-function child(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
-  // Own process group: the terminal's Ctrl-C reaches only this supervisor, which stops children in order.
-  const proc = spawn(tsx, [path.join(projectRoot, script)], {
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    detached: true,
-  });
-  proc.on('exit', (code, signal) => {
-    if (!stopping) {
-      say(`${name} exited (${signal ?? code}); stopping everything`);
-      void shutdown(1);
-    }
-  });
-  return proc;
-}
-
-function stopChild(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-    proc.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    proc.kill('SIGINT');
-  });
-}
-
-let stopping = false;
-let temporal: DevServer | undefined;
+const children = new Children();
 let mailbox: Mailbox | undefined;
-let worker: ChildProcess | undefined;
-let api: ChildProcess | undefined;
+let stopping = false;
 
-async function shutdown(code: number): Promise<void> {
+/** A child that exits on its own takes the whole run down: half a system only misleads. */
+function stopAllWhenExits(name: string, proc: ChildProcess): void {
+  proc.once('exit', (code, signal) => void shutdown(1, `${name} exited (${signal ?? code})`));
+}
+
+async function shutdown(code: number, reason?: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  say('stopping');
-  await stopChild(api);
-  await stopChild(worker);
+  say(reason ? `${reason}; stopping everything` : 'stopping');
+  await children.stopAll();
   await mailbox?.close();
-  await temporal?.stop();
   say('stopped');
   process.exit(code);
 }
+
+let firstSignalAt: number | undefined;
+
+/**
+ * One Ctrl-C arrives two or three times within milliseconds (the terminal signals npm's whole
+ * process group, and npm forwards it): only a signal well after the first one is someone asking
+ * again, and it stops everything at once instead of waiting for the worker to drain.
+ */
+function onSignal(): void {
+  if (firstSignalAt === undefined) {
+    firstSignalAt = Date.now();
+    if (stopping) say('still stopping; Ctrl-C again to kill everything now');
+    void shutdown(0);
+  } else if (Date.now() - firstSignalAt > repeatedSignalMs) {
+    say('killing every process of the run');
+    children.killAll();
+    process.exit(130);
+  }
+}
+
+const temporalUiPort = (config: Config) => config.temporal.uiPort ?? temporalPort + 1000;
 
 async function main(config: Config): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
@@ -96,17 +100,19 @@ async function main(config: Config): Promise<void> {
   let temporalUi = 'the Web UI of your Temporal cluster';
   if (!config.temporal.address) {
     say(`starting the Temporal dev server (state in ${path.join(config.dataDir, 'temporal.sqlite')})`);
-    temporal = await startDevServer({
+    const temporal = await startDevServer({
       dbFile: path.join(config.dataDir, 'temporal.sqlite'),
       host: config.host,
       port: temporalPort,
-      uiPort: config.temporal.uiPort ?? temporalPort + 1000,
+      uiPort: temporalUiPort(config),
       namespace: config.temporal.namespace,
       retentionDays,
       logFile: path.join(config.dataDir, 'temporal.log'),
-      detached: true,
+      supervised: true,
+      onSpawn: (proc) => children.add(proc, graceMs),
       codecEndpoint: `${config.publicUrl}/codec`,
     });
+    stopAllWhenExits('temporal', temporal.process);
     env.TEMPORAL_ADDRESS = temporal.address;
     // The UI on the API's host name: the same site, so the codec session cookie reaches /codec.
     const ui = new URL(temporal.uiUrl!);
@@ -122,8 +128,14 @@ async function main(config: Config): Promise<void> {
   }
   const devKeys = config.apiKeys.length === 0 ? await devApiKeys(config.dataDir) : undefined;
   if (devKeys) env.API_KEYS = devKeys.entries;
-  worker = child('worker', 'worker.ts', env);
-  api = child('api', 'api/server.ts', env);
+  for (const [name, script, grace] of [
+    ['worker', 'worker.ts', workerGraceMs],
+    ['api', 'api/server.ts', graceMs],
+  ] as const) {
+    const proc = spawnSupervised(script, [], { env });
+    children.add(proc, grace);
+    stopAllWhenExits(name, proc);
+  }
 
   const apiUrl = config.publicUrl;
   const lines = [
@@ -147,10 +159,19 @@ async function main(config: Config): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-const config = loadConfigOrExit();
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
-main(config).catch((error: unknown) => {
-  process.stderr.write(`[dev] failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  void shutdown(1);
-});
+async function start(config: Config): Promise<void> {
+  whenLauncherGone((launcher) => void shutdown(1, `${launcher} is gone`));
+  try {
+    await main(config);
+  } catch (error) {
+    // A stop during the start makes the start fail too; that is no news.
+    if (stopping) return;
+    process.stderr.write(
+      `[dev] failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    await shutdown(1);
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+void start(loadConfigOrExit());

@@ -1,0 +1,71 @@
+// What the supervisor needs to know about other processes, read from Linux's /proc. Elsewhere every
+// lookup finds nothing.
+import { readFileSync } from 'node:fs';
+
+/** A pid with its start time: together they name one process, even after the pid is reused. */
+export interface ProcessRef {
+  pid: number;
+  startTime: string;
+}
+
+interface ProcStat {
+  state: string;
+  ppid: number;
+  pgid: number;
+  startTime: string;
+}
+
+function procStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name in parentheses may hold spaces and parentheses: count fields from the last ')'.
+  // fields[0] is field 3 of proc(5) (state), so starttime (field 22) is fields[19].
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0]!, ppid: Number(fields[1]), pgid: Number(fields[2]), startTime: fields[19]! };
+}
+
+function runningStat(pid: number): ProcStat | undefined {
+  const stat = procStat(pid);
+  // A zombie has finished; only its parent's wait() is missing.
+  return stat && stat.state !== 'Z' ? stat : undefined;
+}
+
+export function processRef(pid: number): ProcessRef | undefined {
+  const stat = runningStat(pid);
+  return stat && { pid, startTime: stat.startTime };
+}
+
+export function isRunning(ref: ProcessRef): boolean {
+  return runningStat(ref.pid)?.startTime === ref.startTime;
+}
+
+export function parentOf(pid: number): number | undefined {
+  return procStat(pid)?.ppid;
+}
+
+export function processGroupOf(pid: number): number | undefined {
+  return procStat(pid)?.pgid;
+}
+
+/** The command line, for messages; undefined when the process is gone or not ours to read. */
+export function commandLine(pid: number): string | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    return line || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends a signal to every process of a group; one that is already gone is not an error. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}

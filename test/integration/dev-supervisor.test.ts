@@ -1,0 +1,75 @@
+// The embedded run as a terminal treats it: Ctrl-C (a SIGINT to the job's whole process group,
+// which npm forwards once more) and kill -9.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cleanUpDevRuns,
+  devEnv,
+  runDev,
+  runProcesses,
+  waitReady,
+  type DevEnv,
+  type DevRun,
+} from '../support/dev-run.js';
+import { listenAddresses, stillRunningAfter } from '../support/processes.js';
+
+afterAll(cleanUpDevRuns);
+
+/** A run's processes take a few seconds to stop in order; orphans would still be there long after. */
+const stopWithinMs = 15_000;
+const commands = (processes: { pid: number; command: string }[]) =>
+  processes.map(({ pid, command }) => `${pid} ${command.slice(0, 100)}`);
+
+describe('a running `npm run dev`', () => {
+  let env: DevEnv;
+  let run: DevRun;
+
+  beforeAll(async () => {
+    env = await devEnv();
+    run = runDev(env, { npm: true });
+    await waitReady(env.PUBLIC_URL);
+  }, 120_000);
+
+  it('listens on loopback only by default: API, Temporal, its Web UI, the mailbox', () => {
+    for (const variable of ['PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'MAILBOX_PORT'] as const) {
+      expect({ variable, addresses: listenAddresses(Number(env[variable])) }).toEqual({
+        variable,
+        addresses: ['127.0.0.1'],
+      });
+    }
+  });
+
+  it('stops every process when its process group gets SIGINT twice, as one Ctrl-C does', async () => {
+    const processes = runProcesses(run);
+    for (const part of ['temporal server start-dev', 'worker.ts', 'api/server.ts']) {
+      expect(commands(processes).join('\n')).toContain(part);
+    }
+    process.kill(-run.child.pid!, 'SIGINT');
+    process.kill(-run.child.pid!, 'SIGINT');
+    expect(commands(await stillRunningAfter(processes, stopWithinMs))).toEqual([]);
+  }, 60_000);
+});
+
+describe('kill -9', () => {
+  it('of npm run dev stops everything it started', async () => {
+    const env = await devEnv();
+    const run = runDev(env, { npm: true });
+    await waitReady(env.PUBLIC_URL);
+    const processes = runProcesses(run);
+    process.kill(run.child.pid!, 'SIGKILL');
+    expect(commands(await stillRunningAfter(processes, stopWithinMs))).toEqual([]);
+  }, 120_000);
+
+  it('of the supervisor stops its children, and the next start binds the same ports', async () => {
+    const env = await devEnv();
+    const first = runDev(env);
+    await waitReady(env.PUBLIC_URL);
+    const processes = runProcesses(first);
+    process.kill(first.child.pid!, 'SIGKILL');
+    expect(commands(await stillRunningAfter(processes, stopWithinMs))).toEqual([]);
+
+    const second = runDev(env);
+    await waitReady(env.PUBLIC_URL);
+    process.kill(-second.child.pid!, 'SIGINT');
+    expect(await second.exited).toBe(0);
+  }, 180_000);
+});
