@@ -1,6 +1,6 @@
 // What the supervisor needs to know about other processes, read from Linux's /proc. Elsewhere every
 // lookup finds nothing.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** A pid with its start time: together they name one process, even after the pid is reused. */
 export interface ProcessRef {
@@ -59,6 +59,37 @@ export function commandLine(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function allPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The process holding a socket, by the inode /proc/net/tcp shows for it. */
+export function socketHolder(inode: string): number | undefined {
+  const target = `socket:[${inode}]`;
+  for (const pid of allPids()) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === target) return pid;
+      } catch {
+        // closed while we looked
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Sends a signal to every process of a group; one that is already gone is not an error. */

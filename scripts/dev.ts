@@ -15,6 +15,7 @@ import { loadConfigOrExit, type Config } from '../config.js';
 import { Children } from '../embedded/children.js';
 import { whenLauncherGone } from '../embedded/launcher.js';
 import { startMailbox, type Mailbox } from '../embedded/mailbox.js';
+import { ensurePortFree } from '../embedded/ports.js';
 import { spawnSupervised } from '../embedded/supervised.js';
 import { startDevServer } from '../embedded/temporal.js';
 
@@ -92,10 +93,22 @@ function onSignal(): void {
   }
 }
 
+/** What must hold before anything starts; whatever does not is one line. */
+async function preflight(config: Config): Promise<void> {
+  await mkdir(config.dataDir, { recursive: true });
+  const ports: [string, number][] = [['PORT', config.port]];
+  if (!config.temporal.address) {
+    ports.push(['TEMPORAL_PORT', temporalPort], ['TEMPORAL_UI_PORT', temporalUiPort(config)]);
+  }
+  if (!config.smtpUrl) ports.push(['MAILBOX_PORT', mailboxPort]);
+  for (const [variable, port] of ports) {
+    if (port !== 0) await ensurePortFree(config.host, port, variable);
+  }
+}
+
 const temporalUiPort = (config: Config) => config.temporal.uiPort ?? temporalPort + 1000;
 
 async function main(config: Config): Promise<void> {
-  await mkdir(config.dataDir, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: config.dataDir };
   let temporalUi = 'the Web UI of your Temporal cluster';
   if (!config.temporal.address) {
@@ -160,6 +173,12 @@ async function main(config: Config): Promise<void> {
 }
 
 async function start(config: Config): Promise<void> {
+  try {
+    await preflight(config);
+  } catch (error) {
+    process.stderr.write(`[dev] ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
   whenLauncherGone((launcher) => void shutdown(1, `${launcher} is gone`));
   try {
     await main(config);

@@ -1,9 +1,11 @@
 // The embedded run as a terminal treats it: Ctrl-C (a SIGINT to the job's whole process group,
-// which npm forwards once more) and kill -9.
+// which npm forwards once more), kill -9, and ports someone else holds.
+import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanUpDevRuns,
   devEnv,
+  exitWithin,
   runDev,
   runProcesses,
   waitReady,
@@ -18,6 +20,14 @@ afterAll(cleanUpDevRuns);
 const stopWithinMs = 15_000;
 const commands = (processes: { pid: number; command: string }[]) =>
   processes.map(({ pid, command }) => `${pid} ${command.slice(0, 100)}`);
+
+function holdPort(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
 
 describe('a running `npm run dev`', () => {
   let env: DevEnv;
@@ -72,4 +82,30 @@ describe('kill -9', () => {
     process.kill(-second.child.pid!, 'SIGINT');
     expect(await second.exited).toBe(0);
   }, 180_000);
+});
+
+describe('starting', () => {
+  it.each(['PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'MAILBOX_PORT'] as const)(
+    'with %s in use stops with one line naming the port and the process holding it',
+    async (variable) => {
+      const env = await devEnv();
+      const port = Number(env[variable]);
+      const holder = await holdPort(port);
+      try {
+        const run = runDev(env);
+        expect(await exitWithin(run, 30_000)).toBe(1);
+        const lines = run.output().trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(
+          new RegExp(
+            `^\\[dev\\] port ${port} \\(${variable}\\) is in use by pid ${process.pid} \\(.+\\): ` +
+              `stop it or set ${variable} to a free port$`,
+          ),
+        );
+      } finally {
+        holder.close();
+      }
+    },
+    60_000,
+  );
 });
