@@ -1,5 +1,5 @@
 // What the supervisor needs to know about other processes, read from Linux's /proc. Elsewhere every
-// lookup finds nothing.
+// lookup finds nothing: leftovers are then neither recognised nor stopped, never stopped by mistake.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** A pid with its start time: together they name one process, even after the pid is reused. */
@@ -71,6 +71,11 @@ function allPids(): number[] {
   }
 }
 
+/** The running processes of a process group. */
+export function groupMembers(pgid: number): number[] {
+  return allPids().filter((pid) => runningStat(pid)?.pgid === pgid);
+}
+
 /** The process holding a socket, by the inode /proc/net/tcp shows for it. */
 export function socketHolder(inode: string): number | undefined {
   const target = `socket:[${inode}]`;
@@ -99,4 +104,24 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
+}
+
+async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (groupMembers(pgid).length > 0) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
+
+/** Asks a process group to stop (SIGTERM) and kills whatever of it is still running after `graceMs`. */
+export async function stopGroup(pgid: number, graceMs: number): Promise<void> {
+  signalGroup(pgid, 'SIGTERM');
+  // A stopped process (Ctrl-Z, SIGSTOP) acts on SIGTERM only once it runs again.
+  signalGroup(pgid, 'SIGCONT');
+  if (await groupGone(pgid, graceMs)) return;
+  signalGroup(pgid, 'SIGKILL');
+  // The kernel releases a killed process's ports as it reaps it: wait for that before binding them.
+  await groupGone(pgid, 2_000);
 }

@@ -3,7 +3,8 @@
 // the API and the worker first (the worker drains), then Temporal; the next start resumes every
 // transition that was in flight, because all of their state is in the SQLite file.
 // Nothing outlives the run: each child stops by itself when the supervisor dies, even by SIGKILL
-// (embedded/supervised.ts); and the supervisor stops when npm does (embedded/launcher.ts).
+// (embedded/supervised.ts); the supervisor stops when npm does (embedded/launcher.ts); and the next
+// start stops whatever DATA_DIR/dev.pids names that is still running (embedded/pid-file.ts).
 // package.json runs it as `node --import tsx`, not through the tsx CLI: that CLI relays signals with a
 // 30 ms timeout and SIGKILLs a child slow to acknowledge one, which would orphan every child.
 import type { ChildProcess } from 'node:child_process';
@@ -15,6 +16,7 @@ import { loadConfigOrExit, type Config } from '../config.js';
 import { Children } from '../embedded/children.js';
 import { whenLauncherGone } from '../embedded/launcher.js';
 import { startMailbox, type Mailbox } from '../embedded/mailbox.js';
+import { recordRun, stopLeftovers, type RunFile } from '../embedded/pid-file.js';
 import { ensurePortFree } from '../embedded/ports.js';
 import { spawnSupervised } from '../embedded/supervised.js';
 import { startDevServer } from '../embedded/temporal.js';
@@ -56,8 +58,15 @@ async function devApiKeys(dataDir: string): Promise<{ entries: string; shown: st
 }
 
 const children = new Children();
+let run: RunFile | undefined;
 let mailbox: Mailbox | undefined;
 let stopping = false;
+
+/** Stops with everything else, and is stopped by the next start if this run dies uncleanly. */
+function track(name: string, proc: ChildProcess, graceMs: number): void {
+  children.add(proc, graceMs);
+  run?.add(name, proc.pid!);
+}
 
 /** A child that exits on its own takes the whole run down: half a system only misleads. */
 function stopAllWhenExits(name: string, proc: ChildProcess): void {
@@ -70,6 +79,7 @@ async function shutdown(code: number, reason?: string): Promise<void> {
   say(reason ? `${reason}; stopping everything` : 'stopping');
   await children.stopAll();
   await mailbox?.close();
+  run?.remove();
   say('stopped');
   process.exit(code);
 }
@@ -89,6 +99,7 @@ function onSignal(): void {
   } else if (Date.now() - firstSignalAt > repeatedSignalMs) {
     say('killing every process of the run');
     children.killAll();
+    run?.remove();
     process.exit(130);
   }
 }
@@ -96,6 +107,11 @@ function onSignal(): void {
 /** What must hold before anything starts; whatever does not is one line. */
 async function preflight(config: Config): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
+  const leftovers = await stopLeftovers(config.dataDir);
+  if (leftovers.length > 0) {
+    const names = leftovers.map(({ name, pid }) => `${name} (pid ${pid})`).join(', ');
+    say(`stopped what an earlier run left running: ${names}`);
+  }
   const ports: [string, number][] = [['PORT', config.port]];
   if (!config.temporal.address) {
     ports.push(['TEMPORAL_PORT', temporalPort], ['TEMPORAL_UI_PORT', temporalUiPort(config)]);
@@ -122,7 +138,7 @@ async function main(config: Config): Promise<void> {
       retentionDays,
       logFile: path.join(config.dataDir, 'temporal.log'),
       supervised: true,
-      onSpawn: (proc) => children.add(proc, graceMs),
+      onSpawn: (proc) => track('temporal', proc, graceMs),
       codecEndpoint: `${config.publicUrl}/codec`,
     });
     stopAllWhenExits('temporal', temporal.process);
@@ -146,7 +162,7 @@ async function main(config: Config): Promise<void> {
     ['api', 'api/server.ts', graceMs],
   ] as const) {
     const proc = spawnSupervised(script, [], { env });
-    children.add(proc, grace);
+    track(name, proc, grace);
     stopAllWhenExits(name, proc);
   }
 
@@ -179,6 +195,7 @@ async function start(config: Config): Promise<void> {
     process.stderr.write(`[dev] ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
+  run = recordRun(config.dataDir);
   whenLauncherGone((launcher) => void shutdown(1, `${launcher} is gone`));
   try {
     await main(config);

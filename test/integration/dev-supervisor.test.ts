@@ -1,6 +1,9 @@
 // The embedded run as a terminal treats it: Ctrl-C (a SIGINT to the job's whole process group,
-// which npm forwards once more), kill -9, and ports someone else holds.
+// which npm forwards once more), kill -9, ports someone else holds, and what an earlier run left.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanUpDevRuns,
@@ -12,7 +15,13 @@ import {
   type DevEnv,
   type DevRun,
 } from '../support/dev-run.js';
-import { listenAddresses, stillRunningAfter } from '../support/processes.js';
+import {
+  isRunning,
+  listenAddresses,
+  processTree,
+  stillRunningAfter,
+  type ObservedProcess,
+} from '../support/processes.js';
 
 afterAll(cleanUpDevRuns);
 
@@ -108,4 +117,50 @@ describe('starting', () => {
     },
     60_000,
   );
+
+  it('stops what an earlier run left running, as DATA_DIR/dev.pids names it, and starts', async () => {
+    const env = await devEnv();
+    // An API whose supervisor died without taking it along: it still holds PORT.
+    const leftover = spawn(
+      process.execPath,
+      ['-e', `require('node:net').createServer().listen(${env.PORT}, '127.0.0.1')`],
+      { detached: true, stdio: 'ignore' },
+    );
+    try {
+      while (listenAddresses(Number(env.PORT)).length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const [{ pid, startTime }] = processTree(leftover.pid!) as [ObservedProcess];
+      const deadSupervisor = spawnSync(process.execPath, ['-e', '']).pid;
+      writeFileSync(
+        path.join(env.DATA_DIR, 'dev.pids'),
+        JSON.stringify({
+          supervisor: { name: 'supervisor', pid: deadSupervisor, startTime: 'long gone' },
+          children: [{ name: 'api', pid, startTime }],
+        }),
+      );
+      const run = runDev(env);
+      await waitReady(env.PUBLIC_URL);
+      expect(run.output()).toContain(`[dev] stopped what an earlier run left running: api (pid ${pid})`);
+      expect(isRunning({ pid, startTime, command: '' })).toBe(false);
+    } finally {
+      leftover.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('beside a live run on the same DATA_DIR refuses with one line', async () => {
+    const env = await devEnv();
+    // This test's own process stands for the live run's supervisor.
+    const [{ pid, startTime }] = processTree(process.pid) as [ObservedProcess];
+    writeFileSync(
+      path.join(env.DATA_DIR, 'dev.pids'),
+      JSON.stringify({ supervisor: { name: 'supervisor', pid, startTime }, children: [] }),
+    );
+    const run = runDev(env);
+    expect(await exitWithin(run, 30_000)).toBe(1);
+    expect(run.output().trim().split('\n')).toEqual([
+      `[dev] another embedded run (pid ${process.pid}) uses ${env.DATA_DIR}: stop it first (Ctrl-C in its terminal, or kill ${process.pid})`,
+    ]);
+    expect(readFileSync(path.join(env.DATA_DIR, 'dev.pids'), 'utf8')).toContain(String(process.pid));
+  }, 60_000);
 });
