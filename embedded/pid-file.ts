@@ -27,10 +27,6 @@ function read(file: string): RunRecord | undefined {
   }
 }
 
-export class AnotherRunError extends Error {
-  override name = 'AnotherRunError';
-}
-
 /**
  * Stops the processes an earlier run left running and returns them. A run whose supervisor is alive
  * is not left over: refuse to start beside it, on the same ports and SQLite file.
@@ -40,7 +36,7 @@ export async function stopLeftovers(dataDir: string): Promise<NamedProcess[]> {
   const record = read(file);
   if (!record) return [];
   if (isRunning(record.supervisor)) {
-    throw new AnotherRunError(
+    throw new Error(
       `another embedded run (pid ${record.supervisor.pid}) uses ${dataDir}: stop it first (Ctrl-C in its terminal, or kill ${record.supervisor.pid})`,
     );
   }

@@ -49,10 +49,6 @@ export function portHolder(port: number): { pid: number; command: string } | und
   return undefined;
 }
 
-export class PortInUseError extends Error {
-  override name = 'PortInUseError';
-}
-
 const shown = (command: string) => (command.length > 80 ? `${command.slice(0, 77)}...` : command);
 
 /**
@@ -71,7 +67,5 @@ export async function ensurePortFree(host: string, port: number, variable: strin
   if (!inUse) return;
   const holder = portHolder(port);
   const by = holder ? `pid ${holder.pid} (${shown(holder.command)})` : 'another process';
-  throw new PortInUseError(
-    `port ${port} (${variable}) is in use by ${by}: stop it or set ${variable} to a free port`,
-  );
+  throw new Error(`port ${port} (${variable}) is in use by ${by}: stop it or set ${variable} to a free port`);
 }
