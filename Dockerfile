@@ -34,5 +34,7 @@ COPY --chown=node:node domain ./domain
 # that ownership and the non-root process can write documents and the ledger.
 RUN mkdir -p /data && chown node:node /data
 USER node
+# Every interface of the container: the API's default, loopback, is unreachable through a published port.
+ENV HOST=0.0.0.0
 EXPOSE 3000
 CMD ["node", "dist/api/server.js"]

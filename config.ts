@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -66,6 +67,15 @@ const optionalNonEmpty = z
 
 const envSchema = z.object({
   PORT: port.default(3000),
+  HOST: optionalNonEmpty.pipe(
+    z
+      .string()
+      .refine(
+        (value) => isIP(value) !== 0,
+        'expected an IP address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)',
+      )
+      .optional(),
+  ),
   PUBLIC_URL: z.url({ error: 'expected an absolute http(s) URL' }).optional(),
   TEMPORAL_ADDRESS: optionalNonEmpty.pipe(
     z
@@ -142,6 +152,8 @@ export type Config = ReturnType<typeof toConfig>;
 function toConfig(env: z.infer<typeof envSchema>) {
   return {
     port: env.PORT,
+    /** The address the API and the embedded run's servers listen on; loopback unless asked otherwise. */
+    host: env.HOST ?? '127.0.0.1',
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     temporal: {
       address: env.TEMPORAL_ADDRESS,

@@ -12,6 +12,7 @@ import type { RunRef } from './connectors/documents/port.js';
 import { createSmtpMailer } from './connectors/mail/smtp.js';
 import { loadLinkSecret } from './links.js';
 import { createLogger } from './logger.js';
+import { stopWithSupervisor } from './embedded/supervised.js';
 import { dataConverterOptions, loadCodecKeys } from './security/payload-codec.js';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
@@ -57,6 +58,7 @@ export async function createRunbookWorker(
 }
 
 async function main(): Promise<void> {
+  stopWithSupervisor();
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel).child({ component: 'worker' });
   const address = config.temporal.address ?? 'localhost:7233';

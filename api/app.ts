@@ -11,6 +11,7 @@ import { createAuthenticator } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { linkAttemptLimiter, securityHeaders } from './security.js';
+import { localClientsOnly } from './local-client.js';
 import { ApiRoutes } from './routes.js';
 import { healthRoutes } from './routes/health.js';
 import { mailboxRoutes } from './routes/mailbox.js';
@@ -101,7 +102,11 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl, msp: config.msp };
   approvalRoutes(routes, { ...linkPages, documents });
   credentialRoutes(routes, { ...linkPages, vault });
-  if (config.mailboxDir) mailboxRoutes(routes, { dir: config.mailboxDir, pages });
+  if (config.mailboxDir) {
+    // The mailbox shows every live approval, intake and reveal link: for a browser on this machine only.
+    router.use('/mailbox', localClientsOnly);
+    mailboxRoutes(routes, { dir: config.mailboxDir, pages });
+  }
   app.use(router);
   app.use(() => {
     throw new HttpError(404, 'not_found', 'no such route');

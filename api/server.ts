@@ -2,11 +2,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@temporalio/client';
+import { hostPort, reachableHost } from '../addresses.js';
 import { loadConfigOrExit, type Config } from '../config.js';
 import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
 import { loadLinkSecret } from '../links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 import { createLogger } from '../logger.js';
+import { stopWithSupervisor } from '../embedded/supervised.js';
 import { createApp } from './app.js';
 import { temporalConnection } from './temporal-connection.js';
 
@@ -16,7 +18,7 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Starts the API on `config.port` (0 picks a free port) with one lazy Temporal connection, every call bounded. */
+/** Starts the API on `config.host`:`config.port` (0 picks a free port) with one lazy Temporal connection, every call bounded. */
 export async function startApi(config: Config, logger = createLogger(config.logLevel)): Promise<RunningApi> {
   const connection = temporalConnection(config.temporal.address ?? 'localhost:7233');
   const dataConverter = dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys));
@@ -35,14 +37,14 @@ export async function startApi(config: Config, logger = createLogger(config.logL
     codec: dataConverter.payloadCodecs[0]!,
   });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
-    const listening = app.listen(config.port, '0.0.0.0', (error?: Error) =>
+    const listening = app.listen(config.port, config.host, (error?: Error) =>
       error ? reject(error) : resolve(listening),
     );
   });
   const port = (server.address() as AddressInfo).port;
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${hostPort(reachableHost(config.host), port)}`,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -52,6 +54,7 @@ export async function startApi(config: Config, logger = createLogger(config.logL
 }
 
 async function main(): Promise<void> {
+  stopWithSupervisor();
   const config = loadConfigOrExit();
   if (config.apiKeys.length === 0) {
     process.stderr.write('API_KEYS: at least one name:role:secret entry is needed to run the API\n');

@@ -74,7 +74,7 @@ async function startStackParts(
   undo.push(() => rm(dataDir, { recursive: true, force: true }));
   const mail: ParsedMail[] = [];
   const receive = (raw: Buffer) => void simpleParser(raw).then((parsed) => mail.push(parsed));
-  let mailbox: Mailbox = await startMailbox(path.join(dataDir, 'mailbox'), 0, receive);
+  let mailbox: Mailbox = await startMailbox(path.join(dataDir, 'mailbox'), { onMessage: receive });
   const mailPort = Number(new URL(mailbox.url).port);
   let mailboxUp = true;
   undo.push(async () => {
@@ -174,7 +174,7 @@ async function startStackParts(
       await mailbox.close();
     },
     async startMail() {
-      mailbox = await startMailbox(path.join(dataDir, 'mailbox'), mailPort, receive);
+      mailbox = await startMailbox(path.join(dataDir, 'mailbox'), { port: mailPort, onMessage: receive });
       mailboxUp = true;
     },
     temporalProcess: () => temporal.process,

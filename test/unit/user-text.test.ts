@@ -229,8 +229,8 @@ const inRun = (transitionId: string) =>
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'msp-user-text-'));
-  mailbox = await startMailbox(path.join(dataDir, 'mailbox'), 0, (raw) => {
-    void simpleParser(raw).then((mail) => received.push(mail));
+  mailbox = await startMailbox(path.join(dataDir, 'mailbox'), {
+    onMessage: (raw) => void simpleParser(raw).then((mail) => received.push(mail)),
   });
   activities = createActivities({
     documents: store(),
