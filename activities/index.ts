@@ -12,7 +12,7 @@ import {
 import type { DocumentMeta, DocumentStore, RunRef } from '../connectors/documents/port.js';
 import { MailNotSentError, type Mailer } from '../connectors/mail/port.js';
 import { unescapeMarkdown } from '../domain/markdown.js';
-import { createLinkToken, linkNonce, sha256Hex } from '../links.js';
+import { createLinkToken, linkNonce, sha256Hex } from '../security/links.js';
 import { rendering, sending } from './failures.js';
 import type { Ledger } from './ledger.js';
 import type { TemplateRenderer } from '../templates/render.js';

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import express from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import { projectRoot, type Config } from '../config.js';
+import { projectRoot, type Config } from '../config/config.js';
 import { searchAttributes } from '../domain/definitions.js';
 import { createTemplateRenderer } from '../templates/render.js';
 import { createAuthenticator } from './auth.js';
@@ -37,7 +37,7 @@ export interface AppDeps {
 
 const version = '0.1.0';
 
-/** Builds the Express app from its dependencies; it never listens (api/server.ts does). */
+/** Builds the Express app from its dependencies; it never listens (api/server.ts does, started by bin/api.ts). */
 export function createApp({ temporal, config, logger, linkSecret, vault, codec }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');

@@ -3,7 +3,7 @@
 // once for a signed, short-lived cookie scoped to /codec. Only the codec routes accept it.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { Role } from '../config.js';
+import type { Role } from '../config/config.js';
 import type { Caller } from './auth.js';
 
 export const codecSessionCookie = 'codec_session';

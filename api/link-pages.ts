@@ -10,7 +10,13 @@ import {
   type LinkPurpose,
   type TransitionContacts,
 } from '../domain/definitions.js';
-import { csrfMatches, csrfValue, tokenFingerprint, verifyLinkToken, type LinkClaims } from '../links.js';
+import {
+  csrfMatches,
+  csrfValue,
+  tokenFingerprint,
+  verifyLinkToken,
+  type LinkClaims,
+} from '../security/links.js';
 import type { TemplateRenderer } from '../templates/render.js';
 import { fromTemporal } from './errors.js';
 import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity } from './public-pages.js';

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
-import { isLoopbackAddress } from '../addresses.js';
+import { isLoopbackAddress } from '../config/addresses.js';
 import { notFound } from './errors.js';
 
 /**

@@ -1,14 +1,14 @@
+// The API server: the app from createApp, listening, with one bounded Temporal connection and a
+// clean close. `bin/api.ts` runs it; tests start it directly.
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Client } from '@temporalio/client';
-import { hostPort, reachableHost } from '../addresses.js';
-import { loadConfigOrExit, type Config } from '../config.js';
+import { hostPort, reachableHost } from '../config/addresses.js';
+import type { Config } from '../config/config.js';
 import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
-import { loadLinkSecret } from '../links.js';
+import { loadLinkSecret } from '../security/links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
-import { createLogger } from '../logger.js';
-import { stopWithSupervisor } from '../embedded/supervised.js';
+import { createLogger } from '../config/logger.js';
 import { createApp } from './app.js';
 import { temporalConnection } from './temporal-connection.js';
 
@@ -51,31 +51,4 @@ export async function startApi(config: Config, logger = createLogger(config.logL
       await connection.close();
     },
   };
-}
-
-async function main(): Promise<void> {
-  stopWithSupervisor();
-  const config = loadConfigOrExit();
-  if (config.apiKeys.length === 0) {
-    process.stderr.write('API_KEYS: at least one name:role:secret entry is needed to run the API\n');
-    process.exit(1);
-  }
-  const logger = createLogger(config.logLevel);
-  const api = await startApi(config, logger);
-  logger.info({ port: api.port, publicUrl: config.publicUrl }, 'api listening');
-  const stop = () => {
-    api.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`api failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
 }

@@ -1,4 +1,4 @@
-// The audit trail (DESIGN §6): an ordered list of what happened, who did it and when, built from a
+// The audit trail (docs/design.md §6): an ordered list of what happened, who did it and when, built from a
 // transition's Temporal event history (live, or the archived copy) and its documents.
 import type { LoadedDataConverter } from '@temporalio/common';
 import {

@@ -1,11 +1,11 @@
-// The contract between the embedded run's supervisor (scripts/dev.ts) and the processes it starts.
+// The contract between the embedded run's supervisor (bin/dev.ts) and the processes it starts.
 // Each child gets a stdin pipe the supervisor never writes to. When the supervisor exits, for any
 // reason, SIGKILL included, the kernel closes its end and the child reads end-of-file: that is how a
 // child learns it is orphaned, at once and without polling (Linux's PR_SET_PDEATHSIG is not
 // reachable from Node, and a polled parent pid notices late).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
-import { projectRoot } from '../config.js';
+import { projectRoot } from '../config/config.js';
 
 /** Tells a child that its stdin is the supervisor's pipe (elsewhere stdin may be a terminal or /dev/null). */
 const supervisedFlag = '--supervised';

@@ -9,7 +9,7 @@ import { transitionIdParams } from './transitions.js';
 
 const formatQuery = runQuery.extend({ format: z.enum(['json', 'csv', 'html']).default('json') });
 
-/** The auditor's view (DESIGN §6): the trail in three formats and the handover pack. */
+/** The auditor's view (docs/design.md §6): the trail in three formats and the handover pack. */
 export function auditRoutes(
   routes: ApiRoutes,
   deps: { temporal: Client; documents: DocumentStore; pages: TemplateRenderer },

@@ -1,7 +1,7 @@
 import { WorkflowIdReusePolicy, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { z } from 'zod';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/config.js';
 import {
   cancelUpdate,
   extendUpdate,

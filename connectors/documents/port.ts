@@ -1,4 +1,4 @@
-/** A document's listing entry (DESIGN §9); `sha256` is over the stored Markdown bytes. */
+/** A document's listing entry (docs/design.md §9); `sha256` is over the stored Markdown bytes. */
 export interface DocumentMeta {
   id: string;
   transitionId: string;

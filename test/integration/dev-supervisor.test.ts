@@ -59,7 +59,7 @@ describe('a running `npm run dev`', () => {
 
   it('stops every process when its process group gets SIGINT twice, as one Ctrl-C does', async () => {
     const processes = runProcesses(run);
-    for (const part of ['temporal server start-dev', 'worker.ts', 'api/server.ts']) {
+    for (const part of ['temporal server start-dev', 'bin/worker.ts', 'bin/api.ts']) {
       expect(commands(processes).join('\n')).toContain(part);
     }
     process.kill(-run.child.pid!, 'SIGINT');

@@ -12,7 +12,7 @@ async function state(url: string, id: string): Promise<TransitionState> {
   return (await response.json()) as TransitionState;
 }
 
-describe('npm run dev (scripts/dev.ts)', () => {
+describe('npm run dev (bin/dev.ts)', () => {
   it('stops at once with one line naming a bad variable', async () => {
     const { output, exited } = runDev({ PORT: 'abc' });
     expect(await exited).toBe(1);

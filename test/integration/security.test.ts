@@ -4,7 +4,7 @@ import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
-import { csrfValue, sha256Hex } from '../../links.js';
+import { csrfValue, sha256Hex } from '../../security/links.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 import { historyText } from '../support/secrets.js';

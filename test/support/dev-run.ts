@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../../config.js';
+import { projectRoot } from '../../config/config.js';
 import { freePort } from './ports.js';
 import { killStillRunning, processTree, type ObservedProcess } from './processes.js';
 

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { parseConfig, type Config } from '../../config.js';
+import { parseConfig, type Config } from '../../config/config.js';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { startMailbox, type Mailbox } from '../../embedded/mailbox.js';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../embedded/temporal.js';
-import { createLogger } from '../../logger.js';
-import { createRunbookWorker } from '../../worker.js';
+import { createLogger } from '../../config/logger.js';
+import { createRunbookWorker } from '../../worker/runbook-worker.js';
 import { dataConverterOptions, loadCodecKeys } from '../../security/payload-codec.js';
 import { freePort } from './ports.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../api/auth.js';
-import { ConfigError, parseConfig } from '../../config.js';
+import { ConfigError, parseConfig } from '../../config/config.js';
 
 describe('config', () => {
   it('has working defaults for the embedded run', () => {

@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createFileLedger } from '../../activities/ledger.js';
-import { projectRoot } from '../../config.js';
+import { projectRoot } from '../../config/config.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import type { DocumentMeta } from '../../connectors/documents/port.js';
 import type { CredentialState, StepState } from '../../domain/definitions.js';

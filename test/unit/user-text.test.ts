@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createFileLedger } from '../../activities/ledger.js';
 import { handoverPack, type AuditReport } from '../../audit/report.js';
-import { projectRoot } from '../../config.js';
+import { projectRoot } from '../../config/config.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import { createSmtpMailer } from '../../connectors/mail/smtp.js';
 import type { CredentialState, TaskState, TransitionState } from '../../domain/definitions.js';

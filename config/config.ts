@@ -3,12 +3,14 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { defaultReminderInterval, isoDuration } from './domain/schemas.js';
-import { durationMillis } from './domain/timeline.js';
-import { parseCodecKeys } from './security/payload-codec.js';
+import { defaultReminderInterval, isoDuration } from '../domain/schemas.js';
+import { durationMillis } from '../domain/timeline.js';
+import { parseCodecKeys } from '../security/payload-codec.js';
 
 /** The project root: templates and the project-local Temporal binaries are found from here. */
-export const projectRoot = path.dirname(fileURLToPath(import.meta.url)).replace(/[\\/]dist$/, '');
+export const projectRoot = path
+  .dirname(path.dirname(fileURLToPath(import.meta.url)))
+  .replace(/[\\/]dist$/, '');
 
 export const roles = ['operator', 'auditor'] as const;
 export type Role = (typeof roles)[number];

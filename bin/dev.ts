@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfigOrExit, type Config } from '../config.js';
+import { loadConfigOrExit, type Config } from '../config/config.js';
 import { Children } from '../embedded/children.js';
 import { whenLauncherGone } from '../embedded/launcher.js';
 import { startMailbox, type Mailbox } from '../embedded/mailbox.js';
@@ -158,8 +158,8 @@ async function main(config: Config): Promise<void> {
   const devKeys = config.apiKeys.length === 0 ? await devApiKeys(config.dataDir) : undefined;
   if (devKeys) env.API_KEYS = devKeys.entries;
   for (const [name, script, grace] of [
-    ['worker', 'worker.ts', workerGraceMs],
-    ['api', 'api/server.ts', graceMs],
+    ['worker', 'bin/worker.ts', workerGraceMs],
+    ['api', 'bin/api.ts', graceMs],
   ] as const) {
     const proc = spawnSupervised(script, [], { env });
     track(name, proc, grace);
