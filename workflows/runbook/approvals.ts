@@ -106,7 +106,10 @@ export class Approvals {
     const title = this.runbook.titleOf(key);
     for (let attempt = 1; ; attempt++) {
       const approval = await this.requestOnce(key, summary, attempt);
-      if (approval.status === 'approved') return approval;
+      if (approval.status === 'approved') {
+        this.runbook.setStepStatus(key, 'running');
+        return approval;
+      }
       this.runbook.setStepStatus(key, 'rejected');
       await this.documents.write(key, `${title}: rejection ${attempt}`, `rejected-${attempt}`, {
         outcome: 'rejected',
