@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { LinkPurpose } from '../domain/definitions.js';
+import { searchAttributes, type LinkPurpose } from '../domain/definitions.js';
 import {
   historyArchiveName,
   type Delivery,
@@ -28,6 +28,8 @@ export interface ActivityDeps {
   msp: { name: string; address?: string; contact?: string };
   /** A run's event history in protobuf bytes, payloads as stored (encrypted under the codec). */
   historyBytes: (run: RunRef) => Promise<Uint8Array>;
+  /** The runs a visibility query finds. */
+  listRuns: (query: string) => Promise<RunRef[]>;
 }
 
 /** Where each kind of link lands: the public pages of the API. */
@@ -38,6 +40,11 @@ function currentRun(): RunRef {
   const execution = Context.current().info.workflowExecution;
   if (!execution) throw new Error('runbook activities run only for a workflow run');
   return { transitionId: execution.workflowId, runId: execution.runId };
+}
+
+/** Transitions a terminate or a timeout ended: their workflow code never ran its close. */
+export function endedFromOutsideSince(closedAfter: string): string {
+  return `${searchAttributes.transitionKind.name} IS NOT NULL AND ExecutionStatus IN ('Terminated', 'TimedOut') AND CloseTime > '${closedAfter}'`;
 }
 
 /** Activities built from injected dependencies; the worker entry is the one place that builds real ones. */
@@ -107,6 +114,20 @@ export function createActivities(deps: ActivityDeps) {
     async archiveHistory(_input: { transitionId: string }): Promise<void> {
       const run = currentRun();
       await deps.documents.writeArchive(run, historyArchiveName, Buffer.from(await deps.historyBytes(run)));
+    },
+
+    /**
+     * Archives the histories of transitions that ended without their own close archive: terminated
+     * or timed out from outside since `closedAfter`. Rewriting an archive is harmless, so windows
+     * may overlap. Answers how many it archived.
+     */
+    async archiveClosedRuns(input: { closedAfter: string }): Promise<number> {
+      const runs = await deps.listRuns(endedFromOutsideSince(input.closedAfter));
+      for (const run of runs) {
+        await deps.documents.writeArchive(run, historyArchiveName, Buffer.from(await deps.historyBytes(run)));
+        Context.current().heartbeat(run.runId);
+      }
+      return runs.length;
     },
 
     /**

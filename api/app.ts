@@ -35,7 +35,7 @@ export interface AppDeps {
   codec: PayloadCodec;
 }
 
-const version = '0.1.0';
+const version = '0.2.0';
 
 /** Builds the Express app from its dependencies; it never listens (api/server.ts does, started by bin/api.ts). */
 export function createApp({ temporal, config, logger, linkSecret, vault, codec }: AppDeps) {

@@ -1,8 +1,11 @@
 // Entry point of a worker process (`npm run worker`; the embedded run starts one too).
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { stopWithSupervisor } from '../embedded/supervised.js';
+import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
+import { ensureArchiveSweep } from '../worker/archive-sweep-schedule.js';
 import { createRunbookWorker } from '../worker/runbook-worker.js';
 
 async function main(): Promise<void> {
@@ -12,6 +15,13 @@ async function main(): Promise<void> {
   const address = config.temporal.address ?? 'localhost:7233';
   const connection = await NativeConnection.connect({ address });
   const worker = await createRunbookWorker(config, connection);
+  const client = new Client({
+    connection: await Connection.connect({ address }),
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys)),
+  });
+  await ensureArchiveSweep(client, config.temporal.taskQueue);
+  await client.connection.close();
   logger.info({ address, taskQueue: config.temporal.taskQueue }, 'worker polling');
   // Worker.run() returns once SIGINT/SIGTERM have drained in-flight tasks (the SDK installs those handlers).
   await worker.run();

@@ -27,16 +27,25 @@ export async function buildActivityDeps(config: Config) {
     publicUrl: config.publicUrl,
     msp: config.msp,
     linkSecret: await loadLinkSecret(config.dataDir, config.linkSecret),
-    historyBytes: historyReader(config),
+    ...historyReader(config),
   };
 }
 
-/** Reads a run's raw history through a lazily connected client (for the audit archive). */
+/** Reads runs' raw histories and lists runs through a lazily connected client (for the audit archive). */
 function historyReader(config: Config) {
   const connection = Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  return async (run: RunRef) =>
-    encodeHistory(await client.workflow.getHandle(run.transitionId, run.runId).fetchHistory());
+  return {
+    historyBytes: async (run: RunRef) =>
+      encodeHistory(await client.workflow.getHandle(run.transitionId, run.runId).fetchHistory()),
+    listRuns: async (query: string) => {
+      const runs: RunRef[] = [];
+      for await (const info of client.workflow.list({ query })) {
+        runs.push({ transitionId: info.workflowId, runId: info.runId });
+      }
+      return runs;
+    },
+  };
 }
 
 /** A worker polling the configured task queue with the runbook workflows and activities. */

@@ -1,3 +1,4 @@
 // The workflows the worker registers, for the bundler.
 export { offboardingWorkflow } from './offboarding/workflow.js';
 export { onboardingWorkflow } from './onboarding/workflow.js';
+export { archiveSweepWorkflow } from './archive-sweep.js';

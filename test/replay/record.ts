@@ -100,6 +100,7 @@ async function main(): Promise<void> {
         publicUrl: 'http://runbooks.test',
         msp: { name: 'Replay MSP' },
         linkSecret: Buffer.alloc(32, 7),
+        listRuns: async () => [],
         historyBytes: async (run) =>
           encodeHistory(await env.client.workflow.getHandle(run.transitionId, run.runId).fetchHistory()),
       }),

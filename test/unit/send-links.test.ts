@@ -55,6 +55,7 @@ function activitiesWith(mailer: Mailer, ledgerDir = path.join(dir, 'ledger')) {
     publicUrl: 'http://runbooks.test',
     msp: { name: 'Test MSP' },
     linkSecret: secret,
+    listRuns: async () => [],
     historyBytes: () => Promise.reject(new Error('no history here')),
   });
 }

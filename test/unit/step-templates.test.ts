@@ -214,6 +214,7 @@ beforeAll(async () => {
     publicUrl: 'http://runbooks.test',
     msp: { name: 'Test MSP' },
     linkSecret: Buffer.alloc(32),
+    listRuns: async () => [],
     historyBytes: () => Promise.reject(new Error('no history here')),
   });
 });

@@ -240,6 +240,7 @@ beforeAll(async () => {
     publicUrl: 'http://runbooks.test',
     msp: { name: 'Test MSP' },
     linkSecret: randomBytes(32),
+    listRuns: async () => [],
     historyBytes: async () => new Uint8Array(),
   });
 });

@@ -79,6 +79,7 @@ async function withWorker<T>(taskQueue: string, run: (sent: SentMail[]) => Promi
     publicUrl: 'http://runbooks.test',
     msp: { name: 'Test MSP' },
     linkSecret: randomBytes(32),
+    listRuns: async () => [],
     historyBytes: async (run) =>
       encodeHistory(await env.client.workflow.getHandle(run.transitionId, run.runId).fetchHistory()),
   });

@@ -1,10 +1,11 @@
 // Every step writes a document, once: its own facts and the record of the step (tasks, approvals,
 // link openings, operator actions). Each names the SHA-256 of the one before it: a hash chain.
-import { CancellationScope } from '@temporalio/workflow';
+import { CancellationScope, patched } from '@temporalio/workflow';
 import type { DocumentFacts } from '../../domain/facts.js';
 import type { StepKey } from '../../domain/schemas.js';
 import type { Effects } from './effects.js';
 import type { Links } from './links.js';
+import { patches } from './patches.js';
 import { nowIso, type RunbookState } from './state.js';
 
 /** What a step document adds to its record: its step's facts, or how it ended (and the record it overrides). */
@@ -62,7 +63,7 @@ export class Documents {
     });
     this.lastDocumentSha = document.sha256;
     if (!suffix) step.documentId = document.id;
-    await this.effects.archiveHistory({ transitionId: state.id });
+    if (!patched(patches.archiveOnlyAtClose)) await this.effects.archiveHistory({ transitionId: state.id });
   }
 
   /**

@@ -1,0 +1,11 @@
+// Every patch in force: a change to workflow code that runs in flight goes behind `patched(id)`, so
+// a run started before the change replays its old branch and a new run takes the new one. When no
+// run that could take an old branch is left, the old branch goes (deprecatePatch first); the
+// procedure, and the visibility query that proves it, are in docs/workflow-changes.md.
+export const patches = {
+  /**
+   * 0.2.0: the history archive is written at the close (and by the archive sweep), no longer after
+   * every document, so a long run's history is not re-read and rewritten at every step.
+   */
+  archiveOnlyAtClose: 'archive-only-at-close',
+} as const;
