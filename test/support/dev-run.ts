@@ -47,7 +47,7 @@ export function runDev(env: Partial<DevEnv>, { npm = false } = {}): DevRun {
   let output = '';
   const [command, args] = npm
     ? ['npm', ['run', 'dev']]
-    : [process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'dev.ts')]];
+    : [process.execPath, ['--import', 'tsx', path.join(projectRoot, 'bin', 'dev.ts')]];
   const child = spawn(command, args, {
     cwd: projectRoot,
     env: { ...process.env, ...env },
