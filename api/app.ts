@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import express from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import { projectRoot, type Config } from '../config/config.js';
+import { packageVersion, projectRoot, type Config } from '../config/config.js';
 import { searchAttributes } from '../domain/definitions.js';
 import { createTemplateRenderer } from '../templates/render.js';
 import { createAuthenticator } from './auth.js';
@@ -35,7 +35,6 @@ export interface AppDeps {
   codec: PayloadCodec;
 }
 
-const version = '0.2.0';
 
 /** Builds the Express app from its dependencies; it never listens (api/server.ts does, started by bin/api.ts). */
 export function createApp({ temporal, config, logger, linkSecret, vault, codec }: AppDeps) {
@@ -85,7 +84,7 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const sessions = createCodecSessions(linkSecret, config.publicUrl);
   const routes = new ApiRoutes(router, authenticate, (req) => sessions.callerOf(req));
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
-  healthRoutes(routes, { temporal, config, metrics, version });
+  healthRoutes(routes, { temporal, config, metrics, version: packageVersion });
   transitionRoutes(routes, { temporal, config, metrics });
   const documents = createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
   stepRoutes(routes, { temporal, documents });

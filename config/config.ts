@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,11 @@ import { parseCodecKeys } from '../security/payload-codec.js';
 export const projectRoot = path
   .dirname(path.dirname(fileURLToPath(import.meta.url)))
   .replace(/[\\/]dist$/, '');
+
+/** The release, from package.json: the default build id and the API's version. */
+export const packageVersion = (
+  JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }
+).version;
 
 export const roles = ['operator', 'auditor'] as const;
 export type Role = (typeof roles)[number];
@@ -144,6 +150,12 @@ const envSchema = z.object({
       `expected at most ${defaultReminderInterval}, the default reminderInterval`,
     )
     .default('PT1M'),
+  BUILD_ID: optionalNonEmpty.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._+-]{1,64}$/, 'expected 1-64 letters, digits and . _ + -')
+      .optional(),
+  ),
   TEMPORAL_UI_PORT: port.optional(),
   TEMPORAL_BIN: optionalNonEmpty,
   TEMPORAL_TEST_SERVER_BIN: optionalNonEmpty,
@@ -181,6 +193,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     codecKeys: env.CODEC_KEYS,
     /** Origin of the Temporal Web UI allowed to call the codec endpoint from the browser. */
     webUiOrigin: env.WEB_UI_ORIGIN,
+    /** The worker's build, recorded on every workflow task it completes; defaults to the package version. */
+    buildId: env.BUILD_ID ?? `${packageVersion}-dev`,
     /** The MSP as clients see it on pages, emails and certificates. */
     msp: { name: env.MSP_NAME, address: env.MSP_ADDRESS, contact: env.MSP_CONTACT },
     /** The shortest reminderInterval a request may ask for: each reminder is an email to every approver. */

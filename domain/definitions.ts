@@ -168,6 +168,8 @@ export interface TransitionState {
   outcome?: string;
   /** Present while a side effect keeps failing: the runbook retries by itself and goes on once it works. */
   stalled?: StallState;
+  /** The worker builds: the one that started the run and the one running it now (absent on old runs). */
+  build?: { startedOn?: string; current?: string };
 }
 
 export interface StallState {

@@ -14,6 +14,9 @@ import { createSmtpMailer } from '../connectors/mail/smtp.js';
 import { loadLinkSecret } from '../security/links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 
+/** The worker deployment every runbook worker belongs to. */
+export const deploymentName = 'msp-runbooks';
+
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
 /** The real dependencies of the activities, from config. */
@@ -61,6 +64,13 @@ export async function createRunbookWorker(
     workflowsPath,
     dataConverter: dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys)),
     activities: createActivities(await buildActivityDeps(config)),
+    // The build is recorded on each workflow task, so a deploy is visible per run (the state shows
+    // which build a run started on). Tasks are not routed by build: runbooks run for months, longer
+    // than any build is kept, so they move to the new code at every deploy, guarded by patches.
+    workerDeploymentOptions: {
+      version: { deploymentName: deploymentName, buildId: config.buildId },
+      useWorkerVersioning: false,
+    },
     ...options,
   });
 }

@@ -64,6 +64,8 @@ describe('API over real HTTP, with the dev server, a worker and SMTP', () => {
     const final = await waitForState<TransitionState>(stack, id, (state) => state.status === 'completed');
     expect(final.steps.map((step) => step.status)).toEqual(Array(8).fill('completed'));
     expect(final.startedBy).toBe('ops');
+    // The worker's build is recorded on the run: a deploy is visible per transition.
+    expect(final.build?.startedOn).toBe(stack.config.buildId);
 
     const listed = await read<ListBody>(
       await stack.call('GET', `/v1/transitions?clientId=${body.client.id}`, undefined, auditorKey),

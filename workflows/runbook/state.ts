@@ -74,6 +74,7 @@ export class RunbookState {
       credentials: [],
       nextTimer: null,
       controls: [],
+      build: { startedOn: workflowInfo().currentDeploymentVersion?.buildId },
     };
   }
 
@@ -142,6 +143,7 @@ export class RunbookState {
       ...this.state,
       tasks: this.state.tasks.map(withEvidenceExcerpt),
       nextTimer: timer ? { name: timer.name, firesAt: timer.deadline() } : null,
+      build: { ...this.state.build, current: workflowInfo().currentDeploymentVersion?.buildId },
     };
   }
 }
