@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll } from 'vitest';
 import { createActivities } from '../../activities/index.js';
@@ -82,6 +82,7 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
 
   // Payloads are encrypted here as in production: the client and the worker share the codec.
   beforeAll(async () => {
+    quietRuntime();
     dataDir = await mkdtemp(path.join(tmpdir(), `msp-${options.name ?? 'workflows'}-`));
     dataConverter = dataConverterOptions(await loadCodecKeys(dataDir));
     env = await TestWorkflowEnvironment.createTimeSkipping({
@@ -92,6 +93,7 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
     bundle = await bundleWorkflowCode({
       workflowsPath: options.workflowsPath ?? realWorkflowsPath,
       failureConverterPath,
+      logger: new DefaultLogger('WARN'),
     });
     mailbox = await startMailbox(path.join(dataDir, 'mailbox'));
   });
@@ -194,6 +196,22 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
       return bytes.toString('utf8');
     },
   };
+}
+
+/**
+ * Workers log each start and stop at INFO, and the test server lacks a capability core warns about
+ * for every worker: only warnings of the SDK and errors of core reach the test output. Each test file
+ * runs in its own process, where the runtime is not yet created.
+ */
+function quietRuntime(): void {
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
+  } catch {
+    // Already created in this process (another environment came first): keep its logging.
+  }
 }
 
 /** The addresses a mail went to. */
