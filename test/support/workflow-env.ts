@@ -22,7 +22,13 @@ import { projectRoot } from '../../config.js';
 import type { DocumentFormat, DocumentMeta, DocumentStore } from '../../connectors/documents/port.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import { createSmtpMailer } from '../../connectors/mail/smtp.js';
-import { completeTaskUpdate, stateQuery, type Evidence } from '../../domain/definitions.js';
+import {
+  completeTaskUpdate,
+  decideUpdate,
+  stateQuery,
+  type Decision,
+  type Evidence,
+} from '../../domain/definitions.js';
 import { readMailbox, startMailbox, type Mailbox } from '../../embedded/mailbox.js';
 import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
 import { sha256Hex } from '../../links.js';
@@ -223,6 +229,26 @@ export function addressesOf(mail: ParsedMail): string[] {
 /** The SHA-256 of the token in a mail's personal link, as the API's link pages hand it to the workflow. */
 export function tokenHashIn(mail: ParsedMail, kind: 'approvals' | 'intake' | 'reveal'): string {
   return sha256Hex(linkIn(mail, kind).split('/').pop()!);
+}
+
+/** Decides through the approval link in `mail`, as the approval page does when its button is pressed. */
+export async function decideByMail(
+  handle: WorkflowHandle,
+  mail: ParsedMail,
+  decision: Decision,
+  comment = '',
+) {
+  return handle.executeUpdate(decideUpdate, {
+    args: [
+      {
+        tokenHash: tokenHashIn(mail, 'approvals'),
+        decision,
+        comment,
+        ip: '203.0.113.7',
+        userAgent: 'vitest',
+      },
+    ],
+  });
 }
 
 /** Waits for an open task to appear, then completes it as an operator would. */
