@@ -23,7 +23,9 @@ import type { DocumentFormat, DocumentMeta, DocumentStore } from '../../connecto
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import { createSmtpMailer } from '../../connectors/mail/smtp.js';
 import {
+  approvalLinkQuery,
   completeTaskUpdate,
+  credentialLinkQuery,
   decideUpdate,
   stateQuery,
   type Decision,
@@ -231,6 +233,25 @@ export function tokenHashIn(mail: ParsedMail, kind: 'approvals' | 'intake' | 're
   return sha256Hex(linkIn(mail, kind).split('/').pop()!);
 }
 
+/**
+ * The SHA-256 of the token in a mail's link, once the workflow knows it. The mail leaves inside the
+ * activity, a moment before the workflow records the link's hash; the link pages ask until it does
+ * (api/link-pages.ts), and so does this.
+ */
+export async function knownTokenHash(
+  handle: WorkflowHandle,
+  mail: ParsedMail,
+  kind: 'approvals' | 'intake' | 'reveal',
+): Promise<string> {
+  const tokenHash = tokenHashIn(mail, kind);
+  const known = async () =>
+    kind === 'approvals'
+      ? (await handle.query(approvalLinkQuery, tokenHash)) !== null
+      : (await handle.query(credentialLinkQuery, tokenHash)) !== null;
+  await waitFor(async () => ((await known()) ? true : undefined));
+  return tokenHash;
+}
+
 /** Decides through the approval link in `mail`, as the approval page does when its button is pressed. */
 export async function decideByMail(
   handle: WorkflowHandle,
@@ -238,16 +259,9 @@ export async function decideByMail(
   decision: Decision,
   comment = '',
 ) {
+  const tokenHash = await knownTokenHash(handle, mail, 'approvals');
   return handle.executeUpdate(decideUpdate, {
-    args: [
-      {
-        tokenHash: tokenHashIn(mail, 'approvals'),
-        decision,
-        comment,
-        ip: '203.0.113.7',
-        userAgent: 'vitest',
-      },
-    ],
+    args: [{ tokenHash, decision, comment, ip: '203.0.113.7', userAgent: 'vitest' }],
   });
 }
 

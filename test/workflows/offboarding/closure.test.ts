@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { revealCredentialUpdate, supplyCredentialUpdate } from '../../../domain/definitions.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
-import { finishTask, tokenHashIn } from '../../support/workflow-env.js';
+import { finishTask, knownTokenHash } from '../../support/workflow-env.js';
 
 const workflows = useStepHarness('closure');
 
@@ -54,7 +54,13 @@ describe('offboarding step closure', () => {
           `New credential ready: msp-admin on Active Directory for ${name}`,
         );
         await handle.executeUpdate(revealCredentialUpdate, {
-          args: [{ tokenHash: tokenHashIn(reveal, 'reveal'), ip: '203.0.113.9', userAgent: 'vitest' }],
+          args: [
+            {
+              tokenHash: await knownTokenHash(handle, reveal, 'reveal'),
+              ip: '203.0.113.9',
+              userAgent: 'vitest',
+            },
+          ],
         });
         await finishTask(handle, 'credential-rotation.domain-admin', { text: 'MSP access revoked' });
         return { state: await handle.result(), handle };

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { revealCredentialUpdate, stateQuery, supplyCredentialUpdate } from '../../../domain/definitions.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
-import { decideByMail, finishTask, tokenHashIn, waitFor } from '../../support/workflow-env.js';
+import { decideByMail, finishTask, knownTokenHash, waitFor } from '../../support/workflow-env.js';
 
 const workflows = useStepHarness('credential-rotation');
 
@@ -59,6 +59,7 @@ describe('offboarding step credential-rotation', () => {
           ],
         });
         const revealMail = await workflows.mailWithSubject(revealDomainAdmin, 'dana@acme.example');
+        const revealHash = await knownTokenHash(handle, revealMail, 'reveal');
         const halfway = await handle.query(stateQuery);
         expect(halfway.steps[0]!.status).toBe('awaiting-credentials');
         expect(halfway.credentials.find((c) => c.id === 'domain-admin')!.revealLinksSentAt).toBeDefined();
@@ -79,7 +80,13 @@ describe('offboarding step credential-rotation', () => {
 
         // The client reveals one: the link answers the reference to show, once.
         const revealed = await handle.executeUpdate(revealCredentialUpdate, {
-          args: [{ tokenHash: tokenHashIn(revealMail, 'reveal'), ip: '203.0.113.9', userAgent: 'vitest' }],
+          args: [
+            {
+              tokenHash: revealHash,
+              ip: '203.0.113.9',
+              userAgent: 'vitest',
+            },
+          ],
         });
 
         // Then the MSP's own access is revoked, a task per credential.

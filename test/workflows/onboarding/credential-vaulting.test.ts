@@ -6,7 +6,7 @@ import { stateQuery, supplyCredentialUpdate } from '../../../domain/definitions.
 import { humanDate } from '../../../domain/timeline.js';
 import { onboardingRequest, uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
-import { decideByMail, tokenHashIn, waitFor } from '../../support/workflow-env.js';
+import { decideByMail, knownTokenHash, waitFor } from '../../support/workflow-env.js';
 
 const workflows = useStepHarness('credential-vaulting');
 const day = 24 * 3600 * 1000;
@@ -75,7 +75,7 @@ describe('onboarding step credential-vaulting', () => {
               credentialId: 'domain-admin',
               reference: reference('domain-admin'),
               via: 'intake-link',
-              tokenHash: tokenHashIn(intake, 'intake'),
+              tokenHash: await knownTokenHash(handle, intake, 'intake'),
             },
           ],
         });
