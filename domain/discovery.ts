@@ -44,3 +44,8 @@ export function discoveryReport(scope: Scope): DiscoveryReport {
   ];
   return { devices: scope.devices, accounts: scope.credentials, backupJobs: scope.backupJobs, gaps };
 }
+
+/** The devices the MSP deploys agents to and then manages: those with agents planned. */
+export function managedDevices<Device extends { agents: readonly string[] }>(devices: Device[]): Device[] {
+  return devices.filter((device) => device.agents.length > 0);
+}

@@ -53,12 +53,13 @@ export function offboardingRequest(
   };
 }
 
-/** A parsed onboarding request as the workflow receives it; `client`, `terms` and `scope` replace the defaults. */
+/** A parsed onboarding request as the workflow receives it; `client`, `terms`, `scope` and `approvalSteps` replace the defaults. */
 export function onboardingRequest(
   overrides: {
     client?: Record<string, unknown>;
     terms?: Record<string, unknown>;
     scope?: Record<string, unknown>;
+    approvalSteps?: string[];
   } = {},
 ): OnboardingRequest & { startedBy: string } {
   const body = {

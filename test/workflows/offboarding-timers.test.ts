@@ -1,133 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Context } from '@temporalio/activity';
-import type { WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.js';
-import { encodeHistory } from '../../audit/history-codec.js';
-import { createFileLedger } from '../../activities/ledger.js';
-import { projectRoot } from '../../config/config.js';
-import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
-import { createSmtpMailer } from '../../connectors/mail/smtp.js';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  completeTaskUpdate,
   decideUpdate,
   extendUpdate,
   legalHoldUpdate,
   releaseLegalHoldUpdate,
   stateQuery,
-  type Evidence,
   type TransitionState,
 } from '../../domain/definitions.js';
-import { readMailbox, startMailbox, type Mailbox } from '../../embedded/mailbox.js';
-import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
-import { createTemplateRenderer } from '../../templates/render.js';
-import { dataConverterOptions, failureConverterPath, loadCodecKeys } from '../../security/payload-codec.js';
-import { workflowsPath } from '../../worker/runbook-worker.js';
-import { sha256Hex } from '../../security/links.js';
-import { offboardingRequest, onboardingRequest } from '../factories.js';
+import { onboardingRequest } from '../factories.js';
 import { expectInert, hostile, hostileLine } from '../support/hostile-text.js';
-import { linkIn } from '../support/links.js';
+import { finishTask, knownTokenHash, useWorkflowEnv, waitFor } from '../support/workflow-env.js';
 
+// The time-skipping server, the bundle, the mailbox and a worker with the real activities per test.
+const workflows = useWorkflowEnv({ name: 'timers' });
+const { documents, withWorker, requestNow, subjects, mailWithSubject } = workflows;
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
-let dataDir: string;
-let mailbox: Mailbox;
-
-let dataConverter: ReturnType<typeof dataConverterOptions>;
-
-// Payloads are encrypted here as in production: the client and the worker share the codec.
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'msp-timers-'));
-  dataConverter = dataConverterOptions(await loadCodecKeys(dataDir));
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalTestServer() } },
-    client: { dataConverter },
-  });
-  await registerSearchAttributes(env.connection, 'default');
-  bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath });
-  mailbox = await startMailbox(path.join(dataDir, 'mailbox'));
+beforeAll(() => {
+  env = workflows.env;
 });
-
-afterAll(async () => {
-  await env?.teardown();
-  await mailbox?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
-
-function documents() {
-  return createFilesystemDocumentStore(path.join(dataDir, 'documents'));
-}
-
-/** An email the worker sent, at the (skipped) server time its activity was scheduled. */
-interface SentMail {
-  key: string;
-  to: string[];
-  at: number;
-}
-
-async function withWorker<T>(taskQueue: string, run: (sent: SentMail[]) => Promise<T>): Promise<T> {
-  const activities = createActivities({
-    documents: documents(),
-    mailer: createSmtpMailer(mailbox.url, 'runbooks@msp.example'),
-    templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
-    ledger: createFileLedger(path.join(dataDir, 'ledger')),
-    publicUrl: 'http://runbooks.test',
-    msp: { name: 'Test MSP' },
-    linkSecret: randomBytes(32),
-    listRuns: async () => [],
-    historyBytes: async (run) =>
-      encodeHistory(await env.client.workflow.getHandle(run.transitionId, run.runId).fetchHistory()),
-  });
-  const sent: SentMail[] = [];
-  const scheduledAt = () => Context.current().info.scheduledTimestampMs;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    dataConverter,
-    // The real activities (real SMTP, real files); the wrapper only notes when each mail left.
-    activities: {
-      ...activities,
-      sendEmail: async (input: Parameters<typeof activities.sendEmail>[0]) => {
-        sent.push({ key: input.idempotencyKey, to: input.to, at: scheduledAt() });
-        return activities.sendEmail(input);
-      },
-      sendLinks: async (input: Parameters<typeof activities.sendLinks>[0]) => {
-        sent.push({
-          key: `${input.requestId}:${input.round}`,
-          to: input.approvers.map((person) => person.email),
-          at: scheduledAt(),
-        });
-        return activities.sendLinks(input);
-      },
-    },
-  });
-  return worker.runUntil(() => run(sent));
-}
-
-/** A request whose notice arrives now on the test server's clock, which earlier tests moved ahead. */
-async function requestNow(overrides: Parameters<typeof offboardingRequest>[0] = {}) {
-  const now = new Date(await env.currentTimeMs()).toISOString();
-  const terms = (overrides.terms ?? {}) as Record<string, unknown>;
-  return offboardingRequest({ ...overrides, terms: { ...terms, noticeReceivedAt: now } });
-}
-
-async function subjects(): Promise<string[]> {
-  return (await readMailbox(path.join(dataDir, 'mailbox'))).map((message) => message.mail.subject ?? '');
-}
-
-async function mailWithSubject(subject: string) {
-  return waitFor(
-    async () =>
-      (await readMailbox(path.join(dataDir, 'mailbox'))).find((message) => message.mail.subject === subject)
-        ?.mail,
-  );
-}
 
 const day = 24 * 3600 * 1000;
 
@@ -359,11 +250,12 @@ describe('user text in the notices the workflows write', () => {
       });
       const asked = await mailWithSubject(`Approval needed: Data export manifest for ${name}`);
       expectInert(String(asked.html), [name]);
-      const token = linkIn(asked, 'approvals').split('/').pop()!;
+      // The page asks until the workflow knows the link (the mail leaves a moment before it does).
+      const tokenHash = await knownTokenHash(handle, asked, 'approvals');
       await handle.executeUpdate(decideUpdate, {
         args: [
           {
-            tokenHash: sha256Hex(token),
+            tokenHash,
             decision: 'reject',
             comment: hostile('comment'),
             ip: '203.0.113.7',
@@ -408,25 +300,3 @@ describe('user text in the notices the workflows write', () => {
     });
   });
 });
-
-/** Waits for an open task to appear, then completes it as an operator would. */
-async function finishTask(handle: WorkflowHandle, taskId: string, evidence: Evidence) {
-  await waitFor(async () => {
-    const state = await handle.query(stateQuery);
-    return state.tasks.some((task) => task.id === taskId && task.status === 'open') || undefined;
-  });
-  await handle.executeUpdate(completeTaskUpdate, { args: [{ actor: 'ops', taskId, evidence }] });
-}
-
-async function waitFor<T>(
-  find: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

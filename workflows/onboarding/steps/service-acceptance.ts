@@ -1,5 +1,5 @@
 // Step 5: the client accepts the onboarding; the handover summary lists what stays open.
-import { discoveryReport } from '../../../domain/discovery.js';
+import { discoveryReport, managedDevices } from '../../../domain/discovery.js';
 import { escapeMarkdown } from '../../../domain/markdown.js';
 import { restoreResults } from '../../../domain/restore.js';
 import type { StepDefinition } from '../../runbook/step.js';
@@ -21,7 +21,7 @@ export const serviceAcceptance: StepDefinition<'service-acceptance', OnboardingC
       const { devices, credentials } = context.request.scope;
       const restores = restoresOf(context);
       const gaps = discoveryReport(context.request.scope).gaps;
-      return `Accept the onboarding of ${escapeMarkdown(context.request.client.name)}: ${devices.length} device(s) under management, ${credentials.length} credential(s) vaulted, ${restores.length} restore(s) proven (${restores.filter((r) => r.flagged).length} flagged), ${gaps.length} open gap(s). Approving completes the onboarding.`;
+      return `Accept the onboarding of ${escapeMarkdown(context.request.client.name)}: ${managedDevices(devices).length} device(s) under management, ${credentials.length} credential(s) vaulted, ${restores.length} restore(s) proven (${restores.filter((r) => r.flagged).length} flagged), ${gaps.length} open gap(s). Approving completes the onboarding.`;
     },
   },
   async run(context, { approve }) {

@@ -1,0 +1,157 @@
+// The offboarding's retention-deletion step alone: it waits until deletion is due (warning everyone
+// ahead), asks the client, never starts while a legal hold is on, and certifies the deletion
+// (NIST SP 800-88) from the evidence of its tasks.
+import { describe, expect, it } from 'vitest';
+import { legalHoldUpdate, releaseLegalHoldUpdate, stateQuery } from '../../../domain/definitions.js';
+import { humanDate } from '../../../domain/timeline.js';
+import { uniqueClientId } from '../../factories.js';
+import { useStepHarness, withStep } from '../../support/step-harness.js';
+import { decideByMail, finishTask, waitFor } from '../../support/workflow-env.js';
+
+const workflows = useStepHarness('retention-deletion');
+const day = 24 * 3600 * 1000;
+
+const dataSets = [
+  { id: 'ehr-backups', description: 'EHR database backups' },
+  { id: 'mail-archive', description: 'Mail archive' },
+];
+
+describe('offboarding step retention-deletion', () => {
+  it('waits for deletionDueAt, the approval and the end of a legal hold; the certificate shows method, tool and verification', async () => {
+    const zone = 'America/New_York';
+    const name = 'Deletion Dental';
+    const request = await workflows.requestNow({
+      client: { id: uniqueClientId('deletion'), name, timezone: zone },
+      scope: { dataSets },
+      approvalSteps: ['retention-deletion'],
+    });
+    const notice = Date.parse(request.terms.noticeReceivedAt);
+    const operator = { actor: 'ops', reason: 'litigation notice from counsel' };
+    const { state, handle, sent } = await withStep(
+      workflows,
+      { kind: 'offboarding', step: 'retention-deletion', request },
+      async (handle, sent) => {
+        await handle.executeUpdate(legalHoldUpdate, { args: [operator] });
+        const { dates } = await handle.query(stateQuery);
+        const due = Date.parse(dates.deletionDueAt!);
+        expect(due - notice).toBe(150 * day);
+
+        // Nothing is asked before deletion is due; at the deadline the client is asked.
+        await workflows.env.sleep(due - (await workflows.env.currentTimeMs()) - day);
+        expect((await handle.query(stateQuery)).approvals).toEqual([]);
+        await workflows.env.sleep(2 * day);
+        const requested = await waitFor(() =>
+          sent.find((mail) => mail.key === 'retention-deletion-1:request'),
+        );
+        expect(requested.at).toBeGreaterThanOrEqual(due);
+        const asked = await workflows.mailWithSubject(
+          `Approval needed: Certificate of data deletion for ${name}`,
+        );
+        expect(asked.text).toContain(
+          'Approve the permanent deletion of every retained copy of your data (EHR database backups; Mail archive). This cannot be undone.',
+        );
+        await decideByMail(handle, asked, 'approve', 'go ahead once counsel agrees');
+
+        // Approved, but held: no deletion task while the legal hold is on, however long it lasts.
+        await workflows.env.sleep(10 * day);
+        const held = await handle.query(stateQuery);
+        expect(held.approvals[0]!.status).toBe('approved');
+        expect(held.legalHold).toBe(true);
+        expect(held.currentStep).toBe('retention-deletion');
+        expect(held.steps[0]!.finishedAt).toBeUndefined();
+        expect(held.tasks).toEqual([]);
+
+        await handle.executeUpdate(releaseLegalHoldUpdate, {
+          args: [{ actor: 'ops', reason: 'case settled' }],
+        });
+        await finishTask(
+          handle,
+          'retention-deletion.ehr-backups',
+          {
+            text: 'backups purged',
+            method: 'Purge',
+            tool: 'shred',
+            verification: 'read-back of every sector',
+          },
+          'jordan',
+        );
+        await finishTask(
+          handle,
+          'retention-deletion.mail-archive',
+          {
+            text: 'archive purged',
+            method: 'Purge',
+            tool: 'Exchange compliance purge',
+            verification: 'search finds nothing',
+          },
+          'sam',
+        );
+        return { state: await handle.result(), handle, sent };
+      },
+    );
+
+    expect(state.status).toBe('completed');
+    expect(state.steps[0]).toMatchObject({
+      key: 'retention-deletion',
+      status: 'completed',
+      documentId: '01-retention-deletion',
+    });
+    const due = Date.parse(state.dates.deletionDueAt!);
+    const reminders = sent.filter((mail) => mail.key.includes(':reminder:deletion:'));
+    expect(reminders.map((mail) => Math.round((due - mail.at) / day))).toEqual([7, 1]);
+    const released = state.controls.find((control) => control.action === 'legal-hold-released')!;
+    for (const task of state.tasks) expect(task.createdAt >= released.at).toBe(true);
+    expect(state.tasks.map((task) => [task.id, task.status, task.completedBy])).toEqual([
+      ['retention-deletion.ehr-backups', 'completed', 'jordan'],
+      ['retention-deletion.mail-archive', 'completed', 'sam'],
+    ]);
+    expect(state.controls.map((control) => control.action)).toEqual([
+      'legal-hold-placed',
+      'legal-hold-released',
+    ]);
+
+    const text = await workflows.documentText(handle, '01-retention-deletion');
+    expect(text).toContain(
+      `Retained copies of the client's data were due for deletion at ${humanDate(state.dates.deletionDueAt!, zone)}`,
+    );
+    expect(text).toContain(
+      '| Media and data sanitized | EHR database backups (ehr-backups); Mail archive (mail-archive) |',
+    );
+    expect(text).toContain('| Sanitization method | Purge |');
+    expect(text).toContain('| Tool used | shred; Exchange compliance purge |');
+    expect(text).toContain('| Verification method | read-back of every sector; search finds nothing |');
+    expect(text).toContain('| Performed by | jordan, sam |');
+    expect(text).toContain('| Validated by | dana@acme.example |');
+    const lastTask = state.tasks
+      .map((task) => task.completedAt!)
+      .sort()
+      .at(-1)!;
+    expect(text).toContain(`| Date | ${humanDate(lastTask, zone)} |`);
+    expect(text).toMatch(/\| .+ \| legal-hold-placed \| ops \| litigation notice from counsel \|/);
+    expect(text).toMatch(/\| .+ \| legal-hold-released \| ops \| case settled \|/);
+  });
+
+  it('approved and held by a legal hold, the step no longer reads awaiting-approval', async () => {
+    const request = await workflows.requestNow({
+      client: { id: uniqueClientId('deletion'), name: 'Held Dental', timezone: 'UTC' },
+      approvalSteps: ['retention-deletion'],
+    });
+    await withStep(
+      workflows,
+      { kind: 'offboarding', step: 'retention-deletion', request },
+      async (handle) => {
+        await handle.executeUpdate(legalHoldUpdate, { args: [{ actor: 'ops', reason: 'litigation' }] });
+        await workflows.env.sleep(151 * day);
+        await decideByMail(
+          handle,
+          await workflows.mailWithSubject('Approval needed: Certificate of data deletion for Held Dental'),
+          'approve',
+        );
+        const held = await handle.query(stateQuery);
+        await handle.terminate('test over');
+        expect(held.approvals[0]!.status).toBe('approved');
+        expect(held.steps[0]!.status).not.toBe('awaiting-approval');
+      },
+    );
+  });
+});
