@@ -11,6 +11,7 @@ import { createAuthenticator } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { linkAttemptLimiter, securityHeaders } from './security.js';
+import { createOperations } from './operations.js';
 import { ApiRoutes } from './routes.js';
 import { healthRoutes } from './routes/health.js';
 import { mailboxRoutes } from './routes/mailbox.js';
@@ -85,9 +86,10 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const routes = new ApiRoutes(router, authenticate, (req) => sessions.callerOf(req));
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version });
-  transitionRoutes(routes, { temporal, config, metrics });
+  const operations = createOperations({ temporal, config, metrics, vault });
+  transitionRoutes(routes, { config, operations });
   const documents = createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
-  stepRoutes(routes, { temporal, documents });
+  stepRoutes(routes, { temporal, documents, operations });
   auditRoutes(routes, { temporal, documents, pages });
   codecRoutes(routes, { codec });
   codecSessionRoutes(routes, {
@@ -100,7 +102,7 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   });
   const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl, msp: config.msp };
   approvalRoutes(routes, { ...linkPages, documents });
-  credentialRoutes(routes, { ...linkPages, vault });
+  credentialRoutes(routes, { ...linkPages, vault, operations });
   if (config.mailboxDir) mailboxRoutes(routes, { dir: config.mailboxDir, pages });
   app.use(router);
   app.use(() => {

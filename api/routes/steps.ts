@@ -2,11 +2,6 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { DocumentStore } from '../../connectors/documents/port.js';
 import {
-  completeTaskUpdate,
-  reassignApproverUpdate,
-  requestApprovalUpdate,
-} from '../../domain/definitions.js';
-import {
   instant,
   limits,
   multiLine,
@@ -20,12 +15,13 @@ import { notFound } from '../errors.js';
 const evidenceLimits = { url: 500, field: 150 } as const;
 import type { ApiRoutes } from '../routes.js';
 import { runQuery, runToRead } from './runs.js';
-import { closedAsConflict, reasonBody, transitionIdParams } from './transitions.js';
+import type { Operations } from '../operations.js';
+import { reasonBody, transitionIdParams } from './transitions.js';
 
 // Sized so the evidence of every task of a step, at the largest scope, fits in one document's
 // activity input (Temporal refuses payloads over 2 MB): about 3 kB a task, 500 tasks.
 const evidenceField = shortText.max(evidenceLimits.field);
-const completeTaskBody = z.object({
+export const completeTaskBody = z.object({
   evidence: z.object({
     text: z
       .string()
@@ -47,26 +43,26 @@ const completeTaskBody = z.object({
       .optional(),
   }),
 });
-const taskParams = transitionIdParams.extend({
+export const taskParams = transitionIdParams.extend({
   taskId: z.string().regex(/^[a-z-]+\.[a-z0-9-]+$/, 'expected a task id such as agent-removal.srv-01'),
 });
-const stepParams = transitionIdParams.extend({ step: z.enum([...offboardingSteps, ...onboardingSteps]) });
+export const stepParams = transitionIdParams.extend({
+  step: z.enum([...offboardingSteps, ...onboardingSteps]),
+});
 const documentParams = transitionIdParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
-const reassignBody = reasonBody.extend({
+export const reassignBody = reasonBody.extend({
   from: z.email().max(limits.text).toLowerCase(),
   to: person,
 });
 const documentQuery = runQuery.extend({ format: z.enum(['md', 'html']).default('md') });
 
 /** Tasks, approvals asked again, and the documents of a transition. */
-export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; documents: DocumentStore }) {
+export function stepRoutes(
+  routes: ApiRoutes,
+  deps: { temporal: Client; documents: DocumentStore; operations: Operations },
+) {
   const tag = 'steps';
-  const handle = (id: string) => deps.temporal.workflow.getHandle(id);
-  /** Runs an Update; a finished transition answers 409, not 404. */
-  const update = <T>(id: string, run: (h: ReturnType<typeof handle>) => Promise<T>) =>
-    run(handle(id)).catch(async (error: unknown) => {
-      throw await closedAsConflict(deps.temporal, id, error);
-    });
+  const { operations } = deps;
   const operatorErrors = {
     400: 'Invalid body',
     401: 'No key',
@@ -86,12 +82,7 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       responses: { 200: 'The completed task', ...operatorErrors },
       tag,
     },
-    ({ params, body, caller }) =>
-      update(params.id, (h) =>
-        h.executeUpdate(completeTaskUpdate, {
-          args: [{ taskId: params.taskId, evidence: body.evidence, actor: caller.name }],
-        }),
-      ),
+    ({ params, body, caller }) => operations.completeTask(params.id, params.taskId, body.evidence, caller),
   );
 
   routes.add(
@@ -105,12 +96,7 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       responses: { 200: 'New state', ...operatorErrors },
       tag,
     },
-    ({ params, body, caller }) =>
-      update(params.id, (h) =>
-        h.executeUpdate(requestApprovalUpdate, {
-          args: [{ step: params.step, reason: body.reason, actor: caller.name }],
-        }),
-      ),
+    ({ params, body, caller }) => operations.requestApproval(params.id, params.step, body.reason, caller),
   );
 
   routes.add(
@@ -125,12 +111,7 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       responses: { 200: 'New state', ...operatorErrors },
       tag,
     },
-    ({ params, body, caller }) =>
-      update(params.id, (h) =>
-        h.executeUpdate(reassignApproverUpdate, {
-          args: [{ from: body.from, to: body.to, reason: body.reason, actor: caller.name }],
-        }),
-      ),
+    ({ params, body, caller }) => operations.reassignApprover(params.id, body, caller),
   );
 
   routes.add(
