@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { Response } from 'express';
 import { z } from 'zod';
 import type { DocumentStore } from '../../connectors/documents/port.js';
 import {
@@ -49,12 +50,12 @@ export const taskParams = transitionIdParams.extend({
 export const stepParams = transitionIdParams.extend({
   step: z.enum([...offboardingSteps, ...onboardingSteps]),
 });
-const documentParams = transitionIdParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
+export const documentParams = transitionIdParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
 export const reassignBody = reasonBody.extend({
   from: z.email().max(limits.text).toLowerCase(),
   to: person,
 });
-const documentQuery = runQuery.extend({ format: z.enum(['md', 'html']).default('md') });
+export const documentQuery = runQuery.extend({ format: z.enum(['md', 'html']).default('md') });
 
 /** Tasks, approvals asked again, and the documents of a transition. */
 export function stepRoutes(
@@ -125,21 +126,7 @@ export function stepRoutes(
       responses: { 200: 'Documents', 401: 'No key', 404: 'Unknown transition or run' },
       tag,
     },
-    async ({ params, query }) => {
-      const run = await runToRead(deps, params.id, query.runId);
-      const documents = await deps.documents.list(run);
-      return {
-        runId: run.runId,
-        documents: documents.map(({ id, step, title, sha256, previousSha256, createdAt }) => ({
-          id,
-          step,
-          title,
-          sha256,
-          previousSha256,
-          createdAt,
-        })),
-      };
-    },
+    ({ params, query }) => documentsOf(deps, params.id, query.runId),
   );
 
   routes.add(
@@ -154,11 +141,43 @@ export function stepRoutes(
       tag,
     },
     async ({ params, query, res }) => {
-      const run = await runToRead(deps, params.id, query.runId);
-      const bytes = await deps.documents.read(run, params.docId, query.format);
-      if (!bytes) throw notFound('no such document');
-      res.type(query.format === 'html' ? 'html' : 'text/markdown; charset=utf-8').send(bytes);
+      await sendDocument(deps, res, params.id, params.docId, query);
       return undefined;
     },
   );
+}
+
+/** The documents of a run (the latest without `runId`), in chain order: for the API and the console alike. */
+export async function documentsOf(
+  deps: { temporal: Client; documents: DocumentStore },
+  id: string,
+  runId: string | undefined,
+) {
+  const run = await runToRead(deps, id, runId);
+  const documents = await deps.documents.list(run);
+  return {
+    runId: run.runId,
+    documents: documents.map(({ id, step, title, sha256, previousSha256, createdAt }) => ({
+      id,
+      step,
+      title,
+      sha256,
+      previousSha256,
+      createdAt,
+    })),
+  };
+}
+
+/** Sends one document of a run as Markdown or HTML: for the API and the console alike. */
+export async function sendDocument(
+  deps: { temporal: Client; documents: DocumentStore },
+  res: Response,
+  id: string,
+  docId: string,
+  query: { runId?: string; format: 'md' | 'html' },
+): Promise<void> {
+  const run = await runToRead(deps, id, query.runId);
+  const bytes = await deps.documents.read(run, docId, query.format);
+  if (!bytes) throw notFound('no such document');
+  res.type(query.format === 'html' ? 'html' : 'text/markdown; charset=utf-8').send(bytes);
 }
