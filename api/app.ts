@@ -22,6 +22,8 @@ import { credentialRoutes } from './routes/credentials.js';
 import { auditRoutes } from './routes/audit.js';
 import { codecCors, codecRoutes, codecSessionRoutes } from './routes/codec.js';
 import { createCodecSessions } from './codec-session.js';
+import { consoleRouter } from './console/router.js';
+import { createConsoleSessions } from './console/session.js';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Vault } from '../connectors/vault/port.js';
 import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
@@ -75,7 +77,7 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   );
   app.use(metrics.middleware);
   app.use(securityHeaders(config.publicUrl));
-  app.use(['/approvals', '/intake', '/reveal', '/codec/session'], linkAttemptLimiter());
+  app.use(['/approvals', '/intake', '/reveal', '/codec/session', '/console/sign-in'], linkAttemptLimiter());
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit }));
 
@@ -105,6 +107,16 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   credentialRoutes(routes, { ...linkPages, vault, operations });
   if (config.mailboxDir) mailboxRoutes(routes, { dir: config.mailboxDir, pages });
   app.use(router);
+  app.use(
+    consoleRouter({
+      ...linkPages,
+      documents,
+      minReminderInterval: config.minReminderInterval,
+      operations,
+      authenticate,
+      sessions: createConsoleSessions(linkSecret, config.publicUrl, config.apiKeys),
+    }),
+  );
   app.use(() => {
     throw new HttpError(404, 'not_found', 'no such route');
   });
