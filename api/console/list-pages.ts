@@ -9,6 +9,7 @@ import { listQuery } from '../routes/transitions.js';
 import { consoleStatuses, realStatus, waitingOf, type ConsoleStatus } from '../waiting.js';
 import { age, when } from './dates.js';
 import { comingUpDays, inbox } from './inbox.js';
+import { liveSource } from './live.js';
 import type { ConsoleContext } from './router.js';
 
 const inboxPageSize = 50;
@@ -42,6 +43,7 @@ export function listPages(router: Router, context: ConsoleContext) {
       template: 'inbox',
       nav: 'inbox',
       session: context.sessionOf(res),
+      live: await liveSource(context.temporal, { ids: transitions.map((t) => t.id), list: true }),
       context: {
         sections,
         total: items.filter((item) => item.on).length,
@@ -95,6 +97,7 @@ export function listPages(router: Router, context: ConsoleContext) {
       template: 'transitions',
       nav: 'transitions',
       session: context.sessionOf(res),
+      live: await liveSource(context.temporal, { ids: rows.map((r) => r.transition.id), list: true }),
       context: {
         problem: parsed.success ? undefined : 'These filters are not valid: showing every transition.',
         filters: { clientId },

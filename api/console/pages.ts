@@ -3,6 +3,7 @@
 import type { Response } from 'express';
 import type { TemplateRenderer } from '../../templates/render.js';
 import type { MspIdentity } from '../public-pages.js';
+import { liveScript } from './live.js';
 import type { ConsoleSession, ConsoleSessions } from './session.js';
 
 export type ConsoleNav = 'inbox' | 'transitions' | 'start' | null;
@@ -13,6 +14,8 @@ export interface ConsolePage {
   context: Record<string, unknown>;
   session: ConsoleSession | null;
   nav?: ConsoleNav;
+  /** The stream the page's live script listens on (see live.ts); none, no script. */
+  live?: string | null;
 }
 
 export function createConsolePages(deps: {
@@ -35,6 +38,8 @@ export function createConsolePages(deps: {
         ...context,
         title: page.title,
         nav: page.nav ?? null,
+        live: page.live ?? null,
+        liveScript: page.live ? liveScript : null,
         body,
       });
       res.status(status).set('Cache-Control', 'no-store').type('html').send(html);

@@ -11,6 +11,7 @@ import { fromTemporal, HttpError, temporalUnavailable } from '../errors.js';
 import type { Operations } from '../operations.js';
 import { countAsFailedAttempt, isCrossOrigin, type MspIdentity } from '../public-pages.js';
 import { listPages } from './list-pages.js';
+import { consoleContentSecurityPolicy, liveEvents } from './live.js';
 import { createConsolePages, type ConsolePages } from './pages.js';
 import { idleTimeoutMinutes, type ConsoleSession, type ConsoleSessions } from './session.js';
 import { startPage } from './start-page.js';
@@ -113,10 +114,11 @@ export function consoleRouter(deps: ConsoleDeps): Router {
           `The ${session.caller.role} role reads everything and changes nothing.`,
         );
     }
-    deps.sessions.renew(res, session);
+    // The live stream is not use: only what a person asks for keeps the session open.
+    if (req.path !== '/events') deps.sessions.renew(res, session);
     next();
   };
-  router.use('/console', guard);
+  router.use('/console', consoleContentSecurityPolicy, guard);
 
   router.post('/console/sign-out', (_req, res) => {
     deps.sessions.signOut(res);
@@ -126,6 +128,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   listPages(router, context);
   transitionPages(router, context);
   startPage(router, context);
+  liveEvents(router, context);
   router.use('/console', () => {
     throw new HttpError(404, 'not_found', 'There is no such page in the console.');
   });

@@ -21,6 +21,7 @@ import {
 } from '../routes/steps.js';
 import { extendBody, reasonBody, transitionIdParams } from '../routes/transitions.js';
 import { instantIn } from './dates.js';
+import { liveSource } from './live.js';
 import { fieldErrors, nested, single, type FormBody } from './forms.js';
 import type { ConsoleContext } from './router.js';
 import { transitionView, type FormFeedback } from './transition-view.js';
@@ -86,6 +87,7 @@ export function transitionPages(router: Router, context: ConsoleContext) {
       template: 'transition',
       nav: 'transitions',
       session,
+      live: await liveSource(context.temporal, { ids: [id], list: false }),
       context: {
         ...view,
         done: extra.done,

@@ -72,7 +72,7 @@ async function signedIn(viewport: ViewportName, key = operatorKey, path = '/cons
 
 /** The message a page announces after a press (waits for the page after the press). */
 async function announced(page: Page, role: 'status' | 'alert' = 'status'): Promise<string> {
-  const message = page.getByRole(role).first();
+  const message = page.getByRole(role).filter({ hasText: /\S/ }).first();
   await message.waitFor();
   return message.innerText();
 }
@@ -249,7 +249,28 @@ describe.each(Object.keys(viewports) as ViewportName[])('the console in Chromium
   });
 });
 
-describe('console sessions', () => {
+describe('the console at desktop size', () => {
+  it('tells what changed since the page was loaded, by the one script its CSP allows', async () => {
+    const { id } = await offboarding({});
+    const page = await signedIn('desktop', operatorKey, `/console/transitions/${id}`);
+    const refused: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+    });
+    const response = await page.reload();
+    const csp = response!.headers()['content-security-policy']!;
+    // Exactly one script, by its hash, and a connection to us for its stream.
+    expect(/script-src ([^;]+)/.exec(csp)![1]).toMatch(/^'sha256-[A-Za-z0-9+/]+=*'$/);
+    expect(csp).toContain("connect-src 'self'");
+
+    expect(
+      (await stack.call('POST', `/v1/transitions/${id}/legal-hold`, { reason: 'litigation' })).status,
+    ).toBe(200);
+    await page.getByRole('button', { name: 'Show the changes' }).click({ timeout: 20_000 });
+    expect(await page.locator('#controls').innerText()).toContain('Legal hold placed by ops');
+    expect(refused).toEqual([]);
+  });
+
   it('the cookie is HttpOnly and SameSite=Strict; a form without its CSRF value or from another site changes nothing', async () => {
     const { id } = await offboarding({});
     const page = await signedIn('desktop', operatorKey, `/console/transitions/${id}`);
