@@ -249,7 +249,43 @@ describe.each(Object.keys(viewports) as ViewportName[])('the console in Chromium
   });
 });
 
+/** Presses Tab until the focused element is the one named; every stop on the way shows its focus. */
+async function tabTo(page: Page, name: string): Promise<void> {
+  for (let presses = 0; presses < 80; presses++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const element = document.activeElement as HTMLElement;
+      const style = getComputedStyle(element);
+      const label = element.id ? document.querySelector(`label[for="${CSS.escape(element.id)}"]`) : null;
+      return {
+        name: (label?.textContent ?? element.textContent ?? '').trim(),
+        outline: style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth),
+      };
+    });
+    expect(focused.outline, `focus on "${focused.name}" is visible`).toBeGreaterThanOrEqual(2);
+    if (focused.name === name) return;
+  }
+  throw new Error(`Tab never reached "${name}"`);
+}
+
 describe('the console at desktop size', () => {
+  it('works from the keyboard alone, with the focus always visible', async () => {
+    const { id } = await offboarding({ devices: [device] });
+    await waitForState<TransitionState>(stack, id, (s) => s.tasks.some((task) => task.status === 'open'));
+    const page = await (await session.context('desktop')).newPage();
+    await page.goto(`${stack.api.url}/console/transitions/${id}`);
+    await tabTo(page, 'API key');
+    await page.keyboard.type(operatorKey);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await tabTo(page, 'Evidence');
+    await page.keyboard.type('Removed from the keyboard.');
+    await tabTo(page, 'Complete task');
+    await page.keyboard.press('Enter');
+    expect(await announced(page)).toContain('Task completed');
+    expect((await stateOf(id)).tasks[0]).toMatchObject({ status: 'completed', completedBy: 'ops' });
+  });
+
   it('tells what changed since the page was loaded, by the one script its CSP allows', async () => {
     const { id } = await offboarding({});
     const page = await signedIn('desktop', operatorKey, `/console/transitions/${id}`);
