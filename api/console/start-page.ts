@@ -181,7 +181,8 @@ export function startPage(router: Router, context: ConsoleContext) {
     if (single(body, 'action') === 'start' && single(body, 'planned') === token) {
       try {
         const started = await context.operations.start(request, context.sessionOf(res).caller);
-        res.redirect(303, `/console/transitions/${started.id}?done=started`);
+        // A fragment of its own: the form's #plan would otherwise carry over to the new page.
+        res.redirect(303, `/console/transitions/${started.id}?done=started#main`);
       } catch (error) {
         const known = fromTemporal(error);
         if (known?.status !== 409) throw error;

@@ -108,7 +108,8 @@ export function transitionView(
       key: step.key,
       status: step.status,
       statusLabel: stepStatusLabels[step.status] ?? step.status,
-      current: state.currentStep === step.key,
+      // The state names the last step begun until the next one begins.
+      current: state.currentStep === step.key && step.status !== 'completed',
       started: at(step.startedAt),
       finished: at(step.finishedAt),
       document: step.documentId ? documentOf.get(step.documentId) : undefined,
