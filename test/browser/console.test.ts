@@ -196,6 +196,45 @@ describe.each(Object.keys(viewports) as ViewportName[])('the console in Chromium
     );
   });
 
+  it('a restore test is completed with its structured evidence, dates typed in the client zone', async () => {
+    const clientId = uniqueClientId('restore');
+    const body = {
+      kind: 'onboarding',
+      client: { id: clientId, name: `Bright ${clientId}`, timezone: 'Europe/Dublin' },
+      requestedBy: 'ops@msp.example',
+      contacts: {
+        approvers: [{ name: 'Riley Chen', email: 'riley@bright.example' }],
+        operators: [{ name: 'Morgan Ops', email: 'morgan@msp.example' }],
+      },
+      approvalSteps: [],
+      scope: {
+        devices: [{ id: 'srv-01', hostname: 'srv-01.bright.local', type: 'server', agents: [] }],
+        backupJobs: [{ id: 'srv-01-nightly', device: 'srv-01', rto: 'PT4H' }],
+      },
+    };
+    expect((await stack.call('POST', '/v1/transitions', body)).status).toBe(201);
+    const id = `onboarding-${clientId}`;
+    await waitForState<TransitionState>(stack, id, (s) => s.tasks.some((task) => task.status === 'open'));
+    const page = await signedIn(viewport, operatorKey, `/console/transitions/${id}`);
+    await page.getByLabel('Evidence', { exact: true }).fill('VM restored to the scratch host and booted.');
+    await page.getByLabel('Restore started at (Dublin time)').fill('2026-07-01T01:00:00');
+    await page.getByLabel('Restore ended at (Dublin time)').fill('2026-07-01T03:10:00');
+    await page.getByLabel('Integrity check', { exact: true }).selectOption('passed');
+    await page.getByLabel('Verified by', { exact: true }).fill('Jordan');
+    await expectFits(page);
+    await page.getByRole('button', { name: 'Complete task' }).click();
+    expect(await announced(page)).toContain('Task completed');
+    const task = (await stateOf(id)).tasks.find((candidate) => candidate.step === 'restore-validation')!;
+    expect(task).toMatchObject({ status: 'completed', completedBy: 'ops' });
+    // Summer time in Dublin: an hour ahead of UTC.
+    expect(task.evidence!.restore).toEqual({
+      startedAt: '2026-07-01T01:00:00.000+01:00',
+      endedAt: '2026-07-01T03:10:00.000+01:00',
+      integrityCheck: 'passed',
+      verifiedBy: 'Jordan',
+    });
+  });
+
   it('a rejected transition shows as held, and the operator asks again', async () => {
     const { id, name } = await offboarding({ devices: [device], approvalSteps: ['agent-removal'] });
     const mail = await stack.waitForMail(
