@@ -35,6 +35,13 @@ export interface ConsoleContext extends ConsoleDeps {
   sessionOf: (res: express.Response) => ConsoleSession;
 }
 
+/** The heading of a page that could not do what was asked. */
+const problemHeadings: Record<number, string> = {
+  403: 'Not allowed',
+  404: 'Not found',
+  503: 'Try again shortly',
+};
+
 /** Where a sign-in may send the person back to: a console page of ours, never another site. */
 const nextPath = z
   .string()
@@ -60,8 +67,20 @@ export function consoleRouter(deps: ConsoleDeps): Router {
       context: { problem, next, idleMinutes: idleTimeoutMinutes },
     });
 
-  const refuse = (res: express.Response, session: ConsoleSession, status: number, problem: string) =>
-    pages.send(res, status, { title: 'Not done', template: 'problem', session, context: { problem } });
+  const problemPage = (
+    res: express.Response,
+    session: ConsoleSession | null,
+    status: number,
+    problem: string,
+  ) => {
+    const heading = problemHeadings[status] ?? 'Not done';
+    return pages.send(res, status, {
+      title: heading,
+      template: 'problem',
+      session,
+      context: { heading, problem },
+    });
+  };
 
   router.post('/console/sign-in', async (req, res) => {
     const next = nextPath.parse(req.body?.next ?? '/console');
@@ -98,16 +117,16 @@ export function consoleRouter(deps: ConsoleDeps): Router {
     res.locals.caller = session.caller;
     if (req.method === 'POST') {
       if (isCrossOrigin(req, publicOrigin))
-        return refuse(res, session, 403, 'This form can only be sent from the console’s own pages.');
+        return problemPage(res, session, 403, 'This form can only be sent from the console’s own pages.');
       if (!deps.sessions.csrfMatches(session, req.body?.csrf))
-        return refuse(
+        return problemPage(
           res,
           session,
           403,
           'This form was not sent from a page of your session. Open the page again and send it from there.',
         );
       if (req.path !== '/sign-out' && session.caller.role !== 'operator')
-        return refuse(
+        return problemPage(
           res,
           session,
           403,
@@ -140,12 +159,12 @@ export function consoleRouter(deps: ConsoleDeps): Router {
     if (res.headersSent) return next(error);
     if (known?.status === 503) res.set('Retry-After', '5');
     const session = (res.locals.consoleSession as ConsoleSession | undefined) ?? null;
-    await pages.send(res, known?.status ?? 500, {
-      title: 'Not done',
-      template: 'problem',
+    await problemPage(
+      res,
       session,
-      context: { problem: known?.message ?? `Something went wrong (request id ${String(req.id)}).` },
-    });
+      known?.status ?? 500,
+      known?.message ?? `Something went wrong (request id ${String(req.id)}).`,
+    );
   };
   router.use('/console', pageErrors);
   return router;
