@@ -1,4 +1,4 @@
-# One image for both processes: the API (default CMD) and the worker (`node dist/worker.js`).
+# One image for both processes: the API (default CMD) and the worker (`node dist/bin/worker.js`).
 # Not built on the development machine (no Docker there); see docker-compose.yml.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -24,7 +24,7 @@ WORKDIR /app
 COPY --chown=node:node package.json package-lock.json ./
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
-# Read at run time from <projectRoot>/templates (projectRoot is /app: config.js's folder minus /dist).
+# Read at run time from <projectRoot>/templates (projectRoot is /app: the parent of config/config.js's folder, minus /dist).
 COPY --chown=node:node templates ./templates
 # The worker bundles its workflow code at start from /app/workflows/index.ts (webpack + swc, both
 # production dependencies of @temporalio/worker); the workflows import ../domain, so ship both as .ts.
@@ -34,5 +34,7 @@ COPY --chown=node:node domain ./domain
 # that ownership and the non-root process can write documents and the ledger.
 RUN mkdir -p /data && chown node:node /data
 USER node
+# Every interface of the container: the API's default, loopback, is unreachable through a published port.
+ENV HOST=0.0.0.0
 EXPOSE 3000
-CMD ["node", "dist/api/server.js"]
+CMD ["node", "dist/bin/api.js"]

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { LinkPurpose, StepState, TransitionState } from '../domain/definitions.js';
-import type { StepFacts } from '../workflows/runbook.js';
+import type { LinkPurpose } from '../domain/definitions.js';
 import {
   historyArchiveName,
-  type DocumentMeta,
-  type DocumentStore,
-  type RunRef,
-} from '../connectors/documents/port.js';
+  type Delivery,
+  type EmailInput,
+  type IssuedLink,
+  type LinksInput,
+  type WriteDocumentInput,
+} from '../domain/activity-contracts.js';
+import type { DocumentMeta, DocumentStore, RunRef } from '../connectors/documents/port.js';
 import { MailNotSentError, type Mailer } from '../connectors/mail/port.js';
 import { unescapeMarkdown } from '../domain/markdown.js';
-import type { Person } from '../domain/schemas.js';
-import { createLinkToken, linkNonce, sha256Hex } from '../links.js';
+import { createLinkToken, linkNonce, sha256Hex } from '../security/links.js';
 import { rendering, sending } from './failures.js';
 import type { Ledger } from './ledger.js';
 import type { TemplateRenderer } from '../templates/render.js';
@@ -29,58 +30,8 @@ export interface ActivityDeps {
   historyBytes: (run: RunRef) => Promise<Uint8Array>;
 }
 
-export interface WriteDocumentInput {
-  transitionId: string;
-  kind: TransitionState['kind'];
-  step: string;
-  documentId: string;
-  title: string;
-  previousSha256: string | null;
-  client: { id: string; name: string; timezone: string };
-  stepState: StepState;
-  /** When the step finished, or when an interim document (a rejection) was written. */
-  createdAt: string;
-  facts: StepFacts;
-}
-
-export interface EmailInput {
-  /** (transition, step, asset, purpose): within a run, the same key never sends twice. */
-  idempotencyKey: string;
-  to: string[];
-  /** `templates/email/<template>.md.hbs`: its first line is the subject, the rest the text part, rendered to HTML for the HTML part. */
-  template: string;
-  data: Record<string, unknown>;
-}
-
-export interface LinksInput {
-  transitionId: string;
-  purpose: LinkPurpose;
-  /** The approval request id, or the credential id of an intake or reveal link. */
-  requestId: string;
-  /** Why these links go out (`request`, `reminder-N`, `reassigned-N`): each round mails every listed person a fresh link. */
-  round: string;
-  approvers: Person[];
-  expiresAt: string;
-  /** `templates/email/<template>.md.hbs`, given `data`, the approver, `reminder` and the `link`. */
-  template: string;
-  data: Record<string, unknown>;
-}
-
-/** Where each kind of link lands (DESIGN §9). */
+/** Where each kind of link lands: the public pages of the API. */
 const linkPaths: Record<LinkPurpose, string> = { approval: 'approvals', intake: 'intake', reveal: 'reveal' };
-
-/**
- * Whether an email left. `in-doubt`: an earlier attempt claimed it and stopped before recording how
- * the send ended, so it may or may not have left; it is not sent again (at most once).
- */
-export type Delivery = 'sent' | 'in-doubt';
-
-export interface IssuedLink {
-  approver: string;
-  tokenHash: string;
-  /** Absent in histories from before deliveries were reported: those were sent. */
-  delivery?: Delivery;
-}
 
 /** The run this activity works for: whatever it writes outside the workflow is keyed by it. */
 function currentRun(): RunRef {

@@ -4,13 +4,14 @@ import type { Client } from '@temporalio/client';
 import express from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import { projectRoot, type Config } from '../config.js';
+import { projectRoot, type Config } from '../config/config.js';
 import { searchAttributes } from '../domain/definitions.js';
 import { createTemplateRenderer } from '../templates/render.js';
 import { createAuthenticator } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { linkAttemptLimiter, securityHeaders } from './security.js';
+import { localClientsOnly } from './local-client.js';
 import { createOperations } from './operations.js';
 import { ApiRoutes } from './routes.js';
 import { healthRoutes } from './routes/health.js';
@@ -39,7 +40,7 @@ export interface AppDeps {
 
 const version = '0.1.0';
 
-/** Builds the Express app from its dependencies; it never listens (api/server.ts does). */
+/** Builds the Express app from its dependencies; it never listens (api/server.ts does, started by bin/api.ts). */
 export function createApp({ temporal, config, logger, linkSecret, vault, codec }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
@@ -105,7 +106,11 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl, msp: config.msp };
   approvalRoutes(routes, { ...linkPages, documents });
   credentialRoutes(routes, { ...linkPages, vault, operations });
-  if (config.mailboxDir) mailboxRoutes(routes, { dir: config.mailboxDir, pages });
+  if (config.mailboxDir) {
+    // The mailbox shows every live approval, intake and reveal link: for a browser on this machine only.
+    router.use('/mailbox', localClientsOnly);
+    mailboxRoutes(routes, { dir: config.mailboxDir, pages });
+  }
   app.use(router);
   app.use(
     consoleRouter({

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { ApiKey, Role } from '../config.js';
+import type { ApiKey, Role } from '../config/config.js';
 import { HttpError } from './errors.js';
 
 export interface Caller {

@@ -2,7 +2,7 @@
 // cookies ("include cross-origin credentials"). An operator or auditor therefore exchanges their key
 // once for a signed, short-lived cookie scoped to /codec. Only the codec routes accept it.
 import type { Request, Response } from 'express';
-import type { Role } from '../config.js';
+import type { Role } from '../config/config.js';
 import type { Caller } from './auth.js';
 import { cookieValue, signedCookieCodec } from './signed-cookie.js';
 

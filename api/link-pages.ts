@@ -10,7 +10,13 @@ import {
   type LinkPurpose,
   type TransitionContacts,
 } from '../domain/definitions.js';
-import { csrfMatches, csrfValue, tokenFingerprint, verifyLinkToken, type LinkClaims } from '../links.js';
+import {
+  csrfMatches,
+  csrfValue,
+  tokenFingerprint,
+  verifyLinkToken,
+  type LinkClaims,
+} from '../security/links.js';
 import type { TemplateRenderer } from '../templates/render.js';
 import { fromTemporal } from './errors.js';
 import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity } from './public-pages.js';
@@ -101,33 +107,40 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
       }
       // The run that mailed the link: a link of a finished run never reaches a later one.
       const handle = deps.temporal.workflow.getHandle(check.claims.transitionId, check.claims.runId);
-      // The email leaves inside the activity, a moment before the workflow records the link's hash:
-      // a genuine (signed) link clicked at once is asked about again briefly before being refused.
-      let view: View | null = null;
-      for (let attempt = 0; attempt < lookupAttempts && !view; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 250));
-        try {
-          view = await lookup(handle, check.tokenHash);
-        } catch (error) {
-          if (fromTemporal(error)?.status !== 404) throw error;
-          break;
-        }
-      }
-      if (!view) {
+      // Asked first: the frontend answers it alone, so a Temporal that is away shows at once (503).
+      const status = await handle.describe().then(
+        (description) => description.status.name,
+        (error: unknown) => {
+          if (fromTemporal(error)?.status === 404) return null;
+          throw error;
+        },
+      );
+      if (status === null) {
         countAsFailedAttempt(res);
         await deadEnd(res, 404, notValid());
         return null;
       }
       // A link of a run that has ended (completed, or cancelled and perhaps started again) acts on nothing.
-      const { status } = await handle.describe();
-      if (status.name !== 'RUNNING') {
+      if (status !== 'RUNNING') {
         const contacts = await contactsOf(check.claims.transitionId, check.claims.runId);
         await deadEnd(res, 410, {
           title: 'Request closed',
-          problem: `This request is closed: the ${contacts?.kind ?? 'transition'} it belongs to has ended (${status.name.toLowerCase()}).`,
+          problem: `This request is closed: the ${contacts?.kind ?? 'transition'} it belongs to has ended (${status.toLowerCase()}).`,
           next: 'Nothing more is needed from you through this link. If a new request was made, it came with a new email.',
           contacts: contacts?.operators,
         });
+        return null;
+      }
+      // The email leaves inside the activity, a moment before the workflow records the link's hash:
+      // a genuine (signed) link clicked at once is asked about again briefly before being refused.
+      let view: View | null = null;
+      for (let attempt = 0; attempt < lookupAttempts && !view; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+        view = await lookup(handle, check.tokenHash);
+      }
+      if (!view) {
+        countAsFailedAttempt(res);
+        await deadEnd(res, 404, notValid());
         return null;
       }
       return { claims: check.claims, tokenHash: check.tokenHash, handle, view };

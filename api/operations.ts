@@ -8,7 +8,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Vault } from '../connectors/vault/port.js';
 import {
   cancelUpdate,
@@ -31,7 +31,6 @@ import {
   type TransitionStatus,
 } from '../domain/definitions.js';
 import {
-  stepsOf,
   transitionId,
   type Person,
   type StartRequest,
@@ -39,6 +38,7 @@ import {
   type TransitionKind,
 } from '../domain/schemas.js';
 import { inZones, offboardingDates, remindersBefore } from '../domain/timeline.js';
+import { stepCatalogue } from '../workflows/catalogue.js';
 import { fromTemporal, HttpError, notFound } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { Caller } from './auth.js';
@@ -121,9 +121,12 @@ export async function closedAsConflict(temporal: Client, id: string, error: unkn
 
 /** The plan a dry run returns: steps in order, the dates and the reminders that fall on fixed dates. */
 export function plan(request: StartRequest) {
-  const steps = stepsOf[request.kind].map((key) => ({
+  const asked = (key: string) => (request.approvalSteps as string[]).includes(key);
+  const steps = stepCatalogue[request.kind].map(({ key, title, approvalWhen }) => ({
     key,
-    needsApproval: (request.approvalSteps as string[]).includes(key),
+    title,
+    needsApproval: asked(key),
+    ...(asked(key) && approvalWhen ? { approvalWhen } : {}),
   }));
   if (request.kind !== 'offboarding') return { steps, dates: {}, reminders: [] };
   const dates = offboardingDates(request.terms);

@@ -2,7 +2,7 @@
 // sign-in): one small inline stylesheet that works on a phone, the MSP's name, the same-origin
 // check a real browser passes, and the mark that makes a request count as a failed link attempt.
 import type { Request, Response } from 'express';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { TemplateRenderer } from '../templates/render.js';
 
 export type MspIdentity = Config['msp'];

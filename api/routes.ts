@@ -1,6 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import type { Role } from '../config.js';
+import type { Role } from '../config/config.js';
 import { requireRole, type Caller } from './auth.js';
 import { zodError } from './errors.js';
 

@@ -1,4 +1,4 @@
-// Hardening of what the public internet reaches (DESIGN §4, §7): approval, intake and reveal pages.
+// Hardening of what the public internet reaches (docs/design.md §4, §7): approval, intake and reveal pages.
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';

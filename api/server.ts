@@ -1,12 +1,14 @@
+// The API server: the app from createApp, listening, with one bounded Temporal connection and a
+// clean close. `bin/api.ts` runs it; tests start it directly.
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Client } from '@temporalio/client';
-import { loadConfigOrExit, type Config } from '../config.js';
+import { hostPort, reachableHost } from '../config/addresses.js';
+import type { Config } from '../config/config.js';
 import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
-import { loadLinkSecret } from '../links.js';
+import { loadLinkSecret } from '../security/links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../config/logger.js';
 import { createApp } from './app.js';
 import { temporalConnection } from './temporal-connection.js';
 
@@ -16,7 +18,7 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Starts the API on `config.port` (0 picks a free port) with one lazy Temporal connection, every call bounded. */
+/** Starts the API on `config.host`:`config.port` (0 picks a free port) with one lazy Temporal connection, every call bounded. */
 export async function startApi(config: Config, logger = createLogger(config.logLevel)): Promise<RunningApi> {
   const connection = temporalConnection(config.temporal.address ?? 'localhost:7233');
   const dataConverter = dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys));
@@ -35,44 +37,18 @@ export async function startApi(config: Config, logger = createLogger(config.logL
     codec: dataConverter.payloadCodecs[0]!,
   });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
-    const listening = app.listen(config.port, '0.0.0.0', (error?: Error) =>
+    const listening = app.listen(config.port, config.host, (error?: Error) =>
       error ? reject(error) : resolve(listening),
     );
   });
   const port = (server.address() as AddressInfo).port;
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${hostPort(reachableHost(config.host), port)}`,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
     },
   };
-}
-
-async function main(): Promise<void> {
-  const config = loadConfigOrExit();
-  if (config.apiKeys.length === 0) {
-    process.stderr.write('API_KEYS: at least one name:role:secret entry is needed to run the API\n');
-    process.exit(1);
-  }
-  const logger = createLogger(config.logLevel);
-  const api = await startApi(config, logger);
-  logger.info({ port: api.port, publicUrl: config.publicUrl }, 'api listening');
-  const stop = () => {
-    api.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`api failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
 }

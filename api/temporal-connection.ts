@@ -15,12 +15,13 @@ type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 export const callTimeoutMillis = 2_000;
 
 /**
- * Updates wait for the worker to run their handler: a busy worker is slower than an idle frontend
- * but is not a missing Temporal, and a change that timed out leaves the caller unsure it was made.
+ * Updates and queries wait for the worker to run their handler: a busy worker is slower than an idle
+ * frontend but is not a missing Temporal, and a change that timed out leaves the caller unsure it
+ * was made. A refused connection still answers within `callTimeoutMillis` (retries stop there).
  */
 export const updateTimeoutMillis = 10_000;
 
-const workerAnsweredMethods = ['/UpdateWorkflowExecution', '/PollWorkflowExecutionUpdate'];
+const workerAnsweredMethods = ['/UpdateWorkflowExecution', '/PollWorkflowExecutionUpdate', '/QueryWorkflow'];
 
 // gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html): Temporal is away,
 // late or overloaded; the request itself may be fine.
@@ -54,13 +55,17 @@ export function boundedCalls(): Interceptor {
       ? updateTimeoutMillis
       : callTimeoutMillis;
     const deadline = options.deadline ?? startedAt + timeout;
+    // A busy workflow (e.g. its query buffer full while it takes a flood of signals) is worth waiting
+    // for until the deadline; a Temporal that refuses or does not answer is not.
+    const retryWhileBusyUntil = Number(deadline);
     const retryUntil = Math.min(Number(deadline), startedAt + callTimeoutMillis);
     // The SDK's interceptor asks whether to retry, then how long to wait: one jittered delay serves both.
     let delay = 0;
     const retry = makeGrpcRetryInterceptor({
       retryableDecider(attempt, status) {
         delay = backoff.delayFunction(attempt, status);
-        return backoff.retryableDecider(attempt, status) && Date.now() + delay < retryUntil;
+        const until = status.code === RESOURCE_EXHAUSTED ? retryWhileBusyUntil : retryUntil;
+        return backoff.retryableDecider(attempt, status) && Date.now() + delay < until;
       },
       delayFunction: () => delay,
     });

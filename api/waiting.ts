@@ -2,7 +2,6 @@
 // attribute) only says "running" until the end, which hides a transition held by a rejection or
 // waiting months on a client who never answers; this says who has to act, and since when.
 import type { ApprovalState, TransitionState, TransitionStatus } from '../domain/definitions.js';
-import type { StepKey } from '../domain/schemas.js';
 
 export type WaitReason = 'stall' | 'pause' | 'rejection' | 'task' | 'credential' | 'approval' | 'legal-hold';
 
@@ -17,7 +16,7 @@ export interface Waiting {
 }
 
 /** "agent-removal" as a person reads it: "Agent removal". */
-export function stepLabel(key: StepKey): string {
+export function stepLabel(key: string): string {
   const words = key.replace(/-/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }

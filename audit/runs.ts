@@ -1,7 +1,8 @@
 // Which run of a transition a read addresses. A cancelled transition may be started again under the
 // same id; the documents, the trail and the pack show the latest run unless asked for another.
 import type { Client } from '@temporalio/client';
-import { historyArchiveName, type DocumentStore, type RunRef } from '../connectors/documents/port.js';
+import type { DocumentStore, RunRef } from '../connectors/documents/port.js';
+import { historyArchiveName } from '../domain/activity-contracts.js';
 import { decodeHistory, startOf } from './history-codec.js';
 
 /** Thrown when neither Temporal nor the archive knows the transition, or the run asked for. */

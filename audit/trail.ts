@@ -1,4 +1,4 @@
-// The audit trail (DESIGN §6): an ordered list of what happened, who did it and when, built from a
+// The audit trail (docs/design.md §6): an ordered list of what happened, who did it and when, built from a
 // transition's Temporal event history (live, or the archived copy) and its documents.
 import type { LoadedDataConverter } from '@temporalio/common';
 import {
@@ -7,7 +7,7 @@ import {
 } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { decodeSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import protos from '@temporalio/proto';
-import type { Delivery, IssuedLink } from '../activities/index.js';
+import type { Delivery, IssuedLink } from '../domain/activity-contracts.js';
 import type { DocumentMeta } from '../connectors/documents/port.js';
 import { searchAttributes, type TaskState } from '../domain/definitions.js';
 import type { StartRequest } from '../domain/schemas.js';

@@ -1,5 +1,5 @@
 // The one place where the workflows, the API, the worker and the tests agree on names and shapes:
-// signals, queries, updates, search attributes and the state of a transition (DESIGN §9).
+// signals, queries, updates, search attributes and the state of a transition (docs/design.md §9).
 // No Node imports: bundled into the workflow sandbox.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';

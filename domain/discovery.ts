@@ -1,4 +1,4 @@
-// The onboarding's discovery report (DESIGN §3): the request's scope is the starting inventory;
+// The onboarding's discovery report (docs/design.md §3): the request's scope is the starting inventory;
 // connectors may add what they find. Pure, so the report and its gaps are the same on every replay.
 import type { Scope } from './schemas.js';
 

@@ -1,4 +1,4 @@
-// Restore validation (DESIGN §3, DOMAIN): a proven restore per backup job, timed against its RTO.
+// Restore validation (docs/design.md §3): a proven restore per backup job, timed against its RTO.
 import type { Scope } from './schemas.js';
 import type { TaskState } from './definitions.js';
 import { durationMillis } from './timeline.js';

@@ -1,4 +1,4 @@
-// The request body of POST /v1/transitions (DESIGN §9). Shared by the API (validation, dry run,
+// The request body of POST /v1/transitions (docs/design.md §9). Shared by the API (validation, dry run,
 // OpenAPI) and by the workflows (as types only). No Node imports: this file is bundled for workflows.
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
@@ -281,7 +281,7 @@ export type Person = z.infer<typeof person>;
 export type Scope = z.infer<typeof scopeSchema>;
 export type ApprovalTerms = Pick<OffboardingRequest['terms'], keyof typeof approvalTerms>;
 
-/** Workflow id: one running transition of a kind per client (DESIGN §3). */
+/** Workflow id: one running transition of a kind per client (docs/design.md §3). */
 export function transitionId(kind: TransitionKind, clientId: string): string {
   return `${kind}-${clientId}`;
 }

@@ -29,7 +29,7 @@ export function sumDurations(a: string, b: string): string {
   return Duration.fromISO(a).plus(Duration.fromISO(b)).toISO()!;
 }
 
-/** DESIGN §3: cutover = notice + noticePeriod; assistance ends at max(cutover, notice + transitionPeriod); deletion after retention. */
+/** docs/design.md §3: cutover = notice + noticePeriod; assistance ends at max(cutover, notice + transitionPeriod); deletion after retention. */
 function offboardingInstants(terms: OffboardingPeriods) {
   const noticeReceivedAt = utc(terms.noticeReceivedAt);
   const cutoverAt = noticeReceivedAt.plus(Duration.fromISO(terms.noticePeriod));

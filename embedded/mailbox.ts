@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { hostPort, reachableHost } from '../config/addresses.js';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
@@ -11,14 +12,21 @@ export interface Mailbox {
   close(): Promise<void>;
 }
 
+export interface MailboxOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Loopback unless the embedded run's HOST says otherwise. */
+  host?: string;
+  onMessage?: (raw: Buffer) => void;
+}
+
 /**
- * A local SMTP mailbox for the embedded run and the tests: accepts any message on loopback and
+ * A local SMTP mailbox for the embedded run and the tests: accepts any message on `host` and
  * keeps it as an .eml file in `dir`, so the API's /mailbox page can show it and it survives restarts.
  */
 export async function startMailbox(
   dir: string,
-  port = 0,
-  onMessage?: (raw: Buffer) => void,
+  { port = 0, host = '127.0.0.1', onMessage }: MailboxOptions = {},
 ): Promise<Mailbox> {
   await mkdir(dir, { recursive: true });
   const server = new SMTPServer({
@@ -43,12 +51,12 @@ export async function startMailbox(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   const actual = (server.server.address() as AddressInfo).port;
   return {
     port: actual,
-    url: `smtp://127.0.0.1:${actual}`,
+    url: `smtp://${hostPort(reachableHost(host), actual)}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

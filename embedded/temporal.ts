@@ -4,8 +4,11 @@ import { delimiter, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import protos from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { projectRoot } from '../config.js';
+import { hostPort, reachableHost } from '../config/addresses.js';
+import { projectRoot } from '../config/config.js';
 import { searchAttributeRegistrations } from '../domain/definitions.js';
+import { signalGroup } from './processes.js';
+import { spawnSupervised } from './supervised.js';
 
 const localBin = join(projectRoot, '.temporal', 'venv', 'bin');
 
@@ -53,6 +56,8 @@ export async function registerSearchAttributes(connection: Connection, namespace
 export interface DevServerOptions {
   /** SQLite file; the server's state survives restarts in it. */
   dbFile: string;
+  /** The address the server and its Web UI listen on (default loopback). */
+  host?: string;
   port: number;
   uiPort?: number;
   namespace: string;
@@ -61,8 +66,13 @@ export interface DevServerOptions {
   logFile: string;
   /** The Web UI's remote codec endpoint, when there is one. */
   codecEndpoint?: string;
-  /** Start in its own process group, so a terminal's Ctrl-C reaches only the supervisor. */
-  detached?: boolean;
+  /**
+   * Run as a child of the embedded run's supervisor (see supervised.ts): in its own process group,
+   * through a tether that stops the server when the supervisor dies.
+   */
+  supervised?: boolean;
+  /** Called as soon as the process exists, before the server answers, so a supervisor can stop it. */
+  onSpawn?: (process: ChildProcess) => void;
 }
 
 export interface DevServer {
@@ -100,13 +110,14 @@ export async function waitForTemporal(
  * attributes registered and the namespace's retention set.
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const host = options.host ?? '127.0.0.1';
   const args = [
     'server',
     'start-dev',
     '--db-filename',
     options.dbFile,
     '--ip',
-    '127.0.0.1',
+    host,
     '--port',
     String(options.port),
     '--namespace',
@@ -124,10 +135,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
   ];
   const log = openSync(options.logFile, 'a');
-  const child = spawn(temporalCli(), args, {
-    stdio: ['ignore', log, log],
-    detached: options.detached ?? false,
-  });
+  const child = options.supervised
+    ? spawnSupervised('embedded/tether.ts', [temporalCli(), ...args], { output: log })
+    : spawn(temporalCli(), args, { stdio: ['ignore', log, log] });
+  options.onSpawn?.(child);
+  // A tether leads its own process group: killing the group kills the server behind it too.
+  const kill = (signal: NodeJS.Signals) =>
+    options.supervised ? signalGroup(child.pid!, signal) : child.kill(signal);
   let exited = false;
   const exit = new Promise<void>((resolve) =>
     child.once('exit', () => {
@@ -135,7 +149,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       resolve();
     }),
   );
-  const address = `127.0.0.1:${options.port}`;
+  const address = hostPort(reachableHost(host), options.port);
   try {
     const connection = await waitForTemporal(address, 60_000, () => !exited);
     await connection.workflowService.updateNamespace({
@@ -144,17 +158,17 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     });
     await connection.close();
   } catch (error) {
-    child.kill('SIGKILL');
+    kill('SIGKILL');
     throw new Error(`${error instanceof Error ? error.message : String(error)} (see ${options.logFile})`);
   }
   return {
     address,
-    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : null,
+    uiUrl: options.uiPort ? `http://${hostPort(reachableHost(host), options.uiPort)}` : null,
     process: child,
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const timer = setTimeout(() => kill('SIGKILL'), 10_000);
       await exit;
       clearTimeout(timer);
     },

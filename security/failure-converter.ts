@@ -1,5 +1,5 @@
 // The failure converter that moves error messages and stack traces into an encoded payload, so the
-// payload codec encrypts them too (DESIGN §7). Without it a failure's message and stack stay plain
+// payload codec encrypts them too (docs/design.md §7). Without it a failure's message and stack stay plain
 // text in the history even though every other payload is encrypted.
 //
 // The SDK loads this module by path, never by import (DataConverter has no field for an instance):

@@ -1,4 +1,4 @@
-// Encryption of every Temporal payload (DESIGN §7): workflow inputs and results, activity inputs and
+// Encryption of every Temporal payload (docs/design.md §7): workflow inputs and results, activity inputs and
 // results, signals, updates, queries, memos and, with the failure converter beside this file,
 // failure messages and stack traces. The Temporal server and anyone reading its database see only
 // `binary/encrypted` payloads; the API's codec endpoint decrypts them for the Web UI and the CLI.
@@ -17,7 +17,7 @@ import {
   type PayloadCodec,
 } from '@temporalio/common';
 import protos from '@temporalio/proto';
-import { publishNewFile } from '../keys.js';
+import { publishNewFile } from './keys.js';
 
 export interface CodecKey {
   /** `[a-z0-9-]{1,32}`; stored in each payload's metadata, so it must never change for a key. */

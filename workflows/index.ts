@@ -1,2 +1,3 @@
-export { offboardingWorkflow } from './offboarding.js';
-export { onboardingWorkflow } from './onboarding.js';
+// The workflows the worker registers, for the bundler.
+export { offboardingWorkflow } from './offboarding/workflow.js';
+export { onboardingWorkflow } from './onboarding/workflow.js';

@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import helmet from 'helmet';
 import type { RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
-import { projectRoot } from '../../config.js';
+import { projectRoot } from '../../config/config.js';
 import { searchAttributes } from '../../domain/definitions.js';
 import { transitionIdParams } from '../routes/transitions.js';
 import { pageDirectives } from '../security.js';

@@ -5,7 +5,7 @@
 // replaced in API_KEYS, since it carries a fingerprint of the key it was opened with.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { ApiKey, Role } from '../../config.js';
+import type { ApiKey, Role } from '../../config/config.js';
 import type { Caller } from '../auth.js';
 import { cookieValue, signedCookieCodec } from '../signed-cookie.js';
 

@@ -42,7 +42,7 @@ export async function sendPack(deps: AuditDeps, res: Response, id: string, runId
     .send(Buffer.from(zip));
 }
 
-/** The auditor's view (DESIGN §6): the trail in three formats and the handover pack. */
+/** The auditor's view (docs/design.md §6): the trail in three formats and the handover pack. */
 export function auditRoutes(routes: ApiRoutes, deps: AuditDeps) {
   const tag = 'audit';
 

@@ -1,4 +1,4 @@
-// The codec endpoint (DESIGN §7): Temporal's Web UI and the `temporal` CLI send encrypted payloads
+// The codec endpoint (docs/design.md §7): Temporal's Web UI and the `temporal` CLI send encrypted payloads
 // here to show them decrypted, and plain ones to have them encrypted (when a person starts or
 // signals a workflow from the UI). The wire shape is the Codec Server protocol: POST <endpoint>/decode
 // and <endpoint>/encode with `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }`, the same
@@ -145,7 +145,7 @@ export function codecSessionRoutes(
     sendPublicPage(deps, res, status, {
       title: 'Decoded payloads in the Web UI',
       template: 'pages/codec-session.html.hbs',
-      context: { ...context, webUiOrigin: deps.webUiOrigin },
+      context: { ...context, webUiOrigin: deps.webUiOrigin, codecEndpoint: `${deps.publicUrl}/codec` },
     });
 
   routes.add(

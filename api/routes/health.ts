@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import protos from '@temporalio/proto';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/config.js';
 import type { Metrics } from '../metrics.js';
 import { openApiDocument, type ApiRoutes } from '../routes.js';
 import { temporalAwayStatus } from '../temporal-connection.js';

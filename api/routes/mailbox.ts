@@ -9,7 +9,10 @@ import type { ApiRoutes } from '../routes.js';
 const addresses = (value: AddressObject | AddressObject[] | undefined) =>
   (Array.isArray(value) ? value : value ? [value] : []).map((address) => address.text).join(', ');
 
-/** The embedded run's local mailbox, readable in the browser (only when MAILBOX_DIR is set). */
+/**
+ * The embedded run's local mailbox, readable in the browser (only when MAILBOX_DIR is set, and only
+ * from this machine: createApp puts localClientsOnly in front).
+ */
 export function mailboxRoutes(routes: ApiRoutes, deps: { dir: string; pages: TemplateRenderer }) {
   const tag = 'embedded mailbox';
   const page = async (title: string, template: string, context: object) =>

@@ -2,13 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeHistory, startOf } from '../../audit/history-codec.js';
-import {
-  historyArchiveName,
-  type DocumentFormat,
-  type DocumentMeta,
-  type DocumentStore,
-  type RunRef,
-} from './port.js';
+import { historyArchiveName } from '../../domain/activity-contracts.js';
+import type { DocumentFormat, DocumentMeta, DocumentStore, RunRef } from './port.js';
 
 const safeName = /^[a-z0-9][a-z0-9.-]*$/;
 

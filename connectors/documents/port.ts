@@ -1,4 +1,4 @@
-/** A document's listing entry (DESIGN §9); `sha256` is over the stored Markdown bytes. */
+/** A document's listing entry (docs/design.md §9); `sha256` is over the stored Markdown bytes. */
 export interface DocumentMeta {
   id: string;
   transitionId: string;
@@ -19,9 +19,6 @@ export interface RunRef {
   transitionId: string;
   runId: string;
 }
-
-/** The archive file holding a run's history (protobuf `temporal.api.history.v1.History`), next to its documents. */
-export const historyArchiveName = 'history.binpb';
 
 /** Where step documents live. Write-once: a document is never overwritten. */
 export interface DocumentStore {

@@ -1,4 +1,4 @@
-// The built-in vault (DESIGN §7): secrets encrypted at rest in files under DATA_DIR.
+// The built-in vault (docs/design.md §7): secrets encrypted at rest in files under DATA_DIR.
 //
 // Each version of a secret is one write-once file `<dir>/<id with / as ~>/v000001.json` holding
 // { version, createdAt, fingerprint, iv, tag, ciphertext }. The secret is sealed with AES-256-GCM
@@ -9,7 +9,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadOrCreateKeyFile, publishNewFile, syncDirectory } from '../../keys.js';
+import { loadOrCreateKeyFile, publishNewFile, syncDirectory } from '../../security/keys.js';
 import { type SecretRef, type Vault, VaultError } from './port.js';
 
 const keyBytes = 32;

@@ -1,4 +1,4 @@
-/** What workflows, documents and emails may carry about a secret: never the value (DESIGN §7). */
+/** What workflows, documents and emails may carry about a secret: never the value (docs/design.md §7). */
 export interface SecretRef {
   /** Where the secret lives, e.g. `offboarding-acme/credential-rotation/domain-admin`. */
   vaultId: string;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
-import { createLinkToken, linkNonce } from '../../links.js';
+import { createLinkToken, linkNonce } from '../../security/links.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';

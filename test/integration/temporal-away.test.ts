@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
-import { createLinkToken, linkNonce, loadLinkSecret } from '../../links.js';
+import { createLinkToken, linkNonce, loadLinkSecret } from '../../security/links.js';
 import { offboardingBody } from '../factories.js';
 import { operatorKey, startStack, waitForState, type Stack } from '../support/stack.js';
 

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { parseConfig, type Config } from '../../config.js';
+import { parseConfig, type Config } from '../../config/config.js';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { startMailbox, type Mailbox } from '../../embedded/mailbox.js';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../embedded/temporal.js';
-import { createLogger } from '../../logger.js';
-import { createRunbookWorker } from '../../worker.js';
+import { createLogger } from '../../config/logger.js';
+import { createRunbookWorker } from '../../worker/runbook-worker.js';
 import { dataConverterOptions, loadCodecKeys } from '../../security/payload-codec.js';
 import { freePort } from './ports.js';
 
@@ -22,6 +22,8 @@ export const webUiOrigin = 'http://localhost:18233';
 export interface Stack {
   config: Config;
   api: RunningApi;
+  /** The dev server's Web UI, when the stack was started with `{ webUi: true }`. */
+  webUiUrl: string | null;
   client: Client;
   mail: ParsedMail[];
   logs: string[];
@@ -46,12 +48,17 @@ export interface Stack {
 
 /**
  * The whole system on loopback, as the embedded run starts it: a Temporal dev server on a temp
- * SQLite file, a real SMTP mailbox, a worker and the API on free ports. Logs are captured.
+ * SQLite file, a real SMTP mailbox, a worker and the API on free ports. Logs are captured. With
+ * `webUi`, the dev server also serves its Web UI with the API's `/codec` as its codec endpoint, and
+ * the UI and the API are both on `localhost` (one site), as the embedded run prints them.
  */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  options: { webUi?: boolean } = {},
+): Promise<Stack> {
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    return await startStackParts(undo, env);
+    return await startStackParts(undo, env, options);
   } catch (error) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw error;
@@ -61,38 +68,44 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
 async function startStackParts(
   undo: (() => Promise<unknown>)[],
   env: Record<string, string>,
+  options: { webUi?: boolean },
 ): Promise<Stack> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'msp-runbooks-'));
   undo.push(() => rm(dataDir, { recursive: true, force: true }));
   const mail: ParsedMail[] = [];
   const receive = (raw: Buffer) => void simpleParser(raw).then((parsed) => mail.push(parsed));
-  let mailbox: Mailbox = await startMailbox(path.join(dataDir, 'mailbox'), 0, receive);
+  let mailbox: Mailbox = await startMailbox(path.join(dataDir, 'mailbox'), { onMessage: receive });
   const mailPort = Number(new URL(mailbox.url).port);
   let mailboxUp = true;
   undo.push(async () => {
     if (mailboxUp) await mailbox.close();
   });
   const temporalPort = await freePort();
+  const apiPort = await freePort();
+  const uiPort = options.webUi ? await freePort() : undefined;
+  const publicUrl = `http://${uiPort ? 'localhost' : '127.0.0.1'}:${apiPort}`;
   const temporalOptions: DevServerOptions = {
     dbFile: path.join(dataDir, 'temporal.sqlite'),
     port: temporalPort,
+    uiPort,
     namespace: 'default',
     retentionDays: 1,
     logFile: path.join(dataDir, 'temporal.log'),
+    codecEndpoint: uiPort ? `${publicUrl}/codec` : undefined,
   };
   let temporal: DevServer = await startDevServer(temporalOptions);
   undo.push(() => temporal.stop());
-  const apiPort = await freePort();
+  const webUiUrl = uiPort ? `http://localhost:${uiPort}` : null;
   const config = parseConfig({
     PORT: String(apiPort),
-    PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+    PUBLIC_URL: publicUrl,
     TEMPORAL_ADDRESS: temporal.address,
     TASK_QUEUE: `test-${temporalPort}`,
     DATA_DIR: dataDir,
     SMTP_URL: mailbox.url,
     API_KEYS: `ops:operator:${operatorKey},audit:auditor:${auditorKey}`,
     LOG_LEVEL: 'info',
-    WEB_UI_ORIGIN: webUiOrigin,
+    WEB_UI_ORIGIN: webUiUrl ?? webUiOrigin,
     // So a test may remind approvers seconds apart.
     MIN_REMINDER_INTERVAL: 'PT1S',
     ...env,
@@ -128,6 +141,7 @@ async function startStackParts(
   return {
     config,
     api,
+    webUiUrl,
     client,
     mail,
     logs,
@@ -160,7 +174,7 @@ async function startStackParts(
       await mailbox.close();
     },
     async startMail() {
-      mailbox = await startMailbox(path.join(dataDir, 'mailbox'), mailPort, receive);
+      mailbox = await startMailbox(path.join(dataDir, 'mailbox'), { port: mailPort, onMessage: receive });
       mailboxUp = true;
     },
     temporalProcess: () => temporal.process,

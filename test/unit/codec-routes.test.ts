@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../api/auth.js';
 import { errorHandler, HttpError } from '../../api/errors.js';
-import { parseConfig } from '../../config.js';
+import { parseConfig } from '../../config/config.js';
 import { codecCors, codecRoutes } from '../../api/routes/codec.js';
 import { ApiRoutes } from '../../api/routes.js';
 import { createEncryptionCodec } from '../../security/payload-codec.js';

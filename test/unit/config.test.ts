@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../api/auth.js';
-import { ConfigError, parseConfig } from '../../config.js';
+import { ConfigError, parseConfig } from '../../config/config.js';
 
 describe('config', () => {
   it('has working defaults for the embedded run', () => {
@@ -15,11 +15,17 @@ describe('config', () => {
     });
     expect(config.apiKeys).toEqual([]);
     expect(config.minReminderInterval).toBe('PT1M');
+    expect(config.host).toBe('127.0.0.1');
+  });
+
+  it.each(['0.0.0.0', '::', '192.0.2.2'])('listens on HOST=%s', (host) => {
+    expect(parseConfig({ HOST: host }).host).toBe(host);
   });
 
   it.each([
     [{ PORT: 'abc' }, /^Invalid configuration: PORT: expected a port number \(got "abc"\)$/],
     [{ PORT: '70000' }, /^Invalid configuration: PORT: /],
+    [{ HOST: 'localhost' }, /^Invalid configuration: HOST: expected an IP address to listen on/],
     [{ TEMPORAL_ADDRESS: 'localhost' }, /^Invalid configuration: TEMPORAL_ADDRESS: expected host:port/],
     [{ PUBLIC_URL: 'not a url' }, /^Invalid configuration: PUBLIC_URL: /],
     [{ SMTP_URL: 'mail.example' }, /^Invalid configuration: SMTP_URL: /],

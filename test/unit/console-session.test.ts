@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../config.js';
+import { parseConfig } from '../../config/config.js';
 import { createConsoleSessions, idleTimeoutMinutes } from '../../api/console/session.js';
 
 const secret = Buffer.alloc(32, 7);

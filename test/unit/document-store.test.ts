@@ -6,7 +6,8 @@ import protos from '@temporalio/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeHistory } from '../../audit/history-codec.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
-import { historyArchiveName, type DocumentMeta } from '../../connectors/documents/port.js';
+import type { DocumentMeta } from '../../connectors/documents/port.js';
+import { historyArchiveName } from '../../domain/activity-contracts.js';
 
 const transitionId = 'offboarding-acme';
 let root: string;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../../api/server.js';
-import { parseConfig } from '../../config.js';
-import { createLogger } from '../../logger.js';
+import { parseConfig } from '../../config/config.js';
+import { createLogger } from '../../config/logger.js';
 import { offboardingBody } from '../factories.js';
 import { freePort } from '../support/ports.js';
 

@@ -10,7 +10,7 @@ const issuesOf = (body: unknown) => {
 };
 
 describe('start request schema', () => {
-  it('accepts the DESIGN §9 example and fills defaults', () => {
+  it("accepts the README's example and fills defaults", () => {
     const { approvalSteps: _omitted, ...body } = offboardingBody();
     const parsed = startRequestSchema.parse(body);
     expect(parsed.approvalSteps).toEqual([

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createActivities, type IssuedLink, type LinksInput } from '../../activities/index.js';
+import { createActivities } from '../../activities/index.js';
+import type { IssuedLink, LinksInput } from '../../domain/activity-contracts.js';
 import { createFileLedger, LedgerUnavailableError } from '../../activities/ledger.js';
-import { projectRoot } from '../../config.js';
+import { projectRoot } from '../../config/config.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import { MailNotSentError, type Mailer, type OutgoingMail } from '../../connectors/mail/port.js';
-import { sha256Hex, verifyLinkToken } from '../../links.js';
+import { sha256Hex, verifyLinkToken } from '../../security/links.js';
 import { createTemplateRenderer } from '../../templates/render.js';
 
 /** Records every message handed to it; `failNext` makes the next send fail after the hand-over attempt. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inZones, offboardingDates, remindersBefore, sumDurations } from '../../domain/timeline.js';
 
-describe('offboarding dates (DESIGN §3)', () => {
+describe('offboarding dates (docs/design.md §3)', () => {
   const terms = {
     noticeReceivedAt: '2026-11-22T00:00:00Z',
     noticePeriod: 'P30D',

@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createFileLedger } from '../../activities/ledger.js';
 import { handoverPack, type AuditReport } from '../../audit/report.js';
-import { projectRoot } from '../../config.js';
+import { projectRoot } from '../../config/config.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import { createSmtpMailer } from '../../connectors/mail/smtp.js';
 import type { CredentialState, TaskState, TransitionState } from '../../domain/definitions.js';
+import type { RecordFacts } from '../../domain/facts.js';
 import { discoveryReport } from '../../domain/discovery.js';
 import { escapeMarkdown } from '../../domain/markdown.js';
 import { restoreResults } from '../../domain/restore.js';
@@ -113,7 +114,9 @@ const record = {
     },
   ],
   controls: [{ action: 'paused', actor: hostile('actor'), reason: hostile('reason'), at }],
-};
+  credentials: [],
+  linkOpeningsNotListed: 0,
+} satisfies RecordFacts;
 /** The user text every document shows: the client's name and what its record holds. */
 const recordedFields = [
   'client name',
@@ -226,8 +229,8 @@ const inRun = (transitionId: string) =>
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'msp-user-text-'));
-  mailbox = await startMailbox(path.join(dataDir, 'mailbox'), 0, (raw) => {
-    void simpleParser(raw).then((mail) => received.push(mail));
+  mailbox = await startMailbox(path.join(dataDir, 'mailbox'), {
+    onMessage: (raw) => void simpleParser(raw).then((mail) => received.push(mail)),
   });
   activities = createActivities({
     documents: store(),

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { encodeHistory } from '../../audit/history-codec.js';
 import { createFileLedger } from '../../activities/ledger.js';
-import { projectRoot } from '../../config.js';
+import { projectRoot } from '../../config/config.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import { createSmtpMailer } from '../../connectors/mail/smtp.js';
 import {
@@ -27,8 +27,8 @@ import { readMailbox, startMailbox, type Mailbox } from '../../embedded/mailbox.
 import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
 import { createTemplateRenderer } from '../../templates/render.js';
 import { dataConverterOptions, failureConverterPath, loadCodecKeys } from '../../security/payload-codec.js';
-import { workflowsPath } from '../../worker.js';
-import { sha256Hex } from '../../links.js';
+import { workflowsPath } from '../../worker/runbook-worker.js';
+import { sha256Hex } from '../../security/links.js';
 import { offboardingRequest, onboardingRequest } from '../factories.js';
 import { expectInert, hostile, hostileLine } from '../support/hostile-text.js';
 import { linkIn } from '../support/links.js';

@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { defaultReminderInterval, isoDuration } from './domain/schemas.js';
-import { durationMillis } from './domain/timeline.js';
-import { parseCodecKeys } from './security/payload-codec.js';
+import { defaultReminderInterval, isoDuration } from '../domain/schemas.js';
+import { durationMillis } from '../domain/timeline.js';
+import { parseCodecKeys } from '../security/payload-codec.js';
 
 /** The project root: templates and the project-local Temporal binaries are found from here. */
-export const projectRoot = path.dirname(fileURLToPath(import.meta.url)).replace(/[\\/]dist$/, '');
+export const projectRoot = path
+  .dirname(path.dirname(fileURLToPath(import.meta.url)))
+  .replace(/[\\/]dist$/, '');
 
 export const roles = ['operator', 'auditor'] as const;
 export type Role = (typeof roles)[number];
@@ -66,6 +69,15 @@ const optionalNonEmpty = z
 
 const envSchema = z.object({
   PORT: port.default(3000),
+  HOST: optionalNonEmpty.pipe(
+    z
+      .string()
+      .refine(
+        (value) => isIP(value) !== 0,
+        'expected an IP address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)',
+      )
+      .optional(),
+  ),
   PUBLIC_URL: z.url({ error: 'expected an absolute http(s) URL' }).optional(),
   TEMPORAL_ADDRESS: optionalNonEmpty.pipe(
     z
@@ -142,6 +154,8 @@ export type Config = ReturnType<typeof toConfig>;
 function toConfig(env: z.infer<typeof envSchema>) {
   return {
     port: env.PORT,
+    /** The address the API and the embedded run's servers listen on; loopback unless asked otherwise. */
+    host: env.HOST ?? '127.0.0.1',
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     temporal: {
       address: env.TEMPORAL_ADDRESS,

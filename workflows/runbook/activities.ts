@@ -1,9 +1,9 @@
 // The one place where workflows get their activity stubs, with the timeouts and retry policy that
 // go with each. Retries are bounded: an activity that keeps failing comes back to the workflow,
-// which marks the step stalled, tells the operators, and tries again later (see Runbook.effect).
+// which marks the step stalled, tells the operators, and tries again later (see effects.ts).
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { nonRetryableErrorTypes } from '../domain/definitions.js';
+import type { Activities } from '../../activities/index.js';
+import { nonRetryableErrorTypes } from '../../domain/definitions.js';
 
 const retry: ActivityOptions['retry'] = {
   initialInterval: '1 second',

@@ -1,18 +1,18 @@
+// The runbook worker: the real dependencies of the activities, built from config, and a worker
+// polling the task queue with the workflows and activities. `bin/worker.ts` runs it.
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { encodeHistory } from './audit/history-codec.js';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from './activities/index.js';
-import { createFileLedger } from './activities/ledger.js';
-import { createTemplateRenderer } from './templates/render.js';
-import { loadConfigOrExit, projectRoot, type Config } from './config.js';
-import { createFilesystemDocumentStore } from './connectors/documents/filesystem.js';
-import type { RunRef } from './connectors/documents/port.js';
-import { createSmtpMailer } from './connectors/mail/smtp.js';
-import { loadLinkSecret } from './links.js';
-import { createLogger } from './logger.js';
-import { dataConverterOptions, loadCodecKeys } from './security/payload-codec.js';
+import { encodeHistory } from '../audit/history-codec.js';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { createFileLedger } from '../activities/ledger.js';
+import { createTemplateRenderer } from '../templates/render.js';
+import { projectRoot, type Config } from '../config/config.js';
+import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
+import type { RunRef } from '../connectors/documents/port.js';
+import { createSmtpMailer } from '../connectors/mail/smtp.js';
+import { loadLinkSecret } from '../security/links.js';
+import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
@@ -53,25 +53,5 @@ export async function createRunbookWorker(
     dataConverter: dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys)),
     activities: createActivities(await buildActivityDeps(config)),
     ...options,
-  });
-}
-
-async function main(): Promise<void> {
-  const config = loadConfigOrExit();
-  const logger = createLogger(config.logLevel).child({ component: 'worker' });
-  const address = config.temporal.address ?? 'localhost:7233';
-  const connection = await NativeConnection.connect({ address });
-  const worker = await createRunbookWorker(config, connection);
-  logger.info({ address, taskQueue: config.temporal.taskQueue }, 'worker polling');
-  // Worker.run() returns once SIGINT/SIGTERM have drained in-flight tasks (the SDK installs those handlers).
-  await worker.run();
-  await connection.close();
-  logger.info('worker stopped');
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`worker failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
   });
 }

@@ -1,4 +1,4 @@
-// Link tokens for approval, intake and reveal emails (DESIGN §4). A token is
+// Link tokens for approval, intake and reveal emails (docs/design.md §4). A token is
 // `<payload>.<nonce>.<mac>`: the payload names the transition, its run, the request and the expiry so
 // the API knows where to send the decision; a 128-bit nonce only the link secret can derive makes it
 // unguessable; an HMAC over both stops anyone from pointing it elsewhere. The workflow only ever sees
@@ -6,7 +6,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { loadOrCreateKeyFile } from './keys.js';
 import path from 'node:path';
-import type { LinkPurpose } from './domain/definitions.js';
+import type { LinkPurpose } from '../domain/definitions.js';
 
 export interface LinkClaims {
   /** Workflow id of the transition. */

@@ -1,0 +1,58 @@
+// The inputs and outputs of the runbook's activities: what workflows send, what activities return,
+// and what the audit trail reads back from the history. No Node imports: the workflows bundle it.
+import type { LinkPurpose, StepState } from './definitions.js';
+import type { DocumentFacts } from './facts.js';
+import type { Person, TransitionKind } from './schemas.js';
+
+/** The archive file holding a run's history (protobuf `temporal.api.history.v1.History`), next to its documents. */
+export const historyArchiveName = 'history.binpb';
+
+export interface WriteDocumentInput {
+  transitionId: string;
+  kind: TransitionKind;
+  step: string;
+  documentId: string;
+  title: string;
+  previousSha256: string | null;
+  client: { id: string; name: string; timezone: string };
+  stepState: StepState;
+  /** When the step finished, or when an interim document (a rejection) was written. */
+  createdAt: string;
+  facts: DocumentFacts;
+}
+
+export interface EmailInput {
+  /** (transition, step, asset, purpose): within a run, the same key never sends twice. */
+  idempotencyKey: string;
+  to: string[];
+  /** `templates/email/<template>.md.hbs`: its first line is the subject, the rest the text part, rendered to HTML for the HTML part. */
+  template: string;
+  data: Record<string, unknown>;
+}
+
+export interface LinksInput {
+  transitionId: string;
+  purpose: LinkPurpose;
+  /** The approval request id, or the credential id of an intake or reveal link. */
+  requestId: string;
+  /** Why these links go out (`request`, `reminder-N`, `reassigned-N`): each round mails every listed person a fresh link. */
+  round: string;
+  approvers: Person[];
+  expiresAt: string;
+  /** `templates/email/<template>.md.hbs`, given `data`, the approver, `reminder` and the `link`. */
+  template: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Whether an email left. `in-doubt`: an earlier attempt claimed it and stopped before recording how
+ * the send ended, so it may or may not have left; it is not sent again (at most once).
+ */
+export type Delivery = 'sent' | 'in-doubt';
+
+export interface IssuedLink {
+  approver: string;
+  tokenHash: string;
+  /** Absent in histories from before deliveries were reported: those were sent. */
+  delivery?: Delivery;
+}

@@ -1,0 +1,191 @@
+// What a recorded run does to reach its state, each move as an operator, a client or time would.
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  cancelUpdate,
+  completeTaskUpdate,
+  decideUpdate,
+  extendUpdate,
+  legalHoldUpdate,
+  pauseUpdate,
+  requestApprovalUpdate,
+  stateQuery,
+  supplyCredentialUpdate,
+  type StepStatus,
+  type TransitionState,
+} from '../../domain/definitions.js';
+import type { StepKey } from '../../domain/schemas.js';
+import type { OffboardingPeriod } from '../../domain/timeline.js';
+import { readMailbox } from '../../embedded/mailbox.js';
+import { sha256Hex } from '../../security/links.js';
+
+export interface Driver {
+  env: TestWorkflowEnvironment;
+  handle: WorkflowHandle;
+  mailboxDir: string;
+}
+
+export type Move = (driver: Driver) => Promise<void>;
+
+const operator = { actor: 'recorder', reason: 'recorded for the replay tests' };
+
+/** Polls the state (a query: no time passes) until it holds. */
+async function until(
+  driver: Driver,
+  what: string,
+  holds: (state: TransitionState) => boolean,
+): Promise<TransitionState> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const state = await driver.handle.query(stateQuery);
+    if (holds(state)) return state;
+    if (Date.now() > deadline)
+      throw new Error(`${driver.handle.workflowId} never reached ${what}: ${JSON.stringify(state.steps)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const at =
+  (step: StepKey, stepStatus: StepStatus): Move =>
+  async (driver) => {
+    await until(
+      driver,
+      `${step} ${stepStatus}`,
+      (state) => state.steps.find((s) => s.key === step)?.status === stepStatus,
+    );
+  };
+
+export const status =
+  (transitionStatus: TransitionState['status']): Move =>
+  async (driver) => {
+    await until(driver, transitionStatus, (state) => state.status === transitionStatus);
+  };
+
+/** Lets time pass on the test server: timers fire, reminders go out. */
+export const skip =
+  (duration: string): Move =>
+  async (driver) => {
+    await driver.env.sleep(duration);
+  };
+
+export const completeTasks =
+  (step: StepKey): Move =>
+  async (driver) => {
+    const state = await until(
+      driver,
+      `${step} tasks`,
+      (s) => s.steps.find((x) => x.key === step)?.status === 'awaiting-task',
+    );
+    for (const task of state.tasks.filter((t) => t.step === step && t.status === 'open')) {
+      const restore =
+        task.evidenceNeeded === 'restore'
+          ? {
+              startedAt: '2026-01-01T00:00:00Z',
+              endedAt: '2026-01-01T01:00:00Z',
+              integrityCheck: 'passed' as const,
+              verifiedBy: 'recorder',
+            }
+          : undefined;
+      await driver.handle.executeUpdate(completeTaskUpdate, {
+        args: [
+          {
+            actor: 'recorder',
+            taskId: task.id,
+            evidence: { text: `done: ${task.id}`, ...(restore ? { restore } : {}) },
+          },
+        ],
+      });
+    }
+  };
+
+/** The client's decision through the personal link mailed for the step's latest request. */
+const decide =
+  (step: StepKey, decision: 'approve' | 'reject'): Move =>
+  async (driver) => {
+    const state = await until(
+      driver,
+      `${step} approval`,
+      (s) => s.steps.find((x) => x.key === step)?.status === 'awaiting-approval',
+    );
+    const requestId = state.approvals.filter((a) => a.step === step).at(-1)!.requestId;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const links = (await readMailbox(driver.mailboxDir))
+        .map(({ mail }) => /\/approvals\/([A-Za-z0-9_.-]+)/.exec(mail.text ?? '')?.[1])
+        .filter((token): token is string => token !== undefined);
+      for (const token of links) {
+        const claims = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as {
+          w: string;
+          r: string;
+        };
+        if (claims.w !== driver.handle.workflowId || claims.r !== requestId) continue;
+        await driver.handle.executeUpdate(decideUpdate, {
+          args: [
+            {
+              tokenHash: sha256Hex(token),
+              decision,
+              comment: `${decision}d by the recorder`,
+              ip: '127.0.0.1',
+              userAgent: 'recorder',
+            },
+          ],
+        });
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`no approval link for ${requestId}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+export const approve = (step: StepKey) => decide(step, 'approve');
+export const reject = (step: StepKey) => decide(step, 'reject');
+
+export const requestAgain =
+  (step: StepKey): Move =>
+  async (driver) => {
+    await driver.handle.executeUpdate(requestApprovalUpdate, { args: [{ ...operator, step }] });
+    await until(
+      driver,
+      `${step} asked again`,
+      (s) =>
+        s.approvals.filter((a) => a.step === step).length === 2 &&
+        s.steps.find((x) => x.key === step)?.status === 'awaiting-approval',
+    );
+  };
+
+/** An operator puts the credential into the vault: the workflow gets its reference only. */
+export const supplyCredential =
+  (credentialId: string): Move =>
+  async (driver) => {
+    await until(driver, `${credentialId} awaited`, (s) =>
+      s.credentials.some((c) => c.id === credentialId && c.status === 'awaiting'),
+    );
+    await driver.handle.executeUpdate(supplyCredentialUpdate, {
+      args: [
+        {
+          actor: 'recorder',
+          credentialId,
+          via: 'operator-api',
+          reference: { vaultId: `recorded/${credentialId}`, version: 1, fingerprint: 'recorded' },
+        },
+      ],
+    });
+  };
+
+export const pause = (): Move => async (driver) => {
+  await driver.handle.executeUpdate(pauseUpdate, { args: [operator] });
+};
+
+export const extend =
+  (period: OffboardingPeriod, by: string): Move =>
+  async (driver) => {
+    await driver.handle.executeUpdate(extendUpdate, { args: [{ ...operator, period, by }] });
+  };
+
+export const holdLegally = (): Move => async (driver) => {
+  await driver.handle.executeUpdate(legalHoldUpdate, { args: [operator] });
+};
+
+export const cancel = (): Move => async (driver) => {
+  await driver.handle.executeUpdate(cancelUpdate, { args: [operator] });
+};

@@ -1,0 +1,71 @@
+// Step 7: wait until deletion is due (warning ahead), the client approves, no legal hold is on; then
+// every retained copy is deleted following NIST SP 800-88, and the certificate records how.
+import type { TaskState } from '../../../domain/definitions.js';
+import type { DeletionCertificate } from '../../../domain/facts.js';
+import { escapeMarkdown } from '../../../domain/markdown.js';
+import { remindersBefore } from '../../../domain/timeline.js';
+import { nowIso } from '../../runbook/state.js';
+import type { StepDefinition } from '../../runbook/step.js';
+import type { OffboardingContext } from '../context.js';
+
+export const retentionDeletion: StepDefinition<'retention-deletion', OffboardingContext> = {
+  key: 'retention-deletion',
+  title: 'Certificate of data deletion',
+  approval: {
+    when: 'once deletion is due, before anything is deleted',
+    summary: ({ request }) =>
+      `Approve the permanent deletion of every retained copy of your data (${escapeMarkdown(request.scope.dataSets.map((set) => set.description).join('; ') || 'no data set listed')}). This cannot be undone.`,
+  },
+  tasks: ({ request }) =>
+    request.scope.dataSets.map((set) => ({
+      id: set.id,
+      title: `Delete every retained copy of ${set.description} following NIST SP 800-88; record method, tool and verification`,
+    })),
+  async run(context, { approve, completeTasks }) {
+    const { runbook, dates, remindAhead } = context;
+    await runbook.timers.waitUntil('deletion', () => dates().deletionDueAt, {
+      reminders: (deadline) => remindersBefore(dates().assistanceEndsAt, deadline),
+      onReminder: remindAhead('deletion', 'Deletion of retained data'),
+    });
+    await approve();
+    // Deletion never starts while a legal hold is on, even once approved.
+    await runbook.timers.whileLegalHold();
+    const deletionStartedAt = nowIso();
+    const tasks = await completeTasks();
+    return {
+      deletionDueAt: dates().deletionDueAt,
+      deletionStartedAt,
+      certificate: certificateOf(context, tasks, deletionStartedAt),
+    };
+  },
+};
+
+/** The NIST SP 800-88 fields, from the deletion tasks' evidence and the client's approval. */
+function certificateOf(
+  { runbook, request }: OffboardingContext,
+  tasks: TaskState[],
+  deletionStartedAt: string,
+): DeletionCertificate {
+  const { dataSets } = request.scope;
+  const approval = runbook.state.approvals
+    .filter((a) => a.step === 'retention-deletion' && a.status === 'approved')
+    .at(-1);
+  const pick = (field: 'method' | 'tool' | 'verification') =>
+    [...new Set(tasks.map((task) => task.evidence?.[field]).filter(Boolean))].join('; ') || undefined;
+  return {
+    what: dataSets.map((set) => `${set.description} (${set.id})`).join('; ') || 'no data set in scope',
+    method: pick('method'),
+    tool: pick('tool'),
+    verification: pick('verification'),
+    performedBy: [...new Set(tasks.map((task) => task.completedBy))].join(', ') || undefined,
+    validatedBy: approval?.decisions
+      .filter((d) => d.decision === 'approve')
+      .map((d) => d.approver)
+      .join(', '),
+    date:
+      tasks
+        .map((task) => task.completedAt!)
+        .sort()
+        .at(-1) ?? deletionStartedAt,
+  };
+}

@@ -1,0 +1,77 @@
+// Every step writes a document, once: its own facts and the record of the step (tasks, approvals,
+// link openings, operator actions). Each names the SHA-256 of the one before it: a hash chain.
+import { CancellationScope } from '@temporalio/workflow';
+import type { DocumentFacts } from '../../domain/facts.js';
+import type { StepKey } from '../../domain/schemas.js';
+import type { Effects } from './effects.js';
+import type { Links } from './links.js';
+import { nowIso, type RunbookState } from './state.js';
+
+/** What a step document adds to its record: its step's facts, or how it ended (and the record it overrides). */
+export type StepDocumentFacts = Partial<DocumentFacts>;
+
+export class Documents {
+  private lastDocumentSha: string | null = null;
+
+  constructor(
+    private readonly runbook: RunbookState,
+    private readonly effects: Effects,
+    private readonly links: Links,
+  ) {}
+
+  /**
+   * Writes a step's document once. `suffix` marks an interim document (a rejection); without it the
+   * document is the step's own and its id goes into the step's state.
+   */
+  async write(
+    key: StepKey,
+    title: string,
+    suffix: string | undefined,
+    facts: StepDocumentFacts,
+  ): Promise<void> {
+    const { state } = this.runbook;
+    const step = this.runbook.stepState(key);
+    const index = state.steps.indexOf(step) + 1;
+    const since = step.startedAt ?? state.dates.startedAt;
+    const approvals = state.approvals.filter((approval) => approval.step === key);
+    const requestIds = new Set([
+      ...approvals.map((approval) => approval.requestId),
+      ...state.credentials.filter((c) => c.step === key).map((c) => c.id),
+    ]);
+    const openings = this.links.openingsOf(requestIds);
+    // Only what the document shows travels: the step, not the whole state (payloads are bounded).
+    const document = await this.effects.writeDocument({
+      transitionId: state.id,
+      kind: state.kind,
+      step: key,
+      documentId: `${String(index).padStart(2, '0')}-${key}${suffix ? `-${suffix}` : ''}`,
+      title,
+      previousSha256: this.lastDocumentSha,
+      client: { id: state.clientId, name: state.clientName, timezone: state.timezone },
+      stepState: { ...step },
+      createdAt: step.finishedAt ?? nowIso(),
+      facts: {
+        tasks: state.tasks.filter((task) => task.step === key),
+        credentials: state.credentials.filter((credential) => credential.step === key),
+        approvals,
+        linkOpenings: openings.listed,
+        linkOpeningsNotListed: openings.notListed,
+        controls: state.controls.filter((control) => control.at >= since),
+        ...facts,
+      },
+    });
+    this.lastDocumentSha = document.sha256;
+    if (!suffix) step.documentId = document.id;
+    await this.effects.archiveHistory({ transitionId: state.id });
+  }
+
+  /**
+   * The last copy of the history into the document store, so the audit trail outlives the engine's
+   * retention. Nothing the trail shows happens after it (the trail leaves out the close event).
+   */
+  async archiveAtClose(): Promise<void> {
+    await CancellationScope.nonCancellable(() =>
+      this.effects.archiveHistory({ transitionId: this.runbook.id }),
+    );
+  }
+}

@@ -1,0 +1,120 @@
+// The runbook engine both workflows run on: it puts the parts together (state, controls, effects,
+// links, approvals, tasks, credentials, documents, timers), runs an ordered list of steps each with
+// its document, and settles the transition's final status. Deterministic: no I/O here.
+import { allHandlersFinished, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import type { RunbookInput, TransitionState, TransitionStatus } from '../../domain/definitions.js';
+import type { StartRequest, StepKey } from '../../domain/schemas.js';
+import { Approvals } from './approvals.js';
+import { Approvers } from './approvers.js';
+import { Controls } from './controls.js';
+import { CredentialHandover } from './credential-handover.js';
+import { CredentialIntake } from './credential-intake.js';
+import { CredentialLinks } from './credentials.js';
+import { Documents, type StepDocumentFacts } from './documents.js';
+import { createEffects, type Effects } from './effects.js';
+import { Links } from './links.js';
+import { Notices } from './notices.js';
+import { nowIso, RunbookState } from './state.js';
+import { Tasks } from './tasks.js';
+import { Timers } from './timers.js';
+
+export class Runbook {
+  readonly transition: RunbookState;
+  readonly controls: Controls;
+  readonly effects: Effects;
+  readonly notices: Notices;
+  readonly links: Links;
+  readonly documents: Documents;
+  readonly approvals: Approvals;
+  readonly approvers: Approvers;
+  readonly tasks: Tasks;
+  readonly timers: Timers;
+  readonly intake: CredentialIntake;
+  readonly handover: CredentialHandover;
+
+  /** Builds the parts and registers every handler, before the workflow's first await. */
+  constructor(
+    readonly request: RunbookInput<StartRequest>,
+    steps: readonly { key: StepKey; title: string }[],
+  ) {
+    this.transition = new RunbookState(request, steps);
+    this.controls = new Controls(this.transition);
+    this.effects = createEffects(this.transition);
+    this.notices = new Notices(this.transition, this.effects);
+    this.links = new Links(this.transition);
+    this.documents = new Documents(this.transition, this.effects, this.links);
+    this.tasks = new Tasks(this.transition, this.effects);
+    this.approvals = new Approvals(this.transition, this.effects, this.links, this.notices, this.documents);
+    this.approvers = new Approvers(this.transition, this.approvals, this.controls);
+    const credentialLinks = new CredentialLinks(this.transition, this.effects, this.links, this.approvers);
+    this.intake = new CredentialIntake(this.transition, credentialLinks, this.notices);
+    this.handover = new CredentialHandover(this.transition, credentialLinks, this.notices, this.controls);
+    this.timers = new Timers(this.transition);
+  }
+
+  get state(): TransitionState {
+    return this.transition.state;
+  }
+
+  /** Runs one step: waits while paused, marks it running, runs its body, writes its document. */
+  async step(key: StepKey, body: () => Promise<StepDocumentFacts>): Promise<void> {
+    const title = this.transition.titleOf(key);
+    await condition(() => !this.state.paused);
+    const step = this.transition.stepState(key);
+    step.status = 'running';
+    step.startedAt = nowIso();
+    this.state.currentStep = key;
+    this.transition.publish();
+    let facts: StepDocumentFacts;
+    try {
+      facts = await body();
+    } catch (error) {
+      step.status = isCancellation(error) ? 'skipped' : 'failed';
+      step.finishedAt = nowIso();
+      await CancellationScope.nonCancellable(() =>
+        this.documents.write(key, title, undefined, {
+          outcome: isCancellation(error) ? 'cancelled' : 'failed',
+        }),
+      );
+      throw error;
+    }
+    step.status = 'completed';
+    step.finishedAt = nowIso();
+    await this.documents.write(key, title, undefined, facts);
+  }
+
+  private finish(status: TransitionStatus, outcome: string): void {
+    this.state.status = status;
+    this.state.outcome = outcome;
+    this.state.currentStep = null;
+    this.transition.activeTimer = null;
+    this.state.dates.finishedAt = nowIso();
+    this.transition.publish();
+  }
+
+  /** Runs the steps inside a cancellable scope and settles the transition's final status. */
+  async run(steps: () => Promise<void>): Promise<TransitionState> {
+    this.transition.publish();
+    const cancelled = () => this.controls.cancelRequest;
+    try {
+      await this.controls.work.run(steps);
+      this.finish('completed', 'all steps completed');
+    } catch (error) {
+      const cancel = cancelled();
+      if (cancel && isCancellation(error)) {
+        for (const step of this.state.steps) {
+          if (step.status !== 'completed') step.status = 'skipped';
+        }
+        this.finish('cancelled', `cancelled by ${cancel.actor}: ${cancel.reason}`);
+      } else {
+        this.finish('failed', error instanceof Error ? error.message : String(error));
+        await condition(allHandlersFinished);
+        await this.documents.archiveAtClose();
+        throw error;
+      }
+    }
+    await condition(allHandlersFinished);
+    await this.documents.archiveAtClose();
+    return this.transition.snapshot();
+  }
+}
