@@ -4,7 +4,8 @@
 // rest is left to the start route's own schema.
 import { DateTime, IANAZone } from 'luxon';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { defaultApprovalSteps, stepsOf, type TransitionKind } from '../../domain/schemas.js';
+import { defaultApprovalSteps, type TransitionKind } from '../../domain/schemas.js';
+import { stepCatalogue } from '../../workflows/catalogue.js';
 import { instantIn } from './dates.js';
 import { every, nested, single, type FormBody } from './forms.js';
 
@@ -173,7 +174,9 @@ export function readStartForm(body: FormBody, kind: TransitionKind, now = Date.n
   return { values, approvalSteps, request, unreadable };
 }
 
-/** The checkboxes of the approval steps, ticked as the form (or the defaults) say. */
+/** A checkbox for each step that can ask the client, saying when it asks; ticked as the form (or the defaults) say. */
 export function approvalStepChoices(kind: TransitionKind, ticked: string[]) {
-  return stepsOf[kind].map((step) => ({ value: step, checked: ticked.includes(step) }));
+  return stepCatalogue[kind]
+    .filter((step) => step.approvalWhen)
+    .map((step) => ({ value: step.key, when: step.approvalWhen, checked: ticked.includes(step.key) }));
 }
