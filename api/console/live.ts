@@ -48,7 +48,7 @@ const watchQuery = z.object({
 });
 
 /** What the page's content depends on, as one string; it changes when any of it does. */
-export async function versionOf(temporal: Client, watch: Watch): Promise<string> {
+async function versionOf(temporal: Client, watch: Watch): Promise<string> {
   const runs = await Promise.all(
     watch.ids.map(async (id) => {
       const { runId, historyLength, status } = await temporal.workflow.getHandle(id).describe();

@@ -126,7 +126,7 @@ function assets(text: string, asset: AssetKind): unknown[] {
 }
 
 /** Now, as the notice date field shows it in the client's zone. */
-export function nowIn(zone: string, now = Date.now()): string {
+function nowIn(zone: string, now = Date.now()): string {
   return DateTime.fromMillis(now, { zone: IANAZone.isValidZone(zone) ? zone : 'UTC' }).toFormat(
     "yyyy-LL-dd'T'HH:mm:ss",
   );

@@ -4,7 +4,7 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Caller } from '../auth.js';
-import { fromTemporal, HttpError, notFound, temporalUnavailable } from '../errors.js';
+import { knownHttpError, notFound } from '../errors.js';
 import type { ControlAction } from '../operations.js';
 import { sendPack, sendTrail } from '../routes/audit.js';
 import { credentialParams, secretBody } from '../routes/credentials.js';
@@ -61,10 +61,6 @@ const doneMessages = {
 const doneQuery = z.object({ done: z.enum(Object.keys(doneMessages) as [keyof typeof doneMessages]) });
 const reasonField = ['reason'];
 const restoreDates = ['evidence.restore.startedAt', 'evidence.restore.endedAt'];
-
-/** A known refusal (invalid, not found, conflict, Temporal away) as an HttpError; null for a bug. */
-const refusal = (error: unknown, method: string) =>
-  error instanceof HttpError ? error : (fromTemporal(error) ?? temporalUnavailable(error, method));
 
 export function transitionPages(router: Router, context: ConsoleContext) {
   const { operations } = context;
@@ -134,7 +130,7 @@ export function transitionPages(router: Router, context: ConsoleContext) {
       try {
         await action.run(params.data, parsed.data, context.sessionOf(res).caller);
       } catch (error) {
-        const known = refusal(error, req.method);
+        const known = knownHttpError(error, req.method);
         if (!known || known.status === 503) throw known ?? error;
         await showTransition(res, params.data.id, known.status, {
           problem: known.message,

@@ -42,7 +42,7 @@ const controlLabels: Record<ControlRecord['action'], string> = {
   'reveal-reissued': 'Reveal link sent again',
 };
 
-export const periodLabels = {
+const periodLabels = {
   noticePeriod: 'Notice period',
   transitionPeriod: 'Transition period',
   retentionPeriod: 'Retention period',
