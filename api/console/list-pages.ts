@@ -62,8 +62,8 @@ export function listPages(router: Router, context: ConsoleContext) {
 
   router.get('/console/transitions', async (req, res) => {
     const parsed = consoleListQuery.safeParse(req.query);
-    const query = parsed.success ? parsed.data : { page: 1 };
-    const { clientId, kind, status } = query as z.output<typeof consoleListQuery>;
+    const query: z.output<typeof consoleListQuery> = parsed.success ? parsed.data : { page: 1 };
+    const { clientId, kind, status } = query;
     const filters = { clientId, kind };
     const offset = (query.page - 1) * listPageSize;
     let rows: { transition: TransitionSummary; state: TransitionState | null }[];
@@ -90,8 +90,10 @@ export function listPages(router: Router, context: ConsoleContext) {
       rows = listed.transitions.map((transition, index) => ({ transition, state: states[index]! }));
       more = listed.more;
     }
-    const href = (number: number) =>
-      `/console/transitions?${new URLSearchParams({ ...(clientId ? { clientId } : {}), ...(kind ? { kind } : {}), ...(status ? { status } : {}), page: String(number) })}`;
+    const href = (number: number) => {
+      const chosen = Object.entries({ clientId, kind, status }).filter(([, value]) => value);
+      return `/console/transitions?${new URLSearchParams([...chosen, ['page', String(number)]] as string[][])}`;
+    };
     await console.send(res, parsed.success ? 200 : 400, {
       title: 'Transitions',
       template: 'transitions',

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { DocumentStore } from '../../connectors/documents/port.js';
 import type { TemplateRenderer } from '../../templates/render.js';
 import type { Caller } from '../auth.js';
-import { HttpError, knownHttpError } from '../errors.js';
+import { HttpError, knownHttpError, retryAfterSeconds } from '../errors.js';
 import type { Operations } from '../operations.js';
 import { countAsFailedAttempt, isCrossOrigin, type MspIdentity } from '../public-pages.js';
 import { listPages } from './list-pages.js';
@@ -156,7 +156,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
     const known = knownHttpError(error, req.method);
     if (!known) req.log.error({ err: error }, 'console page failed');
     if (res.headersSent) return next(error);
-    if (known?.status === 503) res.set('Retry-After', '5');
+    if (known?.status === 503) res.set('Retry-After', String(retryAfterSeconds));
     const session = (res.locals.consoleSession as ConsoleSession | undefined) ?? null;
     await problemPage(
       res,

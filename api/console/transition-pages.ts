@@ -116,14 +116,13 @@ export function transitionPages(router: Router, context: ConsoleContext) {
       const parsed = action.body.safeParse(nested(action.read ? action.read(typed, body) : typed));
       const form = action.form(params.data);
       if (!parsed.success) {
+        const errors = fieldErrors(parsed.error.issues, action.fields);
+        // What no field shows is said in the message itself.
+        const unplaced = errors.all.filter((error) => error.field === null).map((error) => error.message);
+        const problem = unplaced.length ? unplaced.join('; ') : 'some fields need another look.';
         await showTransition(res, params.data.id, 400, {
-          problem: 'some fields need another look.',
-          feedback: {
-            form,
-            problem: 'some fields need another look.',
-            values: shown,
-            errors: fieldErrors(parsed.error.issues, action.fields).byField,
-          },
+          problem,
+          feedback: { form, problem, values: shown, errors: errors.byField },
         });
         return;
       }
