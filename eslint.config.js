@@ -105,4 +105,6 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
+  // The one script the console pages run, in the browser.
+  { files: ['templates/**/*.js'], languageOptions: { globals: globals.browser } },
 );

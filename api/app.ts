@@ -12,6 +12,7 @@ import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { linkAttemptLimiter, securityHeaders } from './security.js';
 import { localClientsOnly } from './local-client.js';
+import { createOperations } from './operations.js';
 import { ApiRoutes } from './routes.js';
 import { healthRoutes } from './routes/health.js';
 import { mailboxRoutes } from './routes/mailbox.js';
@@ -22,6 +23,8 @@ import { credentialRoutes } from './routes/credentials.js';
 import { auditRoutes } from './routes/audit.js';
 import { codecCors, codecRoutes, codecSessionRoutes } from './routes/codec.js';
 import { createCodecSessions } from './codec-session.js';
+import { consoleRouter } from './console/router.js';
+import { createConsoleSessions } from './console/session.js';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Vault } from '../connectors/vault/port.js';
 import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
@@ -34,7 +37,6 @@ export interface AppDeps {
   vault: Vault;
   codec: PayloadCodec;
 }
-
 
 /** Builds the Express app from its dependencies; it never listens (api/server.ts does, started by bin/api.ts). */
 export function createApp({ temporal, config, logger, linkSecret, vault, codec }: AppDeps) {
@@ -74,7 +76,7 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   );
   app.use(metrics.middleware);
   app.use(securityHeaders(config.publicUrl));
-  app.use(['/approvals', '/intake', '/reveal', '/codec/session'], linkAttemptLimiter());
+  app.use(['/approvals', '/intake', '/reveal', '/codec/session', '/console/sign-in'], linkAttemptLimiter());
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit }));
 
@@ -85,9 +87,10 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const routes = new ApiRoutes(router, authenticate, (req) => sessions.callerOf(req));
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version: packageVersion });
-  transitionRoutes(routes, { temporal, config, metrics });
+  const operations = createOperations({ temporal, config, metrics, vault });
+  transitionRoutes(routes, { config, operations });
   const documents = createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
-  stepRoutes(routes, { temporal, documents });
+  stepRoutes(routes, { temporal, documents, operations });
   auditRoutes(routes, { temporal, documents, pages });
   codecRoutes(routes, { codec });
   codecSessionRoutes(routes, {
@@ -100,13 +103,23 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   });
   const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl, msp: config.msp };
   approvalRoutes(routes, { ...linkPages, documents });
-  credentialRoutes(routes, { ...linkPages, vault });
+  credentialRoutes(routes, { ...linkPages, vault, operations });
   if (config.mailboxDir) {
     // The mailbox shows every live approval, intake and reveal link: for a browser on this machine only.
     router.use('/mailbox', localClientsOnly);
     mailboxRoutes(routes, { dir: config.mailboxDir, pages });
   }
   app.use(router);
+  app.use(
+    consoleRouter({
+      ...linkPages,
+      documents,
+      minReminderInterval: config.minReminderInterval,
+      operations,
+      authenticate,
+      sessions: createConsoleSessions(linkSecret, config.publicUrl, config.apiKeys),
+    }),
+  );
   app.use(() => {
     throw new HttpError(404, 'not_found', 'no such route');
   });

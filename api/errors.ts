@@ -91,6 +91,11 @@ function unavailableLinkPage(method: string): string {
   );
 }
 
+/** The answer to an error the API knows (its own, or Temporal's refusal or absence); null for a bug. */
+export function knownHttpError(error: unknown, method: string): HttpError | null {
+  return error instanceof HttpError ? error : (fromTemporal(error) ?? temporalUnavailable(error, method));
+}
+
 export function zodError(error: z.ZodError, where: string): HttpError {
   return new HttpError(
     400,
@@ -106,8 +111,7 @@ export function zodError(error: z.ZodError, where: string): HttpError {
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    let http =
-      error instanceof HttpError ? error : (fromTemporal(error) ?? temporalUnavailable(error, req.method));
+    let http = knownHttpError(error, req.method);
     const bodyError = error as { type?: string; status?: number };
     if (!http && bodyError.type === 'entity.too.large') {
       http = new HttpError(413, 'payload_too_large', 'the request body is too large');

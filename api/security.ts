@@ -4,25 +4,25 @@ import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { isFailedAttempt } from './public-pages.js';
 
+/** What a page may load: no script at all (the pages have none), no framing, forms to us only. */
+export const pageDirectives = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'none'"],
+  styleSrc: ["'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  frameSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+};
+
 /**
- * Headers on every answer: a CSP that allows no script at all (the pages have none) and no framing,
- * no MIME sniffing, and no Referer, so a token in a link's path never leaks to another site.
+ * Headers on every answer: the pages' CSP, no MIME sniffing, and no Referer, so a token in a link's
+ * path never leaks to another site.
  */
 export function securityHeaders(publicUrl: string): RequestHandler {
   return helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'none'"],
-        styleSrc: ["'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        frameSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-    },
+    contentSecurityPolicy: { useDefaults: false, directives: pageDirectives },
     referrerPolicy: { policy: 'no-referrer' },
     // The codec endpoint answers the Web UI, another origin of the same site.
     crossOriginResourcePolicy: { policy: 'same-site' },

@@ -169,6 +169,7 @@ async function main(config: Config): Promise<void> {
   const apiUrl = config.publicUrl;
   const lines = [
     '',
+    `Console:      ${apiUrl}/console  (sign in with an operator or auditor API key)`,
     `API:          ${apiUrl}  (readiness: ${apiUrl}/readyz, spec: ${apiUrl}/openapi.json)`,
     `Temporal UI:  ${temporalUi}  (decoded payloads: sign in once at ${apiUrl}/codec/session)`,
     mailbox ? `Mailbox:      ${apiUrl}/mailbox  (SMTP on ${mailbox.url})` : `Mail:         ${config.smtpUrl}`,

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { auditReport, handoverPack, trailCsv, trailHtml, type AuditReport } from '../../audit/report.js';
 import type { DocumentStore } from '../../connectors/documents/port.js';
@@ -9,15 +10,41 @@ import { transitionIdParams } from './transitions.js';
 
 const formatQuery = runQuery.extend({ format: z.enum(['json', 'csv', 'html']).default('json') });
 
-/** The auditor's view (docs/design.md §6): the trail in three formats and the handover pack. */
-export function auditRoutes(
-  routes: ApiRoutes,
-  deps: { temporal: Client; documents: DocumentStore; pages: TemplateRenderer },
-) {
-  const tag = 'audit';
+type AuditDeps = { temporal: Client; documents: DocumentStore; pages: TemplateRenderer };
 
-  const report = async (id: string, runId: string | undefined): Promise<AuditReport> =>
-    auditReport(deps.temporal, deps.documents, await runToRead(deps, id, runId));
+const report = async (deps: AuditDeps, id: string, runId: string | undefined): Promise<AuditReport> =>
+  auditReport(deps.temporal, deps.documents, await runToRead(deps, id, runId));
+
+/** Sends the trail as CSV or printable HTML (the API's JSON aside): for the API and the console alike. */
+export async function sendTrail(
+  deps: AuditDeps,
+  res: Response,
+  id: string,
+  query: { runId?: string; format: 'csv' | 'html' },
+): Promise<void> {
+  const trail = await report(deps, id, query.runId);
+  res.set('X-Audit-Source', trail.source);
+  if (query.format === 'csv') {
+    res.type('text/csv; charset=utf-8').attachment(`${id}-audit.csv`).send(trailCsv(trail));
+  } else {
+    res.type('html').send(await trailHtml(trail, deps.pages));
+  }
+}
+
+/** Sends the handover pack as a zip download. */
+export async function sendPack(deps: AuditDeps, res: Response, id: string, runId: string | undefined) {
+  const trail = await report(deps, id, runId);
+  const zip = await handoverPack(trail, deps.documents, deps.pages);
+  res
+    .set('X-Audit-Source', trail.source)
+    .type('application/zip')
+    .attachment(`${id}-handover-pack.zip`)
+    .send(Buffer.from(zip));
+}
+
+/** The auditor's view (docs/design.md §6): the trail in three formats and the handover pack. */
+export function auditRoutes(routes: ApiRoutes, deps: AuditDeps) {
+  const tag = 'audit';
 
   routes.add(
     {
@@ -32,15 +59,13 @@ export function auditRoutes(
       tag,
     },
     async ({ params, query, res }) => {
-      const trail = await report(params.id, query.runId);
-      res.set('X-Audit-Source', trail.source);
-      if (query.format === 'json') return trail;
-      if (query.format === 'csv') {
-        res.type('text/csv; charset=utf-8').attachment(`${params.id}-audit.csv`).send(trailCsv(trail));
-      } else {
-        res.type('html').send(await trailHtml(trail, deps.pages));
+      if (query.format !== 'json') {
+        await sendTrail(deps, res, params.id, { runId: query.runId, format: query.format });
+        return undefined;
       }
-      return undefined;
+      const trail = await report(deps, params.id, query.runId);
+      res.set('X-Audit-Source', trail.source);
+      return trail;
     },
   );
 
@@ -57,13 +82,7 @@ export function auditRoutes(
       tag,
     },
     async ({ params, query, res }) => {
-      const trail = await report(params.id, query.runId);
-      const zip = await handoverPack(trail, deps.documents, deps.pages);
-      res
-        .set('X-Audit-Source', trail.source)
-        .type('application/zip')
-        .attachment(`${params.id}-handover-pack.zip`)
-        .send(Buffer.from(zip));
+      await sendPack(deps, res, params.id, query.runId);
       return undefined;
     },
   );

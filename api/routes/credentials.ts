@@ -3,23 +3,23 @@ import { z } from 'zod';
 import type { Vault } from '../../connectors/vault/port.js';
 import {
   credentialLinkQuery,
-  reissueRevealUpdate,
   revealCredentialUpdate,
-  stateQuery,
   supplyCredentialUpdate,
   type CredentialLinkView,
   type SecretReference,
 } from '../../domain/definitions.js';
 import { dateInWords } from '../../domain/timeline.js';
-import { HttpError, fromTemporal, notFound } from '../errors.js';
+import { fromTemporal } from '../errors.js';
 import { createLinkPages, type LinkPageDeps } from '../link-pages.js';
+import type { Operations } from '../operations.js';
 import type { ApiRoutes } from '../routes.js';
 import { tokenParams } from './approvals.js';
-import { closedAsConflict, reasonBody, transitionIdParams } from './transitions.js';
+import { reasonBody, transitionIdParams } from './transitions.js';
 
 // Not trimmed: spaces can be part of a password.
 const secret = z.string().min(1, 'the secret is empty').max(4096);
-const credentialParams = transitionIdParams.extend({
+export const secretBody = z.object({ secret });
+export const credentialParams = transitionIdParams.extend({
   credentialId: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, 'expected a credential id'),
 });
 const csrfField = z.string().max(200).default('');
@@ -30,19 +30,13 @@ const lookup = (handle: WorkflowHandle, tokenHash: string) => handle.query(crede
  * Secrets in (operator API, client intake links) and out (one-time reveal links). A secret goes
  * straight into the vault here, in the API process; the workflow receives only its reference.
  */
-export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { temporal: Client; vault: Vault }) {
+export function credentialRoutes(
+  routes: ApiRoutes,
+  deps: LinkPageDeps & { temporal: Client; vault: Vault; operations: Operations },
+) {
   const intake = createLinkPages(deps, 'intake', 'pages/intake.html.hbs');
   const reveal = createLinkPages(deps, 'reveal', 'pages/reveal.html.hbs');
-
-  /** Stores a new version; the reference is all that leaves this function. */
-  async function vaultSecret(transitionId: string, step: string, credentialId: string, value: string) {
-    const stored = await deps.vault.put(`${transitionId}/${step}/${credentialId}`, value);
-    return {
-      vaultId: stored.vaultId,
-      version: stored.version,
-      fingerprint: stored.fingerprint,
-    } satisfies SecretReference;
-  }
+  const { operations } = deps;
 
   routes.add(
     {
@@ -52,7 +46,7 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
         'Put a credential the runbook awaits straight into the vault; answers its reference, never the value',
       roles: ['operator'],
       params: credentialParams,
-      body: z.object({ secret }),
+      body: secretBody,
       status: 201,
       responses: {
         201: 'Stored: vault id, version, fingerprint',
@@ -64,24 +58,8 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
       },
       tag: 'credentials',
     },
-    async ({ params, body, caller }) => {
-      const handle = deps.temporal.workflow.getHandle(params.id);
-      // Checked before storing, so a request that cannot count leaves nothing in the vault.
-      const state = await handle.query(stateQuery);
-      const credential = state.credentials.find((candidate) => candidate.id === params.credentialId);
-      if (!credential) throw notFound(`no credential ${params.credentialId} awaited in ${params.id}`);
-      if (credential.status !== 'awaiting')
-        throw new HttpError(
-          409,
-          'conflict',
-          `credential ${params.credentialId} is already ${credential.status}`,
-        );
-      const reference = await vaultSecret(params.id, credential.step, credential.id, body.secret);
-      await handle.executeUpdate(supplyCredentialUpdate, {
-        args: [{ credentialId: credential.id, reference, via: 'operator-api', actor: caller.name }],
-      });
-      return reference;
-    },
+    ({ params, body, caller }) =>
+      operations.supplyCredential(params.id, params.credentialId, body.secret, caller),
   );
 
   routes.add(
@@ -103,15 +81,8 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
       },
       tag: 'credentials',
     },
-    async ({ params, body, caller }) =>
-      deps.temporal.workflow
-        .getHandle(params.id)
-        .executeUpdate(reissueRevealUpdate, {
-          args: [{ credentialId: params.credentialId, reason: body.reason, actor: caller.name }],
-        })
-        .catch(async (error: unknown) => {
-          throw await closedAsConflict(deps.temporal, params.id, error);
-        }),
+    ({ params, body, caller }) =>
+      operations.reissueReveal(params.id, params.credentialId, body.reason, caller),
   );
 
   /** What an intake or reveal page says about its link, whatever its status. */
@@ -192,7 +163,7 @@ export function credentialRoutes(routes: ApiRoutes, deps: LinkPageDeps & { tempo
       }
       const { credential } = link.view;
       try {
-        const reference = await vaultSecret(
+        const reference = await operations.vaultSecret(
           link.claims.transitionId,
           credential.step,
           credential.id,

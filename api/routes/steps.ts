@@ -1,11 +1,7 @@
 import type { Client } from '@temporalio/client';
+import type { Response } from 'express';
 import { z } from 'zod';
 import type { DocumentStore } from '../../connectors/documents/port.js';
-import {
-  completeTaskUpdate,
-  reassignApproverUpdate,
-  requestApprovalUpdate,
-} from '../../domain/definitions.js';
 import {
   instant,
   limits,
@@ -20,12 +16,13 @@ import { notFound } from '../errors.js';
 const evidenceLimits = { url: 500, field: 150 } as const;
 import type { ApiRoutes } from '../routes.js';
 import { runQuery, runToRead } from './runs.js';
-import { closedAsConflict, reasonBody, transitionIdParams } from './transitions.js';
+import type { Operations } from '../operations.js';
+import { reasonBody, transitionIdParams } from './transitions.js';
 
 // Sized so the evidence of every task of a step, at the largest scope, fits in one document's
 // activity input (Temporal refuses payloads over 2 MB): about 3 kB a task, 500 tasks.
 const evidenceField = shortText.max(evidenceLimits.field);
-const completeTaskBody = z.object({
+export const completeTaskBody = z.object({
   evidence: z.object({
     text: z
       .string()
@@ -47,26 +44,26 @@ const completeTaskBody = z.object({
       .optional(),
   }),
 });
-const taskParams = transitionIdParams.extend({
+export const taskParams = transitionIdParams.extend({
   taskId: z.string().regex(/^[a-z-]+\.[a-z0-9-]+$/, 'expected a task id such as agent-removal.srv-01'),
 });
-const stepParams = transitionIdParams.extend({ step: z.enum([...offboardingSteps, ...onboardingSteps]) });
-const documentParams = transitionIdParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
-const reassignBody = reasonBody.extend({
+export const stepParams = transitionIdParams.extend({
+  step: z.enum([...offboardingSteps, ...onboardingSteps]),
+});
+export const documentParams = transitionIdParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
+export const reassignBody = reasonBody.extend({
   from: z.email().max(limits.text).toLowerCase(),
   to: person,
 });
-const documentQuery = runQuery.extend({ format: z.enum(['md', 'html']).default('md') });
+export const documentQuery = runQuery.extend({ format: z.enum(['md', 'html']).default('md') });
 
 /** Tasks, approvals asked again, and the documents of a transition. */
-export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; documents: DocumentStore }) {
+export function stepRoutes(
+  routes: ApiRoutes,
+  deps: { temporal: Client; documents: DocumentStore; operations: Operations },
+) {
   const tag = 'steps';
-  const handle = (id: string) => deps.temporal.workflow.getHandle(id);
-  /** Runs an Update; a finished transition answers 409, not 404. */
-  const update = <T>(id: string, run: (h: ReturnType<typeof handle>) => Promise<T>) =>
-    run(handle(id)).catch(async (error: unknown) => {
-      throw await closedAsConflict(deps.temporal, id, error);
-    });
+  const { operations } = deps;
   const operatorErrors = {
     400: 'Invalid body',
     401: 'No key',
@@ -86,12 +83,7 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       responses: { 200: 'The completed task', ...operatorErrors },
       tag,
     },
-    ({ params, body, caller }) =>
-      update(params.id, (h) =>
-        h.executeUpdate(completeTaskUpdate, {
-          args: [{ taskId: params.taskId, evidence: body.evidence, actor: caller.name }],
-        }),
-      ),
+    ({ params, body, caller }) => operations.completeTask(params.id, params.taskId, body.evidence, caller),
   );
 
   routes.add(
@@ -105,12 +97,7 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       responses: { 200: 'New state', ...operatorErrors },
       tag,
     },
-    ({ params, body, caller }) =>
-      update(params.id, (h) =>
-        h.executeUpdate(requestApprovalUpdate, {
-          args: [{ step: params.step, reason: body.reason, actor: caller.name }],
-        }),
-      ),
+    ({ params, body, caller }) => operations.requestApproval(params.id, params.step, body.reason, caller),
   );
 
   routes.add(
@@ -125,12 +112,7 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       responses: { 200: 'New state', ...operatorErrors },
       tag,
     },
-    ({ params, body, caller }) =>
-      update(params.id, (h) =>
-        h.executeUpdate(reassignApproverUpdate, {
-          args: [{ from: body.from, to: body.to, reason: body.reason, actor: caller.name }],
-        }),
-      ),
+    ({ params, body, caller }) => operations.reassignApprover(params.id, body, caller),
   );
 
   routes.add(
@@ -144,21 +126,7 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       responses: { 200: 'Documents', 401: 'No key', 404: 'Unknown transition or run' },
       tag,
     },
-    async ({ params, query }) => {
-      const run = await runToRead(deps, params.id, query.runId);
-      const documents = await deps.documents.list(run);
-      return {
-        runId: run.runId,
-        documents: documents.map(({ id, step, title, sha256, previousSha256, createdAt }) => ({
-          id,
-          step,
-          title,
-          sha256,
-          previousSha256,
-          createdAt,
-        })),
-      };
-    },
+    ({ params, query }) => documentsOf(deps, params.id, query.runId),
   );
 
   routes.add(
@@ -173,11 +141,43 @@ export function stepRoutes(routes: ApiRoutes, deps: { temporal: Client; document
       tag,
     },
     async ({ params, query, res }) => {
-      const run = await runToRead(deps, params.id, query.runId);
-      const bytes = await deps.documents.read(run, params.docId, query.format);
-      if (!bytes) throw notFound('no such document');
-      res.type(query.format === 'html' ? 'html' : 'text/markdown; charset=utf-8').send(bytes);
+      await sendDocument(deps, res, params.id, params.docId, query);
       return undefined;
     },
   );
+}
+
+/** The documents of a run (the latest without `runId`), in chain order: for the API and the console alike. */
+export async function documentsOf(
+  deps: { temporal: Client; documents: DocumentStore },
+  id: string,
+  runId: string | undefined,
+) {
+  const run = await runToRead(deps, id, runId);
+  const documents = await deps.documents.list(run);
+  return {
+    runId: run.runId,
+    documents: documents.map(({ id, step, title, sha256, previousSha256, createdAt }) => ({
+      id,
+      step,
+      title,
+      sha256,
+      previousSha256,
+      createdAt,
+    })),
+  };
+}
+
+/** Sends one document of a run as Markdown or HTML: for the API and the console alike. */
+export async function sendDocument(
+  deps: { temporal: Client; documents: DocumentStore },
+  res: Response,
+  id: string,
+  docId: string,
+  query: { runId?: string; format: 'md' | 'html' },
+): Promise<void> {
+  const run = await runToRead(deps, id, query.runId);
+  const bytes = await deps.documents.read(run, docId, query.format);
+  if (!bytes) throw notFound('no such document');
+  res.type(query.format === 'html' ? 'html' : 'text/markdown; charset=utf-8').send(bytes);
 }

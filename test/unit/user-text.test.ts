@@ -400,6 +400,7 @@ describe('user text in emails', () => {
     expect(addressesIn(html)).toEqual([
       'https://ok.example',
       'mailto:ops@msp.example',
+      'http://runbooks.test/console/transitions/offboarding-acme',
       'http://runbooks.test/v1/transitions/offboarding-acme',
     ]);
   });

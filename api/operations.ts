@@ -1,0 +1,304 @@
+// What can be done to a transition and read of it, whichever door a person comes in by: the JSON
+// routes and the console both call these, so every Temporal call and its error mapping is written
+// once. Requests arrive already validated (by the same zod schemas at both doors).
+import {
+  WorkflowIdReusePolicy,
+  type Client,
+  type WorkflowExecutionInfo,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import type { Config } from '../config/config.js';
+import type { Vault } from '../connectors/vault/port.js';
+import {
+  cancelUpdate,
+  completeTaskUpdate,
+  extendUpdate,
+  legalHoldUpdate,
+  pauseUpdate,
+  reassignApproverUpdate,
+  releaseLegalHoldUpdate,
+  reissueRevealUpdate,
+  requestApprovalUpdate,
+  resumeUpdate,
+  searchAttributes,
+  stateQuery,
+  supplyCredentialUpdate,
+  type Evidence,
+  type ExtendRequest,
+  type SecretReference,
+  type TransitionState,
+  type TransitionStatus,
+} from '../domain/definitions.js';
+import {
+  transitionId,
+  type Person,
+  type StartRequest,
+  type StepKey,
+  type TransitionKind,
+} from '../domain/schemas.js';
+import { inZones, offboardingDates, remindersBefore } from '../domain/timeline.js';
+import { stepCatalogue } from '../workflows/catalogue.js';
+import { fromTemporal, HttpError, notFound } from './errors.js';
+import type { Metrics } from './metrics.js';
+import type { Caller } from './auth.js';
+import { waitingOf, type Waiting } from './waiting.js';
+
+export interface OperationDeps {
+  temporal: Client;
+  config: Config;
+  metrics: Metrics;
+  vault: Vault;
+}
+
+export const controlUpdates = {
+  pause: pauseUpdate,
+  resume: resumeUpdate,
+  cancel: cancelUpdate,
+  extend: extendUpdate,
+  'legal-hold': legalHoldUpdate,
+  'legal-hold/release': releaseLegalHoldUpdate,
+} as const;
+export type ControlAction = keyof typeof controlUpdates;
+export type ControlBody = { reason: string } & Partial<Pick<ExtendRequest, 'period' | 'by'>>;
+
+export interface ListFilters {
+  clientId?: string;
+  kind?: TransitionKind;
+  status?: TransitionStatus;
+}
+
+export type TransitionSummary = ReturnType<typeof summary>;
+
+/** How long reading the states of a page of transitions may take, all of them together. */
+const stateReadBudgetMillis = 3_000;
+const stateReadConcurrency = 8;
+
+/** Temporal's own status wins when the workflow ended without settling ours (terminated, timed out). */
+export function statusOf(
+  info: Pick<WorkflowExecutionInfo, 'status' | 'typedSearchAttributes'>,
+): TransitionStatus {
+  switch (info.status.name) {
+    case 'COMPLETED':
+    case 'RUNNING':
+    case 'CONTINUED_AS_NEW':
+      return (
+        (info.typedSearchAttributes.get(searchAttributes.transitionStatus) as TransitionStatus) ?? 'running'
+      );
+    case 'CANCELLED':
+      return 'cancelled';
+    default:
+      return 'failed';
+  }
+}
+
+function summary(info: WorkflowExecutionInfo) {
+  return {
+    id: info.workflowId,
+    runId: info.runId,
+    kind: (info.typedSearchAttributes.get(searchAttributes.transitionKind) ?? null) as TransitionKind | null,
+    clientId: info.typedSearchAttributes.get(searchAttributes.clientId) ?? null,
+    status: statusOf(info),
+    currentStep: info.typedSearchAttributes.get(searchAttributes.currentStep) ?? null,
+    startedAt: info.startTime.toISOString(),
+    closedAt: info.closeTime?.toISOString() ?? null,
+  };
+}
+
+/**
+ * An Update to a closed workflow can come back as NotFound (the wording varies with timing): when the
+ * transition exists but has finished, that is a conflict, not an unknown transition.
+ */
+export async function closedAsConflict(temporal: Client, id: string, error: unknown): Promise<unknown> {
+  if (fromTemporal(error)?.status !== 404) return error;
+  const description = await temporal.workflow
+    .getHandle(id)
+    .describe()
+    .catch(() => null);
+  if (!description || description.status.name === 'RUNNING') return error;
+  return new HttpError(409, 'conflict', `the transition has already finished (${statusOf(description)})`);
+}
+
+/** The plan a dry run returns: steps in order, the dates and the reminders that fall on fixed dates. */
+export function plan(request: StartRequest) {
+  const asked = (key: string) => (request.approvalSteps as string[]).includes(key);
+  const steps = stepCatalogue[request.kind].map(({ key, title, approvalWhen }) => ({
+    key,
+    title,
+    needsApproval: asked(key),
+    ...(asked(key) && approvalWhen ? { approvalWhen } : {}),
+  }));
+  if (request.kind !== 'offboarding') return { steps, dates: {}, reminders: [] };
+  const dates = offboardingDates(request.terms);
+  const zone = request.client.timezone;
+  const reminders = [
+    ...remindersBefore(dates.noticeReceivedAt, dates.cutoverAt).map((at) => ({ before: 'cutover', at })),
+    ...remindersBefore(dates.assistanceEndsAt, dates.deletionDueAt).map((at) => ({
+      before: 'retention-deletion',
+      at,
+    })),
+  ].map((reminder) => ({ ...reminder, ...inZones(reminder.at, zone) }));
+  return {
+    steps,
+    dates: Object.fromEntries(Object.entries(dates).map(([name, at]) => [name, inZones(at, zone)])),
+    reminders: reminders.map(({ before, utc, local }) => ({ before, utc, local })),
+  };
+}
+export type Plan = ReturnType<typeof plan>;
+
+export function createOperations({ temporal, config, metrics, vault }: OperationDeps) {
+  const handle = (id: string) => temporal.workflow.getHandle(id);
+
+  /** Runs an Update; a finished transition answers 409, not 404. */
+  const update = <T>(id: string, run: (h: WorkflowHandle) => Promise<T>) =>
+    run(handle(id)).catch(async (error: unknown) => {
+      throw await closedAsConflict(temporal, id, error);
+    });
+
+  /** A run's state: a completed run's result is its final state (no worker needs to replay it). */
+  async function stateOfRun(id: string, runId: string | undefined, completed: boolean) {
+    const run = temporal.workflow.getHandle(id, runId);
+    return (completed ? run.result() : run.query(stateQuery)) as Promise<TransitionState>;
+  }
+
+  return {
+    async readState(id: string): Promise<TransitionState> {
+      const description = await handle(id).describe();
+      const completed = description.status.name === 'COMPLETED';
+      const state = await stateOfRun(id, description.runId, completed);
+      return completed ? state : { ...state, status: statusOf(description) };
+    },
+
+    async start(request: StartRequest, caller: Caller) {
+      const id = transitionId(request.kind, request.client.id);
+      await temporal.workflow.start(`${request.kind}Workflow`, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: id,
+        args: [{ ...request, startedBy: caller.name }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: searchAttributes.clientId, value: request.client.id },
+          { key: searchAttributes.transitionKind, value: request.kind },
+          { key: searchAttributes.transitionStatus, value: 'running' },
+        ]),
+      });
+      metrics.transitionsStarted.inc({ kind: request.kind });
+      return { id, kind: request.kind, clientId: request.client.id, status: 'running' as const };
+    },
+
+    /** Transitions from Temporal visibility, newest first; `more` says whether another page follows. */
+    async list(filters: ListFilters, page: { offset: number; limit: number }) {
+      const query = [`${searchAttributes.transitionKind.name} IS NOT NULL`];
+      if (filters.clientId) query.push(`${searchAttributes.clientId.name} = '${filters.clientId}'`);
+      if (filters.kind) query.push(`${searchAttributes.transitionKind.name} = '${filters.kind}'`);
+      if (filters.status) query.push(`${searchAttributes.transitionStatus.name} = '${filters.status}'`);
+      const transitions: TransitionSummary[] = [];
+      let seen = 0;
+      for await (const info of temporal.workflow.list({ query: query.join(' AND ') })) {
+        if (seen++ < page.offset) continue;
+        if (transitions.length === page.limit) return { transitions, more: true };
+        transitions.push(summary(info));
+      }
+      return { transitions, more: false };
+    },
+
+    /**
+     * The states of listed transitions (running ones by query, finished ones from their result),
+     * within one shared time budget: a state not read in time (no worker, a slow replay) is null
+     * rather than holding up the whole list.
+     */
+    async readStates(transitions: TransitionSummary[]): Promise<(TransitionState | null)[]> {
+      const states: (TransitionState | null)[] = transitions.map(() => null);
+      const deadline = Date.now() + stateReadBudgetMillis;
+      let next = 0;
+      const reader = async () => {
+        while (next < transitions.length && Date.now() < deadline) {
+          const index = next++;
+          const { id, runId, status } = transitions[index]!;
+          if (status === 'failed') continue;
+          states[index] = await temporal
+            .withDeadline(deadline, () => stateOfRun(id, runId, status !== 'running'))
+            .catch(() => null);
+        }
+      };
+      await Promise.all(Array.from({ length: stateReadConcurrency }, reader));
+      return states;
+    },
+
+    async control(action: ControlAction, id: string, body: ControlBody, caller: Caller) {
+      try {
+        const state = await handle(id).executeUpdate(controlUpdates[action] as typeof extendUpdate, {
+          args: [{ ...(body as ExtendRequest), actor: caller.name }],
+        });
+        metrics.workflowActions.inc({ action, outcome: 'accepted' });
+        return state;
+      } catch (error) {
+        metrics.workflowActions.inc({ action, outcome: 'refused' });
+        throw await closedAsConflict(temporal, id, error);
+      }
+    },
+
+    completeTask: (id: string, taskId: string, evidence: Evidence, caller: Caller) =>
+      update(id, (h) =>
+        h.executeUpdate(completeTaskUpdate, { args: [{ taskId, evidence, actor: caller.name }] }),
+      ),
+
+    requestApproval: (id: string, step: StepKey, reason: string, caller: Caller) =>
+      update(id, (h) =>
+        h.executeUpdate(requestApprovalUpdate, { args: [{ step, reason, actor: caller.name }] }),
+      ),
+
+    reassignApprover: (id: string, request: { from: string; to: Person; reason: string }, caller: Caller) =>
+      update(id, (h) =>
+        h.executeUpdate(reassignApproverUpdate, { args: [{ ...request, actor: caller.name }] }),
+      ),
+
+    /** Puts a secret the runbook awaits straight into the vault; only its reference leaves. */
+    async supplyCredential(
+      id: string,
+      credentialId: string,
+      secret: string,
+      caller: Caller,
+    ): Promise<SecretReference> {
+      // Checked before storing, so a request that cannot count leaves nothing in the vault.
+      const state = await handle(id).query(stateQuery);
+      const credential = state.credentials.find((candidate) => candidate.id === credentialId);
+      if (!credential) throw notFound(`no credential ${credentialId} awaited in ${id}`);
+      if (credential.status !== 'awaiting')
+        throw new HttpError(409, 'conflict', `credential ${credentialId} is already ${credential.status}`);
+      const reference = await vaultSecret(id, credential.step, credential.id, secret);
+      await handle(id).executeUpdate(supplyCredentialUpdate, {
+        args: [{ credentialId: credential.id, reference, via: 'operator-api', actor: caller.name }],
+      });
+      return reference;
+    },
+
+    reissueReveal: (id: string, credentialId: string, reason: string, caller: Caller) =>
+      update(id, (h) =>
+        h.executeUpdate(reissueRevealUpdate, { args: [{ credentialId, reason, actor: caller.name }] }),
+      ),
+
+    vaultSecret,
+  };
+
+  /** Stores a new version; the reference is all that leaves this function. */
+  async function vaultSecret(id: string, step: string, credentialId: string, value: string) {
+    const stored = await vault.put(`${id}/${step}/${credentialId}`, value);
+    return {
+      vaultId: stored.vaultId,
+      version: stored.version,
+      fingerprint: stored.fingerprint,
+    } satisfies SecretReference;
+  }
+}
+
+export type Operations = ReturnType<typeof createOperations>;
+
+/** A listed transition with what it waits on: null when nothing does, `unknown` when its state was not read in time. */
+export function withWaiting(
+  transition: TransitionSummary,
+  state: TransitionState | null,
+): TransitionSummary & { waiting: Waiting | { on: 'unknown' } | null } {
+  if (transition.status !== 'running') return { ...transition, waiting: null };
+  return { ...transition, waiting: state ? waitingOf({ ...state, status: 'running' }) : { on: 'unknown' } };
+}
