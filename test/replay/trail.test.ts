@@ -1,0 +1,65 @@
+// The audit trail reads every recorded history of every released version: an archive written by an
+// older release stays readable after the trail's code or the workflows' code changes.
+import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/data-converter-helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LoadedDataConverter } from '@temporalio/common';
+import { buildTrail } from '../../audit/trail.js';
+import { fixtureDataConverter, recordedHistories } from './fixtures.js';
+
+const histories = await recordedHistories();
+const named = (suffix: string) => histories.filter((recorded) => recorded.name.endsWith(`/${suffix}`));
+let converter: LoadedDataConverter;
+
+beforeAll(async () => {
+  converter = loadDataConverter(await fixtureDataConverter());
+});
+
+async function actionsOf(recorded: (typeof histories)[number]) {
+  const { header, entries } = await buildTrail(recorded.workflowId, recorded.history, converter);
+  return { header, actions: entries.map((entry) => [entry.action, entry.actor, entry.step]) };
+}
+
+describe('the audit trail of every recorded history', () => {
+  it.each(histories.map((recorded) => [recorded.name, recorded] as const))(
+    '%s names its client, who started it, and what it waits on',
+    async (_name, recorded) => {
+      const { header, actions } = await actionsOf(recorded);
+      expect(header.clientName).toMatch(/^Replay /);
+      expect(actions[0]).toEqual(['started', 'recorder', '']);
+      // Each recorded run waits somewhere: in a step, or on the timer before its first.
+      expect(actions.some(([action]) => action === 'step started' || action === 'timer started')).toBe(true);
+    },
+  );
+
+  it.each(named('offboarding-completed').map((recorded) => [recorded.name, recorded] as const))(
+    '%s holds every decision, task, control and document of a whole offboarding',
+    async (_name, recorded) => {
+      const { header, actions } = await actionsOf(recorded);
+      expect(header.outcome).toBe('completed');
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          ['approval requested', 'system', 'data-export'],
+          ['approval decided', 'dana@client.example', 'data-export'],
+          ['task completed', 'recorder', 'agent-removal'],
+          ['credential vaulted', 'recorder', 'credential-rotation'],
+          ['document written', 'system', 'retention-deletion'],
+          ['finished', 'system', ''],
+        ]),
+      );
+      expect(actions.filter(([action]) => action === 'document written')).toHaveLength(8);
+    },
+  );
+
+  it.each(
+    named('offboarding-agent-removal-re-requested').map((recorded) => [recorded.name, recorded] as const),
+  )('%s shows the rejection and the operator asking again', async (_name, recorded) => {
+    const { actions } = await actionsOf(recorded);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        ['approval decided', 'dana@client.example', 'agent-removal'],
+        ['step rejected', 'system', 'agent-removal'],
+        ['approval requested again', 'recorder', 'agent-removal'],
+      ]),
+    );
+  });
+});
