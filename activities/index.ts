@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import { searchAttributes, type LinkPurpose } from '../domain/definitions.js';
 import {
   historyArchiveName,
+  type ArchiveHistoryInput,
   type Delivery,
   type EmailInput,
   type IssuedLink,
@@ -111,7 +112,7 @@ export function createActivities(deps: ActivityDeps) {
      * Copies the run's history into the document store, replacing the run's previous copy. The run
      * comes from the activity's context; the input stays as the workflow (and its histories) call it.
      */
-    async archiveHistory(_input: { transitionId: string }): Promise<void> {
+    async archiveHistory(_input: ArchiveHistoryInput): Promise<void> {
       const run = currentRun();
       await deps.documents.writeArchive(run, historyArchiveName, Buffer.from(await deps.historyBytes(run)));
     },

@@ -7,7 +7,7 @@ import {
 } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { decodeSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import protos from '@temporalio/proto';
-import type { Delivery, IssuedLink } from '../domain/activity-contracts.js';
+import type { AuditMarker, Delivery, IssuedLink } from '../domain/activity-contracts.js';
 import type { DocumentMeta } from '../connectors/documents/port.js';
 import { searchAttributes, type TaskState } from '../domain/definitions.js';
 import type { StartRequest } from '../domain/schemas.js';
@@ -51,9 +51,6 @@ interface Pending {
 }
 
 const system = 'system';
-
-/** Activities that keep the trail itself; they are housekeeping, not events of the transition. */
-const housekeeping = new Set(['archiveHistory']);
 
 const updateActions: Record<string, string> = {
   pause: 'paused',
@@ -164,7 +161,8 @@ export async function buildTrail(
       case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
         const attributes = event.activityTaskCompletedEventAttributes!;
         const scheduled = activities.get(String(attributes.scheduledEventId));
-        if (!scheduled || housekeeping.has(scheduled.type)) break;
+        // Archiving keeps the trail itself: housekeeping, not an event of the transition.
+        if (!scheduled || activityEventOf(scheduled) === 'archive') break;
         const [result] = await decode(attributes.result);
         for (const entry of activityEntries(scheduled, result, links)) add(at, entry);
         break;
@@ -174,7 +172,7 @@ export async function buildTrail(
         const attributes =
           event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
         const scheduled = activities.get(String(attributes?.scheduledEventId));
-        if (!scheduled || housekeeping.has(scheduled.type)) break;
+        if (!scheduled || activityEventOf(scheduled) === 'archive') break;
         add(at, {
           action: 'activity failed',
           details: `${scheduled.type}: ${attributes?.failure?.message ?? 'timed out'}`,
@@ -264,25 +262,48 @@ function inDoubt(to: string): string {
   return `; in doubt whether it reached ${to}: an attempt stopped between sending and recording it, and it was not sent again`;
 }
 
+/**
+ * What an activity call was, for the trail: its audit marker, or, in archives written before calls
+ * carried one (before 0.2.0), what those releases' activity names and keys said. Those names are
+ * frozen in the archives, so this fallback never follows a later rename.
+ */
+function activityEventOf({ type, input }: Pending): AuditMarker['event'] | null {
+  const marker = input.audit as AuditMarker | undefined;
+  if (marker?.v === 1) return marker.event;
+  switch (type) {
+    case 'writeDocument':
+      return 'document';
+    case 'sendLinks':
+      return 'links';
+    case 'archiveHistory':
+      return 'archive';
+    case 'sendEmail':
+      if (input.template === 'tasks') return 'tasks-created';
+      return String(input.idempotencyKey).includes(':escalated:') ? 'escalation' : 'notice';
+    default:
+      return null;
+  }
+}
+
+/** How a step document's step ended: from its marker, or from what releases before markers wrote. */
+function documentOutcome(input: Record<string, unknown>, document: DocumentMeta): string {
+  const marker = input.audit as AuditMarker | undefined;
+  if (marker?.v === 1 && marker.event === 'document') return marker.outcome;
+  const facts = (input.facts ?? {}) as { outcome?: string };
+  return document.id.includes('-rejected-') ? 'rejected' : (facts.outcome ?? 'completed');
+}
+
 function activityEntries(
   scheduled: Pending,
   result: unknown,
   links: Map<string, { approver: string; purpose: string; requestId: string }>,
 ): EntryFields[] {
   const input = scheduled.input;
-  switch (scheduled.type) {
-    case 'writeDocument': {
+  switch (activityEventOf(scheduled)) {
+    case 'document': {
       const document = result as DocumentMeta;
-      const facts = (input.facts ?? {}) as { outcome?: string };
-      const outcome = document.id.includes('-rejected-')
-        ? 'step rejected'
-        : facts.outcome === 'failed'
-          ? 'step failed'
-          : facts.outcome === 'cancelled'
-            ? 'step cancelled'
-            : 'step completed';
       return [
-        { action: outcome, step: document.step },
+        { action: `step ${documentOutcome(input, document)}`, step: document.step },
         {
           action: 'document written',
           step: document.step,
@@ -292,7 +313,7 @@ function activityEntries(
         },
       ];
     }
-    case 'sendLinks': {
+    case 'links': {
       const issued = result as IssuedLink[];
       const purpose = String(input.purpose);
       const requestId = String(input.requestId);
@@ -315,19 +336,22 @@ function activityEntries(
         },
       ];
     }
-    case 'sendEmail': {
+    case 'tasks-created':
+    case 'escalation':
+    case 'notice': {
       const key = String(input.idempotencyKey);
       const data = (input.data ?? {}) as { tasks?: TaskState[]; subject?: string };
       const to = (input.to as string[]).join(', ');
       // Histories from before deliveries were reported have no result: those were sent.
       const doubt = (result as Delivery | undefined) === 'in-doubt' ? inDoubt(to) : '';
-      if (input.template === 'tasks')
+      const event = activityEventOf(scheduled);
+      if (event === 'tasks-created')
         return (data.tasks ?? []).map((task) => ({
           action: 'task created',
           step: task.step,
           details: `${task.id}: ${task.title}; emailed to ${to}${doubt}`,
         }));
-      if (key.includes(':escalated:'))
+      if (event === 'escalation')
         return [{ action: 'approval escalated', details: `${data.subject ?? ''}; emailed to ${to}${doubt}` }];
       return [{ action: 'notice sent', details: `${data.subject ?? key}; to ${to}${doubt}` }];
     }

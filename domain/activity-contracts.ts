@@ -7,6 +7,24 @@ import type { Person, TransitionKind } from './schemas.js';
 /** The archive file holding a run's history (protobuf `temporal.api.history.v1.History`), next to its documents. */
 export const historyArchiveName = 'history.binpb';
 
+/**
+ * What an activity call is for the audit trail, in the call's own input: the trail reads this marker,
+ * never the activity's name or the shape of its keys, so a refactor that renames them leaves every
+ * archive readable. Versioned: a new meaning is a new `v`, and the trail keeps reading the old ones.
+ */
+export type AuditMarker =
+  | { v: 1; event: 'document'; outcome: 'completed' | 'failed' | 'cancelled' | 'rejected' }
+  | { v: 1; event: 'links' }
+  | { v: 1; event: 'tasks-created' }
+  | { v: 1; event: 'escalation' }
+  | { v: 1; event: 'notice' }
+  | { v: 1; event: 'archive' };
+
+export interface ArchiveHistoryInput {
+  transitionId: string;
+  audit?: AuditMarker;
+}
+
 export interface WriteDocumentInput {
   transitionId: string;
   kind: TransitionKind;
@@ -19,6 +37,7 @@ export interface WriteDocumentInput {
   /** When the step finished, or when an interim document (a rejection) was written. */
   createdAt: string;
   facts: DocumentFacts;
+  audit?: AuditMarker;
 }
 
 export interface EmailInput {
@@ -28,6 +47,7 @@ export interface EmailInput {
   /** `templates/email/<template>.md.hbs`: its first line is the subject, the rest the text part, rendered to HTML for the HTML part. */
   template: string;
   data: Record<string, unknown>;
+  audit?: AuditMarker;
 }
 
 export interface LinksInput {
@@ -42,6 +62,7 @@ export interface LinksInput {
   /** `templates/email/<template>.md.hbs`, given `data`, the approver, `reminder` and the `link`. */
   template: string;
   data: Record<string, unknown>;
+  audit?: AuditMarker;
 }
 
 /**

@@ -156,6 +156,7 @@ export class Approvals {
     const expiresAt = addDuration(deadline, terms.onTimeout === 'escalate' ? terms.approvalTimeout : 'PT0S');
     const send: LinkSender = async (approvers, round) => {
       const issued = await this.effects.sendLinks({
+        audit: { v: 1, event: 'links' },
         transitionId: state.id,
         purpose: 'approval',
         template: 'approval-request',
@@ -202,6 +203,7 @@ export class Approvals {
             `No approver decided on **${approval.title}** before the deadline (${deadline}).`,
             `Approvers: ${escapeMarkdown(approval.approvers.join(', '))}. The runbook keeps waiting for their decision.`,
           ],
+          'escalation',
         );
         await condition(settled);
       }

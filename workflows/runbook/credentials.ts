@@ -117,6 +117,7 @@ export class CredentialLinks {
     const { state, request } = this.runbook;
     const expiresAt = addDuration(nowIso(), request.terms.approvalTimeout);
     const issued = await this.effects.sendLinks({
+      audit: { v: 1, event: 'links' },
       transitionId: state.id,
       purpose,
       requestId: credential.id,

@@ -11,6 +11,8 @@ import { nowIso, type RunbookState } from './state.js';
 /** What a step document adds to its record: its step's facts, or how it ended (and the record it overrides). */
 export type StepDocumentFacts = Partial<DocumentFacts>;
 
+const archived = { v: 1, event: 'archive' } as const;
+
 export class Documents {
   private lastDocumentSha: string | null = null;
 
@@ -42,6 +44,7 @@ export class Documents {
     const openings = this.links.openingsOf(requestIds);
     // Only what the document shows travels: the step, not the whole state (payloads are bounded).
     const document = await this.effects.writeDocument({
+      audit: { v: 1, event: 'document', outcome: facts.outcome ?? 'completed' },
       transitionId: state.id,
       kind: state.kind,
       step: key,
@@ -63,7 +66,8 @@ export class Documents {
     });
     this.lastDocumentSha = document.sha256;
     if (!suffix) step.documentId = document.id;
-    if (!patched(patches.archiveOnlyAtClose)) await this.effects.archiveHistory({ transitionId: state.id });
+    if (!patched(patches.archiveOnlyAtClose))
+      await this.effects.archiveHistory({ transitionId: state.id, audit: archived });
   }
 
   /**
@@ -72,7 +76,7 @@ export class Documents {
    */
   async archiveAtClose(): Promise<void> {
     await CancellationScope.nonCancellable(() =>
-      this.effects.archiveHistory({ transitionId: this.runbook.id }),
+      this.effects.archiveHistory({ transitionId: this.runbook.id, audit: archived }),
     );
   }
 }

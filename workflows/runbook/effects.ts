@@ -62,6 +62,7 @@ export function createEffects(runbook: RunbookState): Effects {
     const where = stalled.step ? `the step ${runbook.titleOf(stalled.step)}` : 'the transition';
     try {
       await sendStallNotice({
+        audit: { v: 1, event: 'notice' },
         idempotencyKey: `${state.id}:stalled:${stalled.activity}:${stalled.since}`,
         to: runbook.operatorEmails(),
         template: 'notice',

@@ -14,14 +14,27 @@ export class Notices {
   ) {}
 
   /** A notice to the operators (escalations, rejections), once per key. */
-  async toOperators(key: string, subject: string, paragraphs: string[]): Promise<void> {
-    await this.send(key, this.runbook.operatorEmails(), subject, paragraphs);
+  async toOperators(
+    key: string,
+    subject: string,
+    paragraphs: string[],
+    event: 'notice' | 'escalation' = 'notice',
+  ): Promise<void> {
+    await this.send(key, this.runbook.operatorEmails(), subject, paragraphs, [], event);
   }
 
   /** An email notice: `subject` and `rows` are text; `paragraphs` are Markdown, user text in them escaped. */
-  async send(key: string, to: string[], subject: string, paragraphs: string[], rows: NoticeRow[] = []) {
+  async send(
+    key: string,
+    to: string[],
+    subject: string,
+    paragraphs: string[],
+    rows: NoticeRow[] = [],
+    event: 'notice' | 'escalation' = 'notice',
+  ) {
     const operators = new Set(this.runbook.operatorEmails());
     await this.effects.sendEmail({
+      audit: { v: 1, event },
       idempotencyKey: `${this.runbook.id}:${key}`,
       to,
       template: 'notice',

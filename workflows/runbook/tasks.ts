@@ -63,6 +63,7 @@ export class Tasks {
     state.tasks.push(...tasks);
     this.runbook.setStepStatus(key, 'awaiting-task');
     await this.effects.sendEmail({
+      audit: { v: 1, event: 'tasks-created' },
       idempotencyKey: `${state.id}:${key}:tasks`,
       to: this.runbook.operatorEmails(),
       template: 'tasks',
