@@ -3,6 +3,7 @@
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/data-converter-helpers.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedDataConverter } from '@temporalio/common';
+import { decodeHistory, encodeHistory } from '../../audit/history-codec.js';
 import { buildTrail } from '../../audit/trail.js';
 import { fixtureDataConverter, recordedHistories } from './fixtures.js';
 
@@ -61,5 +62,18 @@ describe('the audit trail of every recorded history', () => {
         ['approval requested again', 'recorder', 'agent-removal'],
       ]),
     );
+  });
+
+  it('an archive with audit markers reads the same after every activity is renamed', async () => {
+    const marked = histories.filter((recorded) => recorded.name.endsWith('/offboarding-completed')).at(-1)!;
+    const renamed = decodeHistory(encodeHistory(marked.history));
+    for (const event of renamed.events ?? []) {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType) scheduled.activityType.name = `renamed${scheduled.activityType.name}`;
+    }
+    const before = await actionsOf(marked);
+    const after = await actionsOf({ ...marked, history: renamed });
+    expect(after.actions).toEqual(before.actions);
+    expect(before.actions.filter(([action]) => action === 'document written')).toHaveLength(8);
   });
 });
