@@ -7,6 +7,8 @@ import type { Person } from '../domain/schemas.js';
 import {
   contactsQuery,
   linkOpenedSignal,
+  linkOpeningLimits,
+  type TransitionStatus,
   type LinkPurpose,
   type TransitionContacts,
 } from '../domain/definitions.js';
@@ -19,6 +21,7 @@ import {
 } from '../security/links.js';
 import type { TemplateRenderer } from '../templates/render.js';
 import { fromTemporal } from './errors.js';
+import { statusOf } from './operations.js';
 import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity } from './public-pages.js';
 
 export interface LinkPageDeps {
@@ -46,6 +49,25 @@ export interface DeadEnd {
 }
 
 const lookupAttempts = 12;
+
+/** How a closed transition ended, in the words of a sentence. */
+const endedAs: Record<TransitionStatus, string> = {
+  running: 'closed',
+  completed: 'completed',
+  cancelled: 'cancelled',
+  failed: 'stopped by a failure',
+};
+
+/**
+ * The client facts an opening or a decision records: anyone holding a link chooses their user agent,
+ * so it is cut to what the workflow keeps before it travels into the history.
+ */
+function clientOf(req: Request) {
+  return {
+    ip: (req.ip ?? '').slice(0, 64),
+    userAgent: (req.get('user-agent') ?? '').slice(0, linkOpeningLimits.userAgentLength),
+  };
+}
 
 export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, template: string) {
   const publicOrigin = new URL(deps.publicUrl).origin;
@@ -108,24 +130,24 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
       // The run that mailed the link: a link of a finished run never reaches a later one.
       const handle = deps.temporal.workflow.getHandle(check.claims.transitionId, check.claims.runId);
       // Asked first: the frontend answers it alone, so a Temporal that is away shows at once (503).
-      const status = await handle.describe().then(
-        (description) => description.status.name,
+      const description = await handle.describe().then(
+        (found) => found,
         (error: unknown) => {
           if (fromTemporal(error)?.status === 404) return null;
           throw error;
         },
       );
-      if (status === null) {
+      if (description === null) {
         countAsFailedAttempt(res);
         await deadEnd(res, 404, notValid());
         return null;
       }
       // A link of a run that has ended (completed, or cancelled and perhaps started again) acts on nothing.
-      if (status !== 'RUNNING') {
+      if (description.status.name !== 'RUNNING') {
         const contacts = await contactsOf(check.claims.transitionId, check.claims.runId);
         await deadEnd(res, 410, {
           title: 'Request closed',
-          problem: `This request is closed: the ${contacts?.kind ?? 'transition'} it belongs to has ended (${status.toLowerCase()}).`,
+          problem: `This request is closed: the ${contacts?.kind ?? 'transition'} it belongs to was ${endedAs[statusOf(description)]}.`,
           next: 'Nothing more is needed from you through this link. If a new request was made, it came with a new email.',
           contacts: contacts?.operators,
         });
@@ -151,8 +173,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
       await link.handle
         .signal(linkOpenedSignal, {
           tokenHash: link.tokenHash,
-          ip: req.ip ?? '',
-          userAgent: req.get('user-agent') ?? '',
+          ...clientOf(req),
         })
         .catch((error: unknown) => req.log.warn({ err: error }, 'could not record the link opening'));
     },
@@ -182,6 +203,6 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
     },
 
     /** The request's client facts a decision records. */
-    client: (req: Request) => ({ ip: req.ip ?? '', userAgent: req.get('user-agent') ?? '' }),
+    client: clientOf,
   };
 }

@@ -107,6 +107,7 @@ describe.each(Object.keys(viewports) as ViewportName[])('the console in Chromium
       evidence: { text: 'Agents removed; the RMM console no longer lists srv-01.' },
     });
     expect(await page.getByRole('region', { name: 'Tasks' }).innerText()).toContain('by ops');
+    expect(await page.locator('main').innerText()).toContain(`started on ${stack.config.buildId}`);
 
     await page.getByRole('link', { name: 'Inbox' }).click();
     expect(await page.locator('main').innerText()).not.toContain(`${name}: 1 open task`);

@@ -83,6 +83,12 @@ describe('a transition started again after a cancellation', () => {
     expect([404, 409, 410]).toContain(stale.status);
     expect(stale.headers.get('content-type')).toMatch(/text\/html/);
     expect(await stale.text()).not.toContain('Thank you');
+    // Opening it says how that run ended, and whom to ask.
+    const closed = await fetch(oldLink);
+    expect(closed.status).toBe(410);
+    const closedPage = await closed.text();
+    expect(closedPage).toContain('This request is closed: the offboarding it belongs to was cancelled.');
+    expect(closedPage).not.toContain('name="csrf"');
     const untouched = await waitForState<TransitionState>(stack, id, () => true);
     expect(untouched.approvals).toEqual([expect.objectContaining({ status: 'pending', decisions: [] })]);
 

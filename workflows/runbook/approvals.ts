@@ -13,7 +13,7 @@ import {
 } from '../../domain/definitions.js';
 import { escapeMarkdown } from '../../domain/markdown.js';
 import type { Person, StepKey } from '../../domain/schemas.js';
-import { addDuration, humanDate } from '../../domain/timeline.js';
+import { addDuration, dateInWords } from '../../domain/timeline.js';
 import type { Documents } from './documents.js';
 import type { Effects } from './effects.js';
 import type { Links } from './links.js';
@@ -171,9 +171,8 @@ export class Approvals {
           title: approval.title,
           summary,
           requestedBy: request.requestedBy,
-          deadline,
-          deadlineLocal: humanDate(deadline, state.timezone),
-          expiresLocal: humanDate(expiresAt, state.timezone),
+          deadlineLocal: dateInWords(deadline, state.timezone),
+          expiresLocal: dateInWords(expiresAt, state.timezone),
         },
       });
       this.links.remember('approval', approval.requestId, issued);

@@ -13,7 +13,7 @@ import {
 } from '../../domain/definitions.js';
 import { escapeMarkdown } from '../../domain/markdown.js';
 import type { Person, StepKey } from '../../domain/schemas.js';
-import { addDuration, humanDate } from '../../domain/timeline.js';
+import { addDuration, dateInWords } from '../../domain/timeline.js';
 import type { Approvers } from './approvers.js';
 import type { Effects } from './effects.js';
 import type { Links } from './links.js';
@@ -130,7 +130,7 @@ export class CredentialLinks {
         kind: state.kind,
         credential: { id: credential.id, system: credential.system, account: credential.account },
         requestedBy: request.requestedBy,
-        expiresLocal: humanDate(expiresAt, state.timezone),
+        expiresLocal: dateInWords(expiresAt, state.timezone),
       },
     });
     this.links.remember(purpose, credential.id, issued, credential.revealGeneration);
