@@ -1,15 +1,7 @@
 // Step 4: a test restore of every backup job, timed against its RTO and checked for integrity.
 import { restoreResults } from '../../../domain/restore.js';
 import type { StepDefinition } from '../../runbook/step.js';
-import type { OnboardingContext } from '../context.js';
-
-/** The restore results of the step's tasks so far. */
-function resultsOf({ runbook, request }: OnboardingContext) {
-  return restoreResults(
-    request.scope.backupJobs,
-    runbook.state.tasks.filter((task) => task.step === 'restore-validation'),
-  );
-}
+import { restoresSoFar, type OnboardingContext } from '../context.js';
 
 export const restoreValidation: StepDefinition<'restore-validation', OnboardingContext> = {
   key: 'restore-validation',
@@ -17,7 +9,7 @@ export const restoreValidation: StepDefinition<'restore-validation', OnboardingC
   approval: {
     when: 'after every restore is tested',
     summary: (context) => {
-      const results = resultsOf(context);
+      const results = restoresSoFar(context);
       return `Review the restore tests of ${results.length} backup job(s); ${results.filter((r) => r.flagged).length} flagged.`;
     },
   },

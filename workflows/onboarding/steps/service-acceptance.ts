@@ -1,16 +1,8 @@
 // Step 5: the client accepts the onboarding; the handover summary lists what stays open.
 import { discoveryReport, managedDevices } from '../../../domain/discovery.js';
 import { escapeMarkdown } from '../../../domain/markdown.js';
-import { restoreResults } from '../../../domain/restore.js';
 import type { StepDefinition } from '../../runbook/step.js';
-import type { OnboardingContext } from '../context.js';
-
-function restoresOf({ runbook, request }: OnboardingContext) {
-  return restoreResults(
-    request.scope.backupJobs,
-    runbook.state.tasks.filter((task) => task.step === 'restore-validation'),
-  );
-}
+import { restoresSoFar, type OnboardingContext } from '../context.js';
 
 export const serviceAcceptance: StepDefinition<'service-acceptance', OnboardingContext> = {
   key: 'service-acceptance',
@@ -19,7 +11,7 @@ export const serviceAcceptance: StepDefinition<'service-acceptance', OnboardingC
     when: 'at the end: approving completes the onboarding',
     summary: (context) => {
       const { devices, credentials } = context.request.scope;
-      const restores = restoresOf(context);
+      const restores = restoresSoFar(context);
       const gaps = discoveryReport(context.request.scope).gaps;
       return `Accept the onboarding of ${escapeMarkdown(context.request.client.name)}: ${managedDevices(devices).length} device(s) under management, ${credentials.length} credential(s) vaulted, ${restores.length} restore(s) proven (${restores.filter((r) => r.flagged).length} flagged), ${gaps.length} open gap(s). Approving completes the onboarding.`;
     },
@@ -27,7 +19,7 @@ export const serviceAcceptance: StepDefinition<'service-acceptance', OnboardingC
   async run(context, { approve }) {
     const { runbook, request } = context;
     const report = discoveryReport(request.scope);
-    const restores = restoresOf(context);
+    const restores = restoresSoFar(context);
     await approve();
     return {
       gaps: report.gaps,
