@@ -196,6 +196,27 @@ const approvalTerms = {
   approvalPolicy: z.enum(['any', 'all']).default('any'),
 };
 
+/**
+ * The most reminders one approval request may send before its deadline. Each reminder adds events to
+ * the transition's history, which Temporal bounds; a few dozen reminders are already more than any
+ * approver reads.
+ */
+export const maxRemindersPerRequest = 100;
+
+/** `approvalTimeout / reminderInterval` within maxRemindersPerRequest. */
+function remindersWithinBound(
+  terms: { approvalTimeout: string; reminderInterval: string },
+  ctx: z.RefinementCtx,
+): void {
+  const reminders = Math.floor(durationMillis(terms.approvalTimeout) / durationMillis(terms.reminderInterval));
+  if (reminders > maxRemindersPerRequest)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['reminderInterval'],
+      message: `sends ${reminders} reminders before approvalTimeout (${terms.approvalTimeout}); at most ${maxRemindersPerRequest}: choose a longer reminderInterval or a shorter approvalTimeout`,
+    });
+}
+
 const common = {
   client: z.object({
     id: slug,
@@ -244,7 +265,8 @@ export const offboardingRequestSchema = z.object({
       regulated: z.array(shortText).max(20).default([]),
       ...approvalTerms,
     })
-    .superRefine(datesWithinRange(offboardingTermPastLatestDate), onceValid),
+    .superRefine(datesWithinRange(offboardingTermPastLatestDate), onceValid)
+    .superRefine(remindersWithinBound, onceValid),
   approvalSteps: approvalStepsOf(offboardingSteps, defaultApprovalSteps.offboarding),
 });
 
@@ -259,6 +281,7 @@ export const onboardingRequestSchema = z.object({
       ...approvalTerms,
     })
     .superRefine(datesWithinRange(onboardingTermPastLatestDate), onceValid)
+    .superRefine(remindersWithinBound, onceValid)
     .default({
       rotationPeriod: 'P90D',
       approvalTimeout: 'P5D',

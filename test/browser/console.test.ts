@@ -46,6 +46,7 @@ async function offboarding(options: {
       noticePeriod: 'PT1S',
       transitionPeriod: 'PT1S',
       retentionPeriod: 'PT1H',
+      approvalTimeout: 'PT1H',
       reminderInterval: 'PT1M',
     },
     scope: {

@@ -73,7 +73,7 @@ describe('faults outside the runbook', () => {
         transitionPeriod: 'PT1H',
         retentionPeriod: 'PT1H',
         reminderInterval: 'PT2S',
-        approvalTimeout: 'PT10M',
+        approvalTimeout: 'PT2M',
       },
       approvalSteps: ['data-export'],
     });

@@ -63,9 +63,15 @@ const unworkable: [string, Record<string, unknown>, string[], RegExp][] = [
   ],
   [
     'a reminder more often than MIN_REMINDER_INTERVAL (PT1M by default)',
-    { terms: { reminderInterval: 'PT30S' } },
+    { terms: { approvalTimeout: 'PT10M', reminderInterval: 'PT30S' } },
     ['terms', 'reminderInterval'],
     /at least PT1M \(MIN_REMINDER_INTERVAL\)/,
+  ],
+  [
+    'more reminders before the deadline than one request may send',
+    { terms: { approvalTimeout: 'P5D', reminderInterval: 'PT1H' } },
+    ['terms', 'reminderInterval'],
+    /sends 120 reminders before approvalTimeout \(P5D\); at most 100/,
   ],
   [
     'a client name with a newline',
@@ -83,7 +89,10 @@ describe.each(['', '?dryRun=true'])('POST /v1/transitions%s', (query) => {
 
 it('lets reminders exactly MIN_REMINDER_INTERVAL apart through, and not a millisecond closer', async () => {
   const plan = (reminderInterval: string) =>
-    post('/v1/transitions?dryRun=true', offboardingBody({ terms: { reminderInterval } }));
+    post(
+      '/v1/transitions?dryRun=true',
+      offboardingBody({ terms: { approvalTimeout: 'PT1H', reminderInterval } }),
+    );
   expect((await plan('PT1M')).status).toBe(200);
   await expectRefused(await plan('PT59.999S'), ['terms', 'reminderInterval'], /MIN_REMINDER_INTERVAL/);
 });
