@@ -208,7 +208,9 @@ function remindersWithinBound(
   terms: { approvalTimeout: string; reminderInterval: string },
   ctx: z.RefinementCtx,
 ): void {
-  const reminders = Math.floor(durationMillis(terms.approvalTimeout) / durationMillis(terms.reminderInterval));
+  const reminders = Math.floor(
+    durationMillis(terms.approvalTimeout) / durationMillis(terms.reminderInterval),
+  );
   if (reminders > maxRemindersPerRequest)
     ctx.addIssue({
       code: 'custom',
