@@ -1,11 +1,12 @@
 // Onboarding's credential intake: a one-time link per credential to each approver (or the operator
 // API), reminders until every credential is in the vault, one escalation to the operators.
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import type { CredentialState } from '../../domain/definitions.js';
-import type { StepKey } from '../../domain/schemas.js';
+import { maxRemindersPerRequest, type StepKey } from '../../domain/schemas.js';
 import { addDuration, durationMillis } from '../../domain/timeline.js';
 import { listed, type CredentialAsset, type CredentialLinks } from './credentials.js';
 import type { Notices } from './notices.js';
+import { patches } from './patches.js';
 import { nowIso, type RunbookState } from './state.js';
 
 export class CredentialIntake {
@@ -54,9 +55,15 @@ export class CredentialIntake {
           `Escalation: credentials still missing from ${state.clientName}`,
           [
             `The client has not handed over ${missing.length} credential(s) within ${terms.approvalTimeout}: ${missing.map(listed).join(', ')}.`,
-            `Reminders keep going out every ${terms.reminderInterval}. An operator can put a credential with POST /v1/transitions/${state.id}/credentials/:credentialId.`,
+            `Reminders keep going out every ${terms.reminderInterval}, ${maxRemindersPerRequest} at most. An operator can put a credential with POST /v1/transitions/${state.id}/credentials/:credentialId.`,
           ],
         );
+      }
+      // The history Temporal bounds would otherwise grow by a reminder every interval, for as long as
+      // the client takes: past the bound the runbook waits quietly (operators were told at escalation).
+      if (round >= maxRemindersPerRequest && patched(patches.boundedIntakeReminders)) {
+        await condition(allIn);
+        break;
       }
     }
     for (const credential of credentials)

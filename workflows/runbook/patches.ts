@@ -8,4 +8,9 @@ export const patches = {
    * every document, so a long run's history is not re-read and rewritten at every step.
    */
   archiveOnlyAtClose: 'archive-only-at-close',
+  /**
+   * 0.4.0: credential intake stops reminding after maxRemindersPerRequest rounds (it used to remind
+   * every interval until the client answered, however long, growing the history without bound).
+   */
+  boundedIntakeReminders: 'bounded-intake-reminders',
 } as const;

@@ -3,6 +3,7 @@
 // approvalTimeout; the custody record lists references, who supplied each, and its rotation date.
 import { describe, expect, it } from 'vitest';
 import { stateQuery, supplyCredentialUpdate } from '../../../domain/definitions.js';
+import { maxRemindersPerRequest } from '../../../domain/schemas.js';
 import { humanDate } from '../../../domain/timeline.js';
 import { onboardingRequest, uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
@@ -145,4 +146,38 @@ describe('onboarding step credential-vaulting', () => {
     );
     expect(text).toContain('Request `credential-vaulting-1`: **approved**');
   });
+
+  it('stops reminding after the most reminders one request may send, and still takes the credential', async () => {
+    const name = 'Silent Client Dental';
+    const request = onboardingRequest({
+      client: { id: uniqueClientId('silent'), name, timezone: 'UTC' },
+      terms: { approvalTimeout: 'P5D', reminderInterval: 'P1D' },
+      scope: { credentials: [{ id: 'domain-admin', system: 'Active Directory', account: 'msp-admin' }] },
+      approvalSteps: [],
+    });
+    const { reminders, state } = await withStep(
+      workflows,
+      { kind: 'onboarding', step: 'credential-vaulting', request },
+      async (handle, sent) => {
+        await workflows.mailWithSubject(`Credential needed: msp-admin on Active Directory for ${name}`);
+        await workflows.env.sleep(`${maxRemindersPerRequest + 30} days`);
+        const reminded = () => sent.filter((mail) => mail.key.startsWith('domain-admin:reminder-')).length;
+        await waitFor(() => (reminded() >= maxRemindersPerRequest ? true : undefined));
+        await handle.executeUpdate(supplyCredentialUpdate, {
+          args: [
+            {
+              actor: 'ops',
+              credentialId: 'domain-admin',
+              reference: reference('domain-admin'),
+              via: 'operator-api',
+            },
+          ],
+        });
+        return { reminders: reminded(), state: await handle.result() };
+      },
+    );
+    expect(reminders).toBe(maxRemindersPerRequest);
+    expect(state.status).toBe('completed');
+    expect(state.credentials[0]).toMatchObject({ status: 'vaulted', remindersSent: maxRemindersPerRequest });
+  }, 120_000);
 });
