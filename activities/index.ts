@@ -12,8 +12,10 @@ import {
 } from '../domain/activity-contracts.js';
 import type { DocumentMeta, DocumentStore, RunRef } from '../connectors/documents/port.js';
 import { MailNotSentError, type Mailer } from '../connectors/mail/port.js';
+import { smtpConnections } from '../connectors/mail/smtp.js';
 import { unescapeMarkdown } from '../domain/markdown.js';
 import { createLinkToken, linkNonce, sha256Hex } from '../security/links.js';
+import { mapBounded } from './bounded.js';
 import { rendering, sending } from './failures.js';
 import type { Ledger } from './ledger.js';
 import type { TemplateRenderer } from '../templates/render.js';
@@ -32,6 +34,12 @@ export interface ActivityDeps {
   /** The runs a visibility query finds. */
   listRuns: (query: string) => Promise<RunRef[]>;
 }
+
+/**
+ * How many of one request's links are sent at once: the SMTP pool's connections, so 50 approvers
+ * take ten rounds of a pooled send instead of 50 sends in turn.
+ */
+const linksInParallel = smtpConnections;
 
 /** Where each kind of link lands: the public pages of the API. */
 const linkPaths: Record<LinkPurpose, string> = { approval: 'approvals', intake: 'intake', reveal: 'reveal' };
@@ -135,11 +143,12 @@ export function createActivities(deps: ActivityDeps) {
      * Mails each person their own link (approval, intake or reveal) and returns only the SHA-256 of
      * each token: the token itself exists only in the email. The token is derived from the run and the
      * idempotency key, so a retry returns (and, if the first send certainly failed, mails) the same one.
+     * Each email is claimed in the ledger before it is sent, a few at a time (see `linksInParallel`);
+     * the links come back in the approvers' order.
      */
     async sendLinks(input: LinksInput): Promise<IssuedLink[]> {
       const run = currentRun();
-      const issued: IssuedLink[] = [];
-      for (const approver of input.approvers) {
+      return mapBounded(input.approvers, linksInParallel, async (approver): Promise<IssuedLink> => {
         const key = `${input.purpose}:${run.transitionId}:${run.runId}:${input.requestId}:${input.round}:${approver.email}`;
         const token = createLinkToken(
           deps.linkSecret,
@@ -162,9 +171,8 @@ export function createActivities(deps: ActivityDeps) {
             link: `${deps.publicUrl}/${linkPaths[input.purpose]}/${token}`,
           },
         });
-        issued.push({ approver: approver.email, tokenHash: sha256Hex(token), delivery });
-      }
-      return issued;
+        return { approver: approver.email, tokenHash: sha256Hex(token), delivery };
+      });
     },
   };
 }

@@ -22,6 +22,7 @@ import {
 import type { TemplateRenderer } from '../templates/render.js';
 import { fromTemporal } from './errors.js';
 import { statusOf } from './operations.js';
+import { RecentViews } from './recent-views.js';
 import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity } from './public-pages.js';
 
 export interface LinkPageDeps {
@@ -71,6 +72,8 @@ function clientOf(req: Request) {
 
 export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, template: string) {
   const publicOrigin = new URL(deps.publicUrl).origin;
+  // One purpose's pages look links up with one kind of query, so a remembered view is of that kind.
+  const recentViews = new RecentViews();
 
   async function render(res: Response, status: number, title: string, context: Record<string, unknown>) {
     await sendPublicPage(deps, res, status, { title, template, context });
@@ -103,12 +106,17 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
     render,
     deadEnd,
 
-    /** The link's claims and the workflow's view of it, or null with the answer already sent. */
+    /**
+     * The link's claims and the workflow's view of it, or null with the answer already sent. With
+     * `reuse`, a view this process looked up lately that `reuse` accepts stands in for a new query
+     * (see `RecentViews`); the run is still asked whether it runs.
+     */
     async resolve<View>(
       req: Request,
       res: Response,
       token: string,
       lookup: (handle: WorkflowHandle, tokenHash: string) => Promise<View | null>,
+      reuse?: (view: View) => boolean,
     ): Promise<ResolvedLink<View> | null> {
       const check = verifyLinkToken(deps.linkSecret, token, purpose);
       req.log.info({ link: tokenFingerprint(token), purpose, valid: check.ok }, 'link');
@@ -153,6 +161,9 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
         });
         return null;
       }
+      const recent = recentViews.recall(check.tokenHash) as View | undefined;
+      if (recent !== undefined && reuse?.(recent))
+        return { claims: check.claims, tokenHash: check.tokenHash, handle, view: recent };
       // The email leaves inside the activity, a moment before the workflow records the link's hash:
       // a genuine (signed) link clicked at once is asked about again briefly before being refused.
       let view: View | null = null;
@@ -165,6 +176,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
         await deadEnd(res, 404, notValid());
         return null;
       }
+      recentViews.remember(check.tokenHash, view);
       return { claims: check.claims, tokenHash: check.tokenHash, handle, view };
     },
 

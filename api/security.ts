@@ -1,6 +1,6 @@
 // Hardening of what the public internet reaches (docs/design.md §4, §7): approval, intake and reveal pages.
 import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator } from 'express-rate-limit';
 import helmet from 'helmet';
 import { isFailedAttempt } from './public-pages.js';
 
@@ -33,28 +33,48 @@ export function securityHeaders(publicUrl: string): RequestHandler {
 /** Failed link attempts (unknown, forged or expired tokens, wrong keys) allowed per IP and minute before 429. */
 export const failedLinkAttemptsPerMinute = 20;
 
+/** How long a client's failed attempts are remembered: the window the limit counts in. */
+const windowMillis = 60_000;
+
+const tooManyAttempts =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too many attempts</title></head>' +
+  '<body><h1>Too many attempts</h1><p>Too many invalid links were tried from your address. Wait a minute and open the link from your email again.</p></body></html>';
+
 /**
  * Counts only failed attempts (an unknown, forged or expired token, a wrong key: the pages mark them)
- * per client IP; the 21st within a minute, and every request after it in that minute, answers 429.
- * A refused press on a real page (already decided, not from its page) does not count. Kept in
- * memory: each API process counts on its own.
+ * per client IP (IPv6 by /56, as express-rate-limit keys them); after 20 within a minute, every
+ * request from that address in that minute answers 429. An attempt is counted once its answer says
+ * it failed, never while it is in flight: express-rate-limit's skipSuccessfulRequests counts every
+ * request as it starts and takes it back when it succeeds, so 50 approvers of one office opening
+ * their links at once were refused. A refused press on a real page (already decided, not from its
+ * page) does not count. Kept in memory: each API process counts on its own.
  */
 export function linkAttemptLimiter(): RequestHandler {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: failedLinkAttemptsPerMinute,
-    requestWasSuccessful: (_req, res) => !isFailedAttempt(res),
-    skipSuccessfulRequests: true,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, res) => {
+  const failures = new Map<string, { count: number; resetAt: number }>();
+  // Windows that ended are forgotten, so the map holds only addresses that failed in the last minute.
+  setInterval(() => {
+    const now = Date.now();
+    for (const [key, window] of failures) if (window.resetAt <= now) failures.delete(key);
+  }, windowMillis).unref();
+
+  return (req, res, next) => {
+    const key = ipKeyGenerator(req.ip ?? '');
+    const now = Date.now();
+    const window = failures.get(key);
+    if (window && window.resetAt > now && window.count >= failedLinkAttemptsPerMinute) {
       res
         .status(429)
+        .set('Retry-After', String(Math.ceil((window.resetAt - now) / 1000)))
         .type('html')
-        .send(
-          '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too many attempts</title></head>' +
-            '<body><h1>Too many attempts</h1><p>Too many invalid links were tried from your address. Wait a minute and open the link from your email again.</p></body></html>',
-        );
-    },
-  });
+        .send(tooManyAttempts);
+      return;
+    }
+    res.once('finish', () => {
+      if (!isFailedAttempt(res)) return;
+      const current = failures.get(key);
+      if (current && current.resetAt > Date.now()) current.count++;
+      else failures.set(key, { count: 1, resetAt: Date.now() + windowMillis });
+    });
+    next();
+  };
 }

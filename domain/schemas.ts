@@ -44,6 +44,8 @@ export const limits = {
   text: 200,
   longText: 2000,
   people: 20,
+  /** Approvers of one request: each gets their own link, and a policy-"all" step waits for every one. */
+  approvers: 50,
   assets: 500,
 } as const;
 
@@ -233,7 +235,7 @@ const common = {
     approvers: z
       .array(person)
       .min(1, 'at least one approver is needed')
-      .max(limits.people)
+      .max(limits.approvers)
       .superRefine(uniqueBy((p) => p.email, 'approver email')),
     operators: z
       .array(person)

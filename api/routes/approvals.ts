@@ -9,6 +9,7 @@ import { fromTemporal, notFound } from '../errors.js';
 import { createLinkPages, type LinkPageDeps } from '../link-pages.js';
 import type { ApiRoutes } from '../routes.js';
 import { runToRead } from './runs.js';
+import { WorkflowGates } from '../workflow-gates.js';
 
 export const tokenParams = z.object({ token: z.string().min(1).max(1024) });
 const documentParams = tokenParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
@@ -41,7 +42,11 @@ const pageTitle: Record<ApprovalLinkView['status'], string> = {
 export function approvalRoutes(routes: ApiRoutes, deps: LinkPageDeps & { documents: DocumentStore }) {
   const tag = 'approval links';
   const pages = createLinkPages(deps, 'approval', 'pages/approval.html.hbs');
-  const lookup = (handle: WorkflowHandle, tokenHash: string) => handle.query(approvalLinkQuery, tokenHash);
+  // Under Temporal's own limits of one workflow (see WorkflowGates): one query buffered, 10 Updates.
+  const queries = new WorkflowGates(1);
+  const updates = new WorkflowGates(8);
+  const lookup = (handle: WorkflowHandle, tokenHash: string) =>
+    queries.run(handle.workflowId, () => handle.query(approvalLinkQuery, tokenHash));
 
   /** What the page says about the request, whatever its status. */
   function describe(view: ApprovalLinkView) {
@@ -131,21 +136,25 @@ export function approvalRoutes(routes: ApiRoutes, deps: LinkPageDeps & { documen
     },
     async ({ params, body, req, res }) => {
       if (await pages.refuseCrossOrigin(req, res)) return undefined;
-      const link = await pages.resolve(req, res, params.token, lookup);
+      // The page this press comes from was a pending view: its facts (client, step, operators) still
+      // word the answer, and the Update's validator refuses the press if the link is no longer pending.
+      const link = await pages.resolve(req, res, params.token, lookup, (view) => view.status === 'pending');
       if (!link) return undefined;
       if (await pages.refuseWithoutCsrf(req, res, link.tokenHash, body.csrf)) return undefined;
       const page = describe(link.view);
       try {
-        const result = await link.handle.executeUpdate(decideUpdate, {
-          args: [
-            {
-              tokenHash: link.tokenHash,
-              decision: body.decision,
-              comment: body.comment,
-              ...pages.client(req),
-            },
-          ],
-        });
+        const result = await updates.run(link.handle.workflowId, () =>
+          link.handle.executeUpdate(decideUpdate, {
+            args: [
+              {
+                tokenHash: link.tokenHash,
+                decision: body.decision,
+                comment: body.comment,
+                ...pages.client(req),
+              },
+            ],
+          }),
+        );
         await pages.render(res, 200, 'Decision recorded', {
           ...page,
           done: {

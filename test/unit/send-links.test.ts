@@ -177,3 +177,42 @@ describe('an email with the ledger not writable', () => {
     expect(mail.attempts).toEqual([]);
   });
 });
+
+describe('links for many approvers', () => {
+  it('are sent a few at a time, each once, and come back in the approvers’ order', async () => {
+    const delivered: OutgoingMail[] = [];
+    let sending = 0;
+    let most = 0;
+    const slowMailer: Mailer = {
+      async send(mail) {
+        sending++;
+        most = Math.max(most, sending);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        sending--;
+        delivered.push(mail);
+      },
+    };
+    const approvers = Array.from({ length: 50 }, (_, i) => ({
+      name: `Approver ${i}`,
+      email: `approver-${i}@acme.example`,
+    }));
+    const run = inRun(randomUUID());
+    const activities = activitiesWith(slowMailer);
+    const issued = await run.sendLinks(activities, { ...input, approvers });
+
+    expect(issued.map((link) => link.approver)).toEqual(approvers.map((a) => a.email));
+    expect(issued.every((link) => link.delivery === 'sent')).toBe(true);
+    expect(delivered).toHaveLength(50);
+    expect(new Set(delivered.map((mail) => mail.to[0])).size).toBe(50);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(5);
+    // Each hash is of the token its own approver was mailed.
+    for (const link of issued) {
+      const mail = delivered.find((m) => m.to[0] === link.approver)!;
+      expect(link.tokenHash).toBe(sha256Hex(tokenIn(mail)));
+    }
+    // A retry after the results were lost mails no one again.
+    expect(await run.sendLinks(activities, { ...input, approvers })).toEqual(issued);
+    expect(delivered).toHaveLength(50);
+  });
+});
