@@ -37,7 +37,7 @@ function allowedLink(href: string): boolean {
  * would turn into wrong ones (`first\_last@x` links `last@x`), so links come only from what
  * templates write as `<…>`.
  */
-const marked = new Marked({
+export const markdownParser = new Marked({
   renderer: {
     html: ({ text }) => (text === markdownLineBreak ? text : escapeHtml(text)),
     link(token) {
@@ -90,10 +90,10 @@ export function createTemplateRenderer(dir: string): TemplateRenderer {
       return (await compiled(name))(context);
     },
     async page(title, markdown) {
-      return this.htmlPage(title, await marked.parse(markdown, { async: true }));
+      return this.htmlPage(title, await markdownParser.parse(markdown, { async: true }));
     },
     async emailHtml(subject, markdown, msp) {
-      const body = await marked.parse(markdown, { async: true });
+      const body = await markdownParser.parse(markdown, { async: true });
       return (await compiled('email/layout.html.hbs'))({ subject, body, msp });
     },
     async htmlPage(title, body) {
