@@ -85,6 +85,36 @@ function lines(runs: Run[]): Run[][] {
   return result;
 }
 
+/**
+ * The lines of `text` within `width`, broken at spaces only, and a word longer than a line at the
+ * last character that fits. PDFKit's own wrapping also breaks after `-`, `/` and `\`, which would
+ * split a path or hostname (`\\srv-01\imaging`) that fits on the next line.
+ */
+function wrap(text: string, width: number, measure: (text: string) => number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (const word of paragraph.split(/ +/)) {
+      const joined = line ? `${line} ${word}` : word;
+      if (measure(joined) <= width) {
+        line = joined;
+        continue;
+      }
+      if (line) lines.push(line);
+      let rest = word;
+      while (rest.length > 1 && measure(rest) > width) {
+        let fits = 1;
+        while (fits < rest.length - 1 && measure(rest.slice(0, fits + 1)) <= width) fits++;
+        lines.push(rest.slice(0, fits));
+        rest = rest.slice(fits);
+      }
+      line = rest;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
 interface ColumnNeed {
   /** The width of its widest cell on one line. */
   natural: number;
@@ -174,9 +204,16 @@ export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Pr
     return doc.widthOfString(text) + 2 * cellPadding + 1;
   }
 
-  function cellHeight(content: Run, cellWidth: number, bold = false): number {
+  /** The lines of a cell, in its font, as it is drawn. */
+  function cellLines(content: Run, cellWidth: number, bold: boolean): string[] {
     doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
-    return doc.heightOfString(content.text || ' ', { width: cellWidth - 2 * cellPadding }) + 2 * cellPadding;
+    return wrap(content.text, cellWidth - 2 * cellPadding, (text) => doc.widthOfString(text));
+  }
+
+  function cellHeight(content: Run, cellWidth: number, bold = false): number {
+    const lines = cellLines(content, cellWidth, bold);
+    doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
+    return lines.length * doc.currentLineHeight(true) + 2 * cellPadding;
   }
 
   function row(cells: Run[], widths: number[], header: boolean): void {
@@ -186,16 +223,16 @@ export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Pr
     let x = left;
     const y = doc.y;
     cells.forEach((content, index) => {
-      if (header) doc.rect(x, y, widths[index] ?? 0, height).fillAndStroke('#f0f0f0', '#bbbbbb');
-      else doc.rect(x, y, widths[index] ?? 0, height).stroke('#bbbbbb');
-      doc
-        .fillColor('#1a1a1a')
-        .font(fonts[header ? 'bold' : content.font])
-        .fontSize(tableSize)
-        .text(content.text, x + cellPadding, y + cellPadding, {
-          width: (widths[index] ?? 0) - 2 * cellPadding,
+      const cellWidth = widths[index] ?? 0;
+      if (header) doc.rect(x, y, cellWidth, height).fillAndStroke('#f0f0f0', '#bbbbbb');
+      else doc.rect(x, y, cellWidth, height).stroke('#bbbbbb');
+      doc.fillColor('#1a1a1a');
+      cellLines(content, cellWidth, header).forEach((line, number) => {
+        doc.text(line, x + cellPadding, y + cellPadding + number * doc.currentLineHeight(true), {
+          lineBreak: false,
         });
-      x += widths[index] ?? 0;
+      });
+      x += cellWidth;
     });
     doc.x = left;
     doc.y = y + height;

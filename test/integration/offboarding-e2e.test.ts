@@ -82,7 +82,7 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     expect(timeline.text).toContain('Cutover');
 
     await completeTask(id, 'data-export.ehr-backups', {
-      text: '12.4 GiB exported, sha256 9f2c…',
+      text: String.raw`12.4 GiB exported, sha256 9f2c…, staged on \\srv-01\imaging`,
       url: 'https://files.example/ehr',
     });
     const exportDecision = await decideFromMail('Data export manifest', 'approve', 'All files received.');
@@ -232,6 +232,26 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     ).text();
     expect(exportDoc).toContain('All files received.');
     expect(exportDoc).toContain('12.4 GiB exported');
+    const share = String.raw`\\srv-01\imaging`;
+    expect(
+      await (await stack.call('GET', `/v1/transitions/${id}/documents/02-data-export?format=html`)).text(),
+    ).toContain(share);
+    for (const [position, doc] of listed.documents.entries()) {
+      const response = await stack.call(
+        'GET',
+        `/v1/transitions/${id}/documents/${doc.id}?format=pdf`,
+        undefined,
+        auditorKey,
+      );
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/pdf');
+      const file = path.join(stack.dataDir, `${doc.id}.pdf`);
+      await writeFile(file, Buffer.from(await response.arrayBuffer()));
+      const text = (await execFileAsync('pdftotext', ['-enc', 'UTF-8', file, '-'])).stdout;
+      expect(text).toContain(`SHA-256 ${doc.sha256}`);
+      expect(text).toContain(`Document ${position + 1} of the chain`);
+      if (doc.id === '02-data-export') expect(text).toContain(share);
+    }
   }, 120_000);
 
   describe('the auditor view of that offboarding', () => {
@@ -357,7 +377,8 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
       );
       for (const file of manifest.files)
         expect(createHash('sha256').update(files[file.path]!).digest('hex')).toBe(file.sha256);
-      expect(manifest.files.filter((f) => f.path.startsWith('documents/'))).toHaveLength(16);
+      // Markdown, HTML and PDF of each of the 8 documents.
+      expect(manifest.files.filter((f) => f.path.startsWith('documents/'))).toHaveLength(24);
       expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['trail.json', 'trail.html']));
     });
 
