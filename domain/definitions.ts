@@ -50,8 +50,25 @@ export interface Evidence {
   method?: string;
   tool?: string;
   verification?: string;
+  /** For deletion tasks: the NIST SP 800-88 record of one medium's sanitization. */
+  sanitization?: SanitizationEvidence;
   /** For restore tests: when the restore ran, whether its integrity check passed, who verified it. */
   restore?: RestoreEvidence;
+}
+
+/** NIST SP 800-88 Rev. 1 sanitization categories, weakest to strongest. */
+export const sanitizationCategories = ['Clear', 'Purge', 'Destroy'] as const;
+
+/** What NIST SP 800-88 Rev. 1 (appendix G) asks a certificate of sanitization to record per medium. */
+export interface SanitizationEvidence {
+  mediaType: string;
+  mediaId: string;
+  category: (typeof sanitizationCategories)[number];
+  technique: string;
+  tool: string;
+  toolVersion: string;
+  verificationMethod: string;
+  verificationResult: 'passed' | 'failed';
 }
 
 export interface RestoreEvidence {

@@ -6,6 +6,7 @@ import type {
   ControlRecord,
   CredentialState,
   LinkPurpose,
+  SanitizationEvidence,
   StepState,
   TaskState,
 } from './definitions.js';
@@ -23,6 +24,29 @@ export interface DeletionCertificate {
   performedBy?: string;
   validatedBy?: string;
   date: string;
+  /** One entry per data set in scope, with the evidence of its deletion task (absent on older runs). */
+  dataSets?: SanitizedDataSet[];
+  /** The client's approvals of the deletion, given before anything was deleted (absent on older runs). */
+  consent?: ConsentRecord[];
+}
+
+export interface SanitizedDataSet {
+  id: string;
+  description: string;
+  status: TaskState['status'] | 'no task';
+  performedBy?: string;
+  completedAt?: string;
+  /** The structured record; tasks completed with free-text fields only have `method`, `tool`, `verification`. */
+  sanitization?: SanitizationEvidence;
+  method?: string;
+  tool?: string;
+  verification?: string;
+}
+
+export interface ConsentRecord {
+  approver: string;
+  decidedAt: string;
+  comment: string;
 }
 
 export interface OffboardingFacts {

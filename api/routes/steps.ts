@@ -12,6 +12,7 @@ import {
   shortText,
 } from '../../domain/schemas.js';
 import { documentPdf } from '../../audit/document-pdf.js';
+import { sanitizationCategories } from '../../domain/definitions.js';
 import { notFound } from '../errors.js';
 
 const evidenceLimits = { url: 500, field: 150 } as const;
@@ -35,6 +36,19 @@ export const completeTaskBody = z.object({
     method: evidenceField.optional(),
     tool: evidenceField.optional(),
     verification: evidenceField.optional(),
+    sanitization: z
+      .object({
+        mediaType: evidenceField.describe('the kind of medium: "S3 bucket", "SSD", "LTO-8 tape"'),
+        mediaId: evidenceField.describe('which one: bucket name, serial number, barcode'),
+        category: z.enum(sanitizationCategories).describe('NIST SP 800-88 category'),
+        technique: evidenceField.describe('how: "cryptographic erase", "overwrite, 1 pass", "shredding"'),
+        tool: evidenceField,
+        toolVersion: evidenceField,
+        verificationMethod: evidenceField.describe('how the result was checked: "full read-back", "listing"'),
+        verificationResult: z.enum(['passed', 'failed']),
+      })
+      .optional()
+      .describe('For deletion tasks: the NIST SP 800-88 record of the medium sanitized'),
     restore: z
       .object({
         startedAt: instant,

@@ -38,7 +38,7 @@ async function decideFromMail(title: string, decision: 'approve' | 'reject', com
   return { link, csrf, posted, text: await posted.text() };
 }
 
-async function completeTask(id: string, taskId: string, evidence: Record<string, string>) {
+async function completeTask(id: string, taskId: string, evidence: Record<string, unknown>) {
   await waitForState<TransitionState>(stack, id, (state) =>
     state.tasks.some((task) => task.id === taskId && task.status === 'open'),
   );
@@ -172,6 +172,16 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
       method: 'Purge (cryptographic erase)',
       tool: 'restic forget --prune + bucket lifecycle',
       verification: 'restic snapshots shows none; bucket listing empty',
+      sanitization: {
+        mediaType: 'S3 bucket',
+        mediaId: 'acme-ehr-backups',
+        category: 'Purge',
+        technique: 'cryptographic erase',
+        tool: 'restic',
+        toolVersion: '0.17.3',
+        verificationMethod: 'bucket listing',
+        verificationResult: 'passed',
+      },
     });
 
     const final = await waitForState<TransitionState>(stack, id, (state) => state.status === 'completed');
@@ -214,6 +224,16 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     ]) {
       expect(certificate).toContain(field);
     }
+    // Each data set's NIST SP 800-88 record, the issuer, the consent, the statement and the signatures.
+    expect(certificate).toMatch(
+      /<td>EHR database backups \(<code>ehr-backups<\/code>\)<\/td>\s*<td>S3 bucket<\/td>\s*<td><code>acme-ehr-backups<\/code><\/td>\s*<td>Purge<\/td>\s*<td>cryptographic erase<\/td>\s*<td>restic 0\.17\.3<\/td>\s*<td>bucket listing<\/td>\s*<td>passed<\/td>\s*<td>ops<\/td>/,
+    );
+    expect(certificate).toContain('Your MSP');
+    expect(certificate).toMatch(
+      /Client&#39;s prior consent[\s\S]*dana@acme\.example, [A-Z][a-z]+day [^<]*: &quot;Delete it\.&quot;/,
+    );
+    expect(certificate).toContain('following NIST SP 800-88 Rev. 1');
+    expect(certificate).toMatch(/<td>Signature<\/td>/);
     const rotationDoc = await (
       await stack.call('GET', `/v1/transitions/${id}/documents/05-credential-rotation`)
     ).text();
