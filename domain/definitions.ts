@@ -89,6 +89,7 @@ export interface TaskState {
   createdAt: string;
   completedAt?: string;
   completedBy?: string;
+  completedByHolder?: KeyHolder;
   evidence?: Evidence;
 }
 
@@ -219,6 +220,14 @@ export interface ExtendRequest extends ControlRequest {
 export interface CompleteTaskRequest extends Attributed {
   taskId: string;
   evidence: Evidence;
+  /** The person the caller's API key names, as described when they acted (absent for unnamed keys). */
+  actorHolder?: KeyHolder;
+}
+
+/** The person an API key belongs to, when `API_KEYS` names them: what a certificate signs with. */
+export interface KeyHolder {
+  name: string;
+  title?: string;
 }
 
 export interface DecideRequest {

@@ -5,6 +5,7 @@ import type {
   ApprovalState,
   ControlRecord,
   CredentialState,
+  KeyHolder,
   LinkPurpose,
   SanitizationEvidence,
   StepState,
@@ -28,6 +29,13 @@ export interface DeletionCertificate {
   dataSets?: SanitizedDataSet[];
   /** The client's approvals of the deletion, given before anything was deleted (absent on older runs). */
   consent?: ConsentRecord[];
+  /** Who completed the deletion tasks, by key and, when the key names them, as a person: they sign. */
+  performers?: Performer[];
+}
+
+export interface Performer {
+  key: string;
+  holder?: KeyHolder;
 }
 
 export interface SanitizedDataSet {
@@ -35,6 +43,7 @@ export interface SanitizedDataSet {
   description: string;
   status: TaskState['status'] | 'no task';
   performedBy?: string;
+  performer?: KeyHolder;
   completedAt?: string;
   /** The structured record; tasks completed with free-text fields only have `method`, `tool`, `verification`. */
   sanitization?: SanitizationEvidence;

@@ -226,13 +226,15 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     }
     // Each data set's NIST SP 800-88 record, the issuer, the consent, the statement and the signatures.
     expect(certificate).toMatch(
-      /<td>EHR database backups \(<code>ehr-backups<\/code>\)<\/td>\s*<td>S3 bucket<\/td>\s*<td><code>acme-ehr-backups<\/code><\/td>\s*<td>Purge<\/td>\s*<td>cryptographic erase<\/td>\s*<td>restic 0\.17\.3<\/td>\s*<td>bucket listing<\/td>\s*<td>passed<\/td>\s*<td>ops<\/td>/,
+      /<td>EHR database backups \(<code>ehr-backups<\/code>\)<\/td>\s*<td>S3 bucket<\/td>\s*<td><code>acme-ehr-backups<\/code><\/td>\s*<td>Purge<\/td>\s*<td>cryptographic erase<\/td>\s*<td>restic 0\.17\.3<\/td>\s*<td>bucket listing<\/td>\s*<td>passed<\/td>\s*<td>Alex Kim, Systems engineer \(ops\)<\/td>/,
     );
     expect(certificate).toContain('Your MSP');
     expect(certificate).toMatch(
       /Client&#39;s prior consent[\s\S]*dana@acme\.example, [A-Z][a-z]+day [^<]*: &quot;Delete it\.&quot;/,
     );
     expect(certificate).toContain('following NIST SP 800-88 Rev. 1');
+    expect(certificate).toMatch(/<td>Name<\/td>\s*<td>Alex Kim \(ops\)<\/td>/);
+    expect(certificate).toMatch(/<td>Title<\/td>\s*<td>Systems engineer<\/td>/);
     expect(certificate).toMatch(/<td>Signature<\/td>/);
     const rotationDoc = await (
       await stack.call('GET', `/v1/transitions/${id}/documents/05-credential-rotation`)

@@ -121,6 +121,7 @@ const samples: { [K in StepKey]: StepFactsOf<K> } = {
           description: 'Charlie archive',
           status: 'completed',
           performedBy: 'uniform-ops',
+          performer: { name: 'Foxtrot Person', title: 'Golf engineer' },
           completedAt: later,
           sanitization: {
             mediaType: 'victor bucket',
@@ -143,6 +144,7 @@ const samples: { [K in StepKey]: StepFactsOf<K> } = {
         },
       ],
       consent: [{ approver: 'delta@client.example', decidedAt: at, comment: 'echo consent' }],
+      performers: [{ key: 'hotel-key', holder: { name: 'India Person', title: 'Juliet lead' } }],
     },
   },
   closure: { steps, handedOver: custody },

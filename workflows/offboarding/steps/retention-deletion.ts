@@ -1,7 +1,7 @@
 // Step 7: wait until deletion is due (warning ahead), the client approves, no legal hold is on; then
 // every retained copy is deleted following NIST SP 800-88, and the certificate records how.
 import type { Evidence, TaskState } from '../../../domain/definitions.js';
-import type { DeletionCertificate, SanitizedDataSet } from '../../../domain/facts.js';
+import type { DeletionCertificate, Performer, SanitizedDataSet } from '../../../domain/facts.js';
 import { escapeMarkdown } from '../../../domain/markdown.js';
 import { remindersBefore } from '../../../domain/timeline.js';
 import { nowIso } from '../../runbook/state.js';
@@ -73,6 +73,7 @@ function certificateOf(
         .at(-1) ?? deletionStartedAt,
     dataSets: dataSets.map((set) => sanitizedDataSet(set, tasks)),
     consent,
+    performers: performersOf(tasks),
   };
 }
 
@@ -89,6 +90,15 @@ function summaryOf(
   };
 }
 
+/** Each key that completed a deletion task once, with the person it names. */
+function performersOf(tasks: TaskState[]): Performer[] {
+  const byKey = new Map<string, Performer>();
+  for (const task of tasks)
+    if (task.completedBy && !byKey.has(task.completedBy))
+      byKey.set(task.completedBy, { key: task.completedBy, holder: task.completedByHolder });
+  return [...byKey.values()];
+}
+
 /** A data set with the evidence of its own deletion task: the certificate lists each medium apart. */
 function sanitizedDataSet(set: { id: string; description: string }, tasks: TaskState[]): SanitizedDataSet {
   const task = tasks.find((candidate) => candidate.assetId === set.id);
@@ -98,6 +108,7 @@ function sanitizedDataSet(set: { id: string; description: string }, tasks: TaskS
     description: set.description,
     status: task?.status ?? 'no task',
     performedBy: task?.completedBy,
+    performer: task?.completedByHolder,
     completedAt: task?.completedAt,
     sanitization: evidence?.sanitization,
     method: evidence?.method,
