@@ -77,7 +77,7 @@ function ensureTemporalBinaries() {
 /**
  * The Debian programs the tests drive: Chromium for the browser tests (never a browser downloaded by
  * a test tool) and poppler's `pdftotext`/`pdftoppm`, which read the PDF documents back as a reader
- * would. As root they are installed with apt-get; otherwise the one command to run is printed.
+ * would; and the DejaVu fonts the PDFs embed, so the tests draw what production draws. As root they are installed with apt-get; otherwise the one command to run is printed.
  */
 function ensureTestTools() {
   if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return;
@@ -85,6 +85,7 @@ function ensureTestTools() {
   const missing = [
     { path: browser, pkg: 'chromium' },
     { path: '/usr/bin/pdftotext', pkg: 'poppler-utils' },
+    { path: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', pkg: 'fonts-dejavu-core' },
   ].filter((tool) => !existsSync(tool.path));
   if (missing.length === 0) return;
   const packages = missing.map((tool) => tool.pkg);

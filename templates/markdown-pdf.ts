@@ -1,6 +1,8 @@
 // A step document as a PDF, drawn from the same stored Markdown its HTML comes from, so both say the
 // same words. It draws what the step templates write (headings, paragraphs, bullet lists, tables,
 // code spans, bold) and no more; anything else is drawn as its text, never dropped.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import PDFDocument from 'pdfkit';
 import type { Token, Tokens } from 'marked';
 import { markdownLineBreak } from '../domain/markdown.js';
@@ -23,13 +25,25 @@ interface Run {
   font: FontRole;
 }
 
-// The standard PDF fonts need nothing on disk; they cover Latin-1 text.
-const fonts: Record<FontRole, string> = {
+/**
+ * Debian's DejaVu (fonts-dejavu-core), embedded when installed: it draws Latin, Greek, Cyrillic and
+ * most symbols as typed. Without it, the standard PDF fonts, which need nothing on disk but cover
+ * Latin-1 only.
+ */
+const dejaVuDir = '/usr/share/fonts/truetype/dejavu';
+const dejaVu: Record<FontRole, string> = {
+  body: path.join(dejaVuDir, 'DejaVuSans.ttf'),
+  bold: path.join(dejaVuDir, 'DejaVuSans-Bold.ttf'),
+  italic: path.join(dejaVuDir, 'DejaVuSans-Oblique.ttf'),
+  code: path.join(dejaVuDir, 'DejaVuSansMono.ttf'),
+};
+const standardFonts: Record<FontRole, string> = {
   body: 'Helvetica',
   bold: 'Helvetica-Bold',
   italic: 'Helvetica-Oblique',
   code: 'Courier',
 };
+const fonts = Object.values(dejaVu).every((file) => existsSync(file)) ? dejaVu : standardFonts;
 const bodySize = 10;
 const tableSize = 8;
 const cellPadding = 3;

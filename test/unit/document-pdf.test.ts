@@ -29,6 +29,8 @@ const longEvidence =
     0,
     2000,
   );
+// Beyond Latin-1: Cyrillic, Greek, typographic quotes and dashes, the euro sign (the embedded DejaVu draws them).
+const beyondLatin1 = 'Проверено – “Ωk” €5';
 const unbroken = `sha256:${'0123456789abcdef'.repeat(12)}`;
 
 function task(id: string, text: string): TaskState {
@@ -66,7 +68,7 @@ beforeAll(async () => {
   const client = { id: 'pdf', name: 'PDF Client', timezone: 'America/Chicago' };
   let previousSha256: string | null = null;
   for (const [documentId, tasks] of [
-    ['01-data-export', [task('share', share)]],
+    ['01-data-export', [task('share', share), task('beyond', beyondLatin1)]],
     ['02-data-export', [task('long', longEvidence), task('unbroken', unbroken)]],
   ] as const) {
     const input: WriteDocumentInput = {
@@ -150,6 +152,8 @@ describe('a step document as PDF', () => {
     const file = await pdfFile('01-data-export');
     const text = await pdfText(file);
     expect(text).toContain(share);
+    // A cell may wrap at a space.
+    expect(text.replace(/\s+/g, ' ')).toContain(beyondLatin1);
     expect(text).toContain(`SHA-256 ${first!.sha256}`);
     expect(text).toContain('Document 1 of the chain, previous SHA-256 none (first document).');
     expect(await pdfText(await pdfFile('02-data-export'))).toContain(
