@@ -91,7 +91,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** Renders a step's document (Markdown and HTML) and stores it once; a retry returns the stored one. */
     async writeDocument(input: WriteDocumentInput): Promise<DocumentMeta> {
-      const context = { ...input, runId: currentRun().runId, publicUrl: deps.publicUrl };
+      // The MSP issues the documents: the certificate of deletion names it.
+      const context = { ...input, runId: currentRun().runId, publicUrl: deps.publicUrl, msp: deps.msp };
       const { md, html } = await rendering(`the document ${input.documentId}`, async () => {
         const markdown = await deps.templates.render(`${input.kind}/${input.step}.md.hbs`, context);
         return {

@@ -149,6 +149,15 @@ export type Plan = ReturnType<typeof plan>;
 export function createOperations({ temporal, config, metrics, vault }: OperationDeps) {
   const handle = (id: string) => temporal.workflow.getHandle(id);
 
+  /**
+   * The person the caller's key names, looked up by key name so the console (whose session carries
+   * the name only) and the API agree.
+   */
+  const holderOf = (caller: Caller) => {
+    const holder = config.apiKeys.find((key) => key.name === caller.name)?.holder;
+    return holder ? { actorHolder: holder } : {};
+  };
+
   /** Runs an Update; a finished transition answers 409, not 404. */
   const update = <T>(id: string, run: (h: WorkflowHandle) => Promise<T>) =>
     run(handle(id)).catch(async (error: unknown) => {
@@ -240,7 +249,9 @@ export function createOperations({ temporal, config, metrics, vault }: Operation
 
     completeTask: (id: string, taskId: string, evidence: Evidence, caller: Caller) =>
       update(id, (h) =>
-        h.executeUpdate(completeTaskUpdate, { args: [{ taskId, evidence, actor: caller.name }] }),
+        h.executeUpdate(completeTaskUpdate, {
+          args: [{ taskId, evidence, actor: caller.name, ...holderOf(caller) }],
+        }),
       ),
 
     requestApproval: (id: string, step: StepKey, reason: string, caller: Caller) =>

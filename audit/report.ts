@@ -7,6 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { strToU8, zipSync } from 'fflate';
 import type { DocumentStore, RunRef } from '../connectors/documents/port.js';
 import { historyArchiveName } from '../domain/activity-contracts.js';
+import { documentPdf } from './document-pdf.js';
 import type { TemplateRenderer } from '../templates/render.js';
 import { isNotFound, UnknownTransitionError } from './runs.js';
 import { buildTrail, type History, type TrailEntry, type TrailHeader } from './trail.js';
@@ -131,7 +132,7 @@ export async function trailHtml(report: AuditReport, pages: TemplateRenderer): P
   return pages.htmlPage(`Audit trail: ${report.header.clientName} (${report.transitionId})`, body);
 }
 
-/** The handover pack: every document (Markdown and HTML), the trail (JSON, HTML), and a manifest of SHA-256s. */
+/** The handover pack: every document (Markdown, HTML and PDF), the trail (JSON, HTML), and a manifest of SHA-256s. */
 export async function handoverPack(
   report: AuditReport,
   documents: DocumentStore,
@@ -144,6 +145,8 @@ export async function handoverPack(
       const bytes = await documents.read(run, meta.id, format);
       if (bytes) files[`documents/${meta.id}.${format}`] = new Uint8Array(bytes);
     }
+    const pdf = await documentPdf(documents, run, meta.id);
+    if (pdf) files[`documents/${meta.id}.pdf`] = new Uint8Array(pdf);
   }
   files['trail.json'] = strToU8(JSON.stringify(report, null, 2));
   files['trail.html'] = strToU8(await trailHtml(report, pages));

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { KeyHolder } from '../domain/definitions.js';
 import { defaultReminderInterval, isoDuration } from '../domain/schemas.js';
 import { durationMillis } from '../domain/timeline.js';
 import { parseCodecKeys } from '../security/payload-codec.js';
@@ -24,6 +25,8 @@ export type Role = (typeof roles)[number];
 export interface ApiKey {
   name: string;
   role: Role;
+  /** Who holds the key, from `name[Display Name|Title]`: certificates name them. */
+  holder?: KeyHolder;
   /** SHA-256 of the secret, hex: the secret itself is never kept once parsed. */
   sha256: string;
 }
@@ -36,10 +39,19 @@ const port = z.coerce
   .min(0, 'expected a port between 0 (any free port) and 65535')
   .max(65535, 'expected a port between 0 (any free port) and 65535');
 
-/** `name:role:secret`, or `name:role:sha256:<64 hex>` to keep only the hash on disk. */
+/**
+ * `name:role:secret`, or `name:role:sha256:<64 hex>` to keep only the hash on disk. The name may
+ * describe its holder, `ops[Alex Kim|Systems engineer]:operator:…`: a bracket is not allowed in a
+ * name, so every entry without one parses as before.
+ */
 const apiKeyEntry = z.string().transform((entry, ctx): ApiKey => {
-  const [name = '', role = '', ...rest] = entry.split(':');
+  const [label = '', role = '', ...rest] = entry.split(':');
   const secret = rest.join(':');
+  const described = /^([^[]*)\[([^|\]]+)(?:\|([^\]]+))?\]$/.exec(label);
+  const name = described ? (described[1] ?? '') : label;
+  const holder: KeyHolder | undefined = described
+    ? { name: described[2]!.trim(), ...(described[3] ? { title: described[3].trim() } : {}) }
+    : undefined;
   const hashed = /^sha256:([0-9a-f]{64})$/i.exec(secret);
   if (!/^[a-z0-9][a-z0-9._-]{0,62}$/i.test(name)) {
     ctx.addIssue({ code: 'custom', message: `key name "${name}" must be letters, digits, . _ -` });
@@ -54,7 +66,12 @@ const apiKeyEntry = z.string().transform((entry, ctx): ApiKey => {
       message: `key "${name}" needs a secret of at least 16 characters (or sha256:<64 hex digits>)`,
     });
   }
-  return { name, role: role as Role, sha256: hashed ? hashed[1]!.toLowerCase() : sha256Hex(secret) };
+  return {
+    name,
+    role: role as Role,
+    sha256: hashed ? hashed[1]!.toLowerCase() : sha256Hex(secret),
+    ...(holder ? { holder } : {}),
+  };
 });
 
 const apiKeys = z

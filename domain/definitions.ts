@@ -50,8 +50,25 @@ export interface Evidence {
   method?: string;
   tool?: string;
   verification?: string;
+  /** For deletion tasks: the NIST SP 800-88 record of one medium's sanitization. */
+  sanitization?: SanitizationEvidence;
   /** For restore tests: when the restore ran, whether its integrity check passed, who verified it. */
   restore?: RestoreEvidence;
+}
+
+/** NIST SP 800-88 Rev. 1 sanitization categories, weakest to strongest. */
+export const sanitizationCategories = ['Clear', 'Purge', 'Destroy'] as const;
+
+/** What NIST SP 800-88 Rev. 1 (appendix G) asks a certificate of sanitization to record per medium. */
+export interface SanitizationEvidence {
+  mediaType: string;
+  mediaId: string;
+  category: (typeof sanitizationCategories)[number];
+  technique: string;
+  tool: string;
+  toolVersion: string;
+  verificationMethod: string;
+  verificationResult: 'passed' | 'failed';
 }
 
 export interface RestoreEvidence {
@@ -72,6 +89,7 @@ export interface TaskState {
   createdAt: string;
   completedAt?: string;
   completedBy?: string;
+  completedByHolder?: KeyHolder;
   evidence?: Evidence;
 }
 
@@ -202,6 +220,14 @@ export interface ExtendRequest extends ControlRequest {
 export interface CompleteTaskRequest extends Attributed {
   taskId: string;
   evidence: Evidence;
+  /** The person the caller's API key names, as described when they acted (absent for unnamed keys). */
+  actorHolder?: KeyHolder;
+}
+
+/** The person an API key belongs to, when `API_KEYS` names them: what a certificate signs with. */
+export interface KeyHolder {
+  name: string;
+  title?: string;
 }
 
 export interface DecideRequest {

@@ -5,7 +5,9 @@ import type {
   ApprovalState,
   ControlRecord,
   CredentialState,
+  KeyHolder,
   LinkPurpose,
+  SanitizationEvidence,
   StepState,
   TaskState,
 } from './definitions.js';
@@ -23,6 +25,37 @@ export interface DeletionCertificate {
   performedBy?: string;
   validatedBy?: string;
   date: string;
+  /** One entry per data set in scope, with the evidence of its deletion task (absent on older runs). */
+  dataSets?: SanitizedDataSet[];
+  /** The client's approvals of the deletion, given before anything was deleted (absent on older runs). */
+  consent?: ConsentRecord[];
+  /** Who completed the deletion tasks, by key and, when the key names them, as a person: they sign. */
+  performers?: Performer[];
+}
+
+export interface Performer {
+  key: string;
+  holder?: KeyHolder;
+}
+
+export interface SanitizedDataSet {
+  id: string;
+  description: string;
+  status: TaskState['status'] | 'no task';
+  performedBy?: string;
+  performer?: KeyHolder;
+  completedAt?: string;
+  /** The structured record; tasks completed with free-text fields only have `method`, `tool`, `verification`. */
+  sanitization?: SanitizationEvidence;
+  method?: string;
+  tool?: string;
+  verification?: string;
+}
+
+export interface ConsentRecord {
+  approver: string;
+  decidedAt: string;
+  comment: string;
 }
 
 export interface OffboardingFacts {

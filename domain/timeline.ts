@@ -147,3 +147,13 @@ export function zoneLabel(timezone: string): string {
 export function dateInWords(iso: string, timezone: string): string {
   return `${utc(iso).setZone(timezone).setLocale('en-GB').toFormat('cccc d LLLL yyyy, HH:mm')} (${zoneLabel(timezone)})`;
 }
+
+/**
+ * An instant for a document: in words in the client's zone, then in UTC, because documents are read
+ * in more than one zone (the MSP's, an auditor's): "Monday 23 November 2026, 09:04 (Chicago time),
+ * 2026-11-23 15:04:05 UTC". In UTC already, the words alone.
+ */
+export function dateInWordsAndUtc(iso: string, timezone: string): string {
+  const words = dateInWords(iso, timezone);
+  return zoneLabel(timezone) === 'UTC' ? words : `${words}, ${utc(iso).toFormat('yyyy-LL-dd HH:mm:ss')} UTC`;
+}

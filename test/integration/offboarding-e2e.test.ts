@@ -38,7 +38,7 @@ async function decideFromMail(title: string, decision: 'approve' | 'reject', com
   return { link, csrf, posted, text: await posted.text() };
 }
 
-async function completeTask(id: string, taskId: string, evidence: Record<string, string>) {
+async function completeTask(id: string, taskId: string, evidence: Record<string, unknown>) {
   await waitForState<TransitionState>(stack, id, (state) =>
     state.tasks.some((task) => task.id === taskId && task.status === 'open'),
   );
@@ -82,7 +82,7 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     expect(timeline.text).toContain('Cutover');
 
     await completeTask(id, 'data-export.ehr-backups', {
-      text: '12.4 GiB exported, sha256 9f2c…',
+      text: String.raw`12.4 GiB exported, sha256 9f2c…, staged on \\srv-01\imaging`,
       url: 'https://files.example/ehr',
     });
     const exportDecision = await decideFromMail('Data export manifest', 'approve', 'All files received.');
@@ -172,6 +172,16 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
       method: 'Purge (cryptographic erase)',
       tool: 'restic forget --prune + bucket lifecycle',
       verification: 'restic snapshots shows none; bucket listing empty',
+      sanitization: {
+        mediaType: 'S3 bucket',
+        mediaId: 'acme-ehr-backups',
+        category: 'Purge',
+        technique: 'cryptographic erase',
+        tool: 'restic',
+        toolVersion: '0.17.3',
+        verificationMethod: 'bucket listing',
+        verificationResult: 'passed',
+      },
     });
 
     const final = await waitForState<TransitionState>(stack, id, (state) => state.status === 'completed');
@@ -214,6 +224,18 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     ]) {
       expect(certificate).toContain(field);
     }
+    // Each data set's NIST SP 800-88 record, the issuer, the consent, the statement and the signatures.
+    expect(certificate).toMatch(
+      /<td>EHR database backups \(<code>ehr-backups<\/code>\)<\/td>\s*<td>S3 bucket<\/td>\s*<td><code>acme-ehr-backups<\/code><\/td>\s*<td>Purge<\/td>\s*<td>cryptographic erase<\/td>\s*<td>restic 0\.17\.3<\/td>\s*<td>bucket listing<\/td>\s*<td>passed<\/td>\s*<td>Alex Kim, Systems engineer \(ops\)<\/td>/,
+    );
+    expect(certificate).toContain('Your MSP');
+    expect(certificate).toMatch(
+      /Client&#39;s prior consent[\s\S]*dana@acme\.example, [A-Z][a-z]+day [^<]*: &quot;Delete it\.&quot;/,
+    );
+    expect(certificate).toContain('following NIST SP 800-88 Rev. 1');
+    expect(certificate).toMatch(/<td>Name<\/td>\s*<td>Alex Kim \(ops\)<\/td>/);
+    expect(certificate).toMatch(/<td>Title<\/td>\s*<td>Systems engineer<\/td>/);
+    expect(certificate).toMatch(/<td>Signature<\/td>/);
     const rotationDoc = await (
       await stack.call('GET', `/v1/transitions/${id}/documents/05-credential-rotation`)
     ).text();
@@ -232,6 +254,26 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     ).text();
     expect(exportDoc).toContain('All files received.');
     expect(exportDoc).toContain('12.4 GiB exported');
+    const share = String.raw`\\srv-01\imaging`;
+    expect(
+      await (await stack.call('GET', `/v1/transitions/${id}/documents/02-data-export?format=html`)).text(),
+    ).toContain(share);
+    for (const [position, doc] of listed.documents.entries()) {
+      const response = await stack.call(
+        'GET',
+        `/v1/transitions/${id}/documents/${doc.id}?format=pdf`,
+        undefined,
+        auditorKey,
+      );
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/pdf');
+      const file = path.join(stack.dataDir, `${doc.id}.pdf`);
+      await writeFile(file, Buffer.from(await response.arrayBuffer()));
+      const text = (await execFileAsync('pdftotext', ['-enc', 'UTF-8', file, '-'])).stdout;
+      expect(text).toContain(`SHA-256 ${doc.sha256}`);
+      expect(text).toContain(`Document ${position + 1} of the chain`);
+      if (doc.id === '02-data-export') expect(text).toContain(share);
+    }
   }, 120_000);
 
   describe('the auditor view of that offboarding', () => {
@@ -357,7 +399,8 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
       );
       for (const file of manifest.files)
         expect(createHash('sha256').update(files[file.path]!).digest('hex')).toBe(file.sha256);
-      expect(manifest.files.filter((f) => f.path.startsWith('documents/'))).toHaveLength(16);
+      // Markdown, HTML and PDF of each of the 8 documents.
+      expect(manifest.files.filter((f) => f.path.startsWith('documents/'))).toHaveLength(24);
       expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['trail.json', 'trail.html']));
     });
 

@@ -103,7 +103,8 @@ async function startStackParts(
     TASK_QUEUE: `test-${temporalPort}`,
     DATA_DIR: dataDir,
     SMTP_URL: mailbox.url,
-    API_KEYS: `ops:operator:${operatorKey},audit:auditor:${auditorKey}`,
+    // The operator key names its holder, who signs the certificate of deletion.
+    API_KEYS: `ops[Alex Kim|Systems engineer]:operator:${operatorKey},audit:auditor:${auditorKey}`,
     LOG_LEVEL: 'info',
     WEB_UI_ORIGIN: webUiUrl ?? webUiOrigin,
     // So a test may remind approvers seconds apart.

@@ -73,6 +73,24 @@ describe('config', () => {
     expect(authenticate('0123456789abcdeF')).toBeNull();
   });
 
+  it('reads the holder an API key names, as a person who can sign', () => {
+    const config = parseConfig({
+      API_KEYS:
+        'ops[Alex Kim|Systems engineer]:operator:0123456789abcdef, nt[Sam Lee]:auditor:a:b:c:d:e:f:g:h:i:j',
+    });
+    expect(config.apiKeys.map(({ name, holder }) => ({ name, holder }))).toEqual([
+      { name: 'ops', holder: { name: 'Alex Kim', title: 'Systems engineer' } },
+      { name: 'nt', holder: { name: 'Sam Lee' } },
+    ]);
+    expect(createAuthenticator(config.apiKeys)('0123456789abcdef')).toEqual({
+      name: 'ops',
+      role: 'operator',
+    });
+    expect(() => parseConfig({ API_KEYS: 'o ps[Alex]:operator:0123456789abcdef' })).toThrow(
+      /key name "o ps"/,
+    );
+  });
+
   it('refuses bad codec keys without echoing them', () => {
     expect(() => parseConfig({ CODEC_KEYS: 'k1:c2hvcnQ=' })).toThrow(/CODEC_KEYS/);
     expect(() => parseConfig({ CODEC_KEYS: 'k1:c2hvcnQ=' })).not.toThrow(/c2hvcnQ/);

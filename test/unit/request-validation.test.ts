@@ -116,3 +116,49 @@ describe('free text', () => {
     );
   });
 });
+
+describe('the NIST SP 800-88 record of a deletion task', () => {
+  const sanitization = {
+    mediaType: 'S3 bucket',
+    mediaId: 'acme-ehr-backups',
+    category: 'Purge',
+    technique: 'cryptographic erase',
+    tool: 'restic',
+    toolVersion: '0.17.3',
+    verificationMethod: 'bucket listing',
+    verificationResult: 'passed',
+  };
+  const complete = (record: Record<string, unknown>) =>
+    post('/v1/transitions/offboarding-acme/tasks/retention-deletion.ehr/complete', {
+      evidence: { text: 'purged', sanitization: record },
+    });
+
+  it('refuses a category NIST does not name', async () => {
+    await expectRefused(
+      await complete({ ...sanitization, category: 'Wipe' }),
+      ['evidence', 'sanitization', 'category'],
+      /Clear|Purge|Destroy/,
+    );
+  });
+
+  it('refuses a record without the tool version', async () => {
+    const { toolVersion: _left, ...withoutVersion } = sanitization;
+    await expectRefused(await complete(withoutVersion), ['evidence', 'sanitization', 'toolVersion'], /./);
+  });
+
+  it('is described in /openapi.json', async () => {
+    const spec = (await (await fetch(`${api.url}/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+    };
+    const body = spec.paths['/v1/transitions/{id}/tasks/{taskId}/complete']!.post!.requestBody.content[
+      'application/json'
+    ]!.schema as {
+      properties: {
+        evidence: { properties: { sanitization: { properties: Record<string, { enum?: string[] }> } } };
+      };
+    };
+    const fields = body.properties.evidence.properties.sanitization.properties;
+    expect(Object.keys(fields)).toEqual(Object.keys(sanitization));
+    expect(fields.category!.enum).toEqual(['Clear', 'Purge', 'Destroy']);
+  });
+});

@@ -15,7 +15,7 @@ import type { DocumentMeta } from '../../connectors/documents/port.js';
 import type { CredentialState, StepState } from '../../domain/definitions.js';
 import type { RecordFacts, StepFactsOf } from '../../domain/facts.js';
 import { stepsOf, type StepKey, type TransitionKind } from '../../domain/schemas.js';
-import { humanDate } from '../../domain/timeline.js';
+import { dateInWordsAndUtc, humanDate } from '../../domain/timeline.js';
 import { createTemplateRenderer } from '../../templates/render.js';
 
 const zone = 'America/Chicago';
@@ -115,6 +115,36 @@ const samples: { [K in StepKey]: StepFactsOf<K> } = {
       performedBy: 'sierra-ops',
       validatedBy: 'tango@client.example',
       date: later,
+      dataSets: [
+        {
+          id: 'set-charlie',
+          description: 'Charlie archive',
+          status: 'completed',
+          performedBy: 'uniform-ops',
+          performer: { name: 'Foxtrot Person', title: 'Golf engineer' },
+          completedAt: later,
+          sanitization: {
+            mediaType: 'victor bucket',
+            mediaId: 'whiskey-01',
+            category: 'Purge',
+            technique: 'xray erase',
+            tool: 'yankee-wipe',
+            toolVersion: '4.2.0',
+            verificationMethod: 'zulu listing',
+            verificationResult: 'passed',
+          },
+        },
+        {
+          id: 'set-legacy',
+          description: 'Legacy archive',
+          status: 'cancelled',
+          method: 'Clear alpha',
+          tool: 'bravo-tool 1',
+          verification: 'charlie check',
+        },
+      ],
+      consent: [{ approver: 'delta@client.example', decidedAt: at, comment: 'echo consent' }],
+      performers: [{ key: 'hotel-key', holder: { name: 'India Person', title: 'Juliet lead' } }],
     },
   },
   closure: { steps, handedOver: custody },
@@ -256,7 +286,11 @@ describe('step templates', () => {
       .filter(([leafPath]) => !(notShown[step] ?? []).some((pattern) => matches(pattern, leafPath)))
       .filter(
         ([, value]) =>
-          !markdown.includes(value) && !(Date.parse(value) && markdown.includes(humanDate(value, zone))),
+          !markdown.includes(value) &&
+          !(
+            Date.parse(value) &&
+            (markdown.includes(humanDate(value, zone)) || markdown.includes(dateInWordsAndUtc(value, zone)))
+          ),
       )
       .map(([leafPath, value]) => `${leafPath} = ${value}`);
     expect(missing).toEqual([]);

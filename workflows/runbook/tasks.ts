@@ -26,6 +26,7 @@ export class Tasks {
         task.status = 'completed';
         task.completedAt = nowIso();
         task.completedBy = request.actor;
+        if (request.actorHolder) task.completedByHolder = request.actorHolder;
         task.evidence = request.evidence;
         return task;
       },

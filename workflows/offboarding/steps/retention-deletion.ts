@@ -1,7 +1,7 @@
 // Step 7: wait until deletion is due (warning ahead), the client approves, no legal hold is on; then
 // every retained copy is deleted following NIST SP 800-88, and the certificate records how.
-import type { TaskState } from '../../../domain/definitions.js';
-import type { DeletionCertificate } from '../../../domain/facts.js';
+import type { Evidence, TaskState } from '../../../domain/definitions.js';
+import type { DeletionCertificate, Performer, SanitizedDataSet } from '../../../domain/facts.js';
 import { escapeMarkdown } from '../../../domain/markdown.js';
 import { remindersBefore } from '../../../domain/timeline.js';
 import { nowIso } from '../../runbook/state.js';
@@ -50,8 +50,12 @@ function certificateOf(
   const approval = runbook.state.approvals
     .filter((a) => a.step === 'retention-deletion' && a.status === 'approved')
     .at(-1);
+  const consent = (approval?.decisions ?? [])
+    .filter((d) => d.decision === 'approve')
+    .map(({ approver, decidedAt, comment }) => ({ approver, decidedAt, comment }));
   const pick = (field: 'method' | 'tool' | 'verification') =>
-    [...new Set(tasks.map((task) => task.evidence?.[field]).filter(Boolean))].join('; ') || undefined;
+    [...new Set(tasks.map((task) => summaryOf(task.evidence)[field]).filter(Boolean))].join('; ') ||
+    undefined;
   return {
     what: dataSets.map((set) => `${set.description} (${set.id})`).join('; ') || 'no data set in scope',
     method: pick('method'),
@@ -67,5 +71,48 @@ function certificateOf(
         .map((task) => task.completedAt!)
         .sort()
         .at(-1) ?? deletionStartedAt,
+    dataSets: dataSets.map((set) => sanitizedDataSet(set, tasks)),
+    consent,
+    performers: performersOf(tasks),
+  };
+}
+
+/** The summary's method, tool and verification of one task: its free-text fields, or its structured record. */
+function summaryOf(
+  evidence: Evidence | undefined,
+): Partial<Record<'method' | 'tool' | 'verification', string>> {
+  const record = evidence?.sanitization;
+  return {
+    method: evidence?.method ?? (record && `${record.category} (${record.technique})`),
+    tool: evidence?.tool ?? (record && `${record.tool} ${record.toolVersion}`),
+    verification:
+      evidence?.verification ?? (record && `${record.verificationMethod}: ${record.verificationResult}`),
+  };
+}
+
+/** Each key that completed a deletion task once, with the person it names. */
+function performersOf(tasks: TaskState[]): Performer[] {
+  const byKey = new Map<string, Performer>();
+  for (const task of tasks)
+    if (task.completedBy && !byKey.has(task.completedBy))
+      byKey.set(task.completedBy, { key: task.completedBy, holder: task.completedByHolder });
+  return [...byKey.values()];
+}
+
+/** A data set with the evidence of its own deletion task: the certificate lists each medium apart. */
+function sanitizedDataSet(set: { id: string; description: string }, tasks: TaskState[]): SanitizedDataSet {
+  const task = tasks.find((candidate) => candidate.assetId === set.id);
+  const evidence = task?.evidence;
+  return {
+    id: set.id,
+    description: set.description,
+    status: task?.status ?? 'no task',
+    performedBy: task?.completedBy,
+    performer: task?.completedByHolder,
+    completedAt: task?.completedAt,
+    sanitization: evidence?.sanitization,
+    method: evidence?.method,
+    tool: evidence?.tool,
+    verification: evidence?.verification,
   };
 }

@@ -1,0 +1,360 @@
+// A step document as a PDF, drawn from the same stored Markdown its HTML comes from, so both say the
+// same words. It draws what the step templates write (headings, paragraphs, bullet lists, tables,
+// code spans, bold) and no more; anything else is drawn as its text, never dropped.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import PDFDocument from 'pdfkit';
+import type { Token, Tokens } from 'marked';
+import { markdownLineBreak } from '../domain/markdown.js';
+import { markdownParser } from './render.js';
+
+/** What every page's footer says about the document: its hash and its place in the chain. */
+export interface PdfDocumentInfo {
+  title: string;
+  subject: string;
+  createdAt: string;
+  sha256: string;
+  previousSha256: string | null;
+  /** 1-based position in the run's chain of documents. */
+  chainPosition: number;
+}
+
+type FontRole = 'body' | 'bold' | 'italic' | 'code';
+interface Run {
+  text: string;
+  font: FontRole;
+}
+
+/**
+ * Debian's DejaVu (fonts-dejavu-core), embedded when installed: it draws Latin, Greek, Cyrillic and
+ * most symbols as typed. Without it, the standard PDF fonts, which need nothing on disk but cover
+ * Latin-1 only.
+ */
+const dejaVuDir = '/usr/share/fonts/truetype/dejavu';
+const dejaVu: Record<FontRole, string> = {
+  body: path.join(dejaVuDir, 'DejaVuSans.ttf'),
+  bold: path.join(dejaVuDir, 'DejaVuSans-Bold.ttf'),
+  italic: path.join(dejaVuDir, 'DejaVuSans-Oblique.ttf'),
+  code: path.join(dejaVuDir, 'DejaVuSansMono.ttf'),
+};
+const standardFonts: Record<FontRole, string> = {
+  body: 'Helvetica',
+  bold: 'Helvetica-Bold',
+  italic: 'Helvetica-Oblique',
+  code: 'Courier',
+};
+const fonts = Object.values(dejaVu).every((file) => existsSync(file)) ? dejaVu : standardFonts;
+const bodySize = 10;
+const tableSize = 8;
+const cellPadding = 3;
+const headingSizes: Record<number, number> = { 1: 18, 2: 14, 3: 12 };
+// A4 with 2 cm side margins; the bottom margin leaves room for the two footer lines.
+const margins = { top: 56, left: 56, right: 56, bottom: 72 };
+
+/** The runs of inline tokens, in reading order, each in the font its Markdown asks for. */
+function inlineRuns(tokens: Token[] | undefined, font: FontRole = 'body'): Run[] {
+  const runs: Run[] = [];
+  for (const token of tokens ?? []) {
+    switch (token.type) {
+      case 'strong':
+        runs.push(...inlineRuns((token as Tokens.Strong).tokens, 'bold'));
+        break;
+      case 'em':
+        runs.push(...inlineRuns((token as Tokens.Em).tokens, 'italic'));
+        break;
+      case 'codespan':
+        runs.push({ text: (token as Tokens.Codespan).text, font: 'code' });
+        break;
+      case 'br':
+        runs.push({ text: '\n', font });
+        break;
+      case 'html':
+        // Escaped user text writes its line breaks as <br>; any other HTML is shown as text, as in the HTML.
+        runs.push({ text: token.raw === markdownLineBreak ? '\n' : token.raw, font });
+        break;
+      default: {
+        const nested = (token as { tokens?: Token[] }).tokens;
+        if (nested?.length) runs.push(...inlineRuns(nested, font));
+        else runs.push({ text: (token as { text?: string }).text ?? token.raw, font });
+      }
+    }
+  }
+  return runs;
+}
+
+const plainText = (runs: Run[]) => runs.map((run) => run.text).join('');
+
+/**
+ * The runs line by line: PDFKit drops a line break inside continued text, so each line of a
+ * paragraph (escaped user text writes its newlines as breaks) is drawn as text of its own.
+ */
+function lines(runs: Run[]): Run[][] {
+  const result: Run[][] = [[]];
+  for (const run of runs) {
+    run.text.split('\n').forEach((text, index) => {
+      if (index > 0) result.push([]);
+      if (text) result.at(-1)?.push({ text, font: run.font });
+    });
+  }
+  return result;
+}
+
+/**
+ * The lines of `text` within `width`, broken at spaces only, and a word longer than a line at the
+ * last character that fits. PDFKit's own wrapping also breaks after `-`, `/` and `\`, which would
+ * split a path or hostname (`\\srv-01\imaging`) that fits on the next line.
+ */
+function wrap(text: string, width: number, measure: (text: string) => number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (const word of paragraph.split(/ +/)) {
+      const joined = line ? `${line} ${word}` : word;
+      if (measure(joined) <= width) {
+        line = joined;
+        continue;
+      }
+      if (line) lines.push(line);
+      let rest = word;
+      while (rest.length > 1 && measure(rest) > width) {
+        let fits = 1;
+        while (fits < rest.length - 1 && measure(rest.slice(0, fits + 1)) <= width) fits++;
+        lines.push(rest.slice(0, fits));
+        rest = rest.slice(fits);
+      }
+      line = rest;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+interface ColumnNeed {
+  /** The width of its widest cell on one line. */
+  natural: number;
+  /** The width below which its longest word would break. */
+  minimum: number;
+}
+
+/**
+ * Column widths that fit `available`: all natural widths when they fit; otherwise every column gets
+ * its minimum and the rest of the width goes to the columns in proportion to what they still lack,
+ * so a long evidence text takes the room and short ids stay on one line.
+ */
+function columnWidths(needs: ColumnNeed[], available: number): number[] {
+  const sum = (widths: number[]) => widths.reduce((total, width) => total + width, 0);
+  const natural = needs.map((need) => need.natural);
+  if (sum(natural) <= available) return natural;
+  const minimum = needs.map((need) => Math.min(need.minimum, need.natural, available / 4));
+  const extra = available - sum(minimum);
+  if (extra <= 0) return minimum.map((width) => (width * available) / sum(minimum));
+  const lacking = needs.map((need, index) => need.natural - (minimum[index] ?? 0));
+  return minimum.map((width, index) => width + (extra * (lacking[index] ?? 0)) / sum(lacking));
+}
+
+/** Renders the document's Markdown as an A4 PDF with its hash and chain position in every footer. */
+export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Promise<Buffer> {
+  const doc = new PDFDocument({
+    size: 'A4',
+    margins,
+    bufferPages: true,
+    info: { Title: info.title, Subject: info.subject, CreationDate: new Date(info.createdAt) },
+  });
+  const chunks: Buffer[] = [];
+  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    doc.on('end', resolve);
+    doc.on('error', reject);
+  });
+  const left = margins.left;
+  const width = doc.page.width - margins.left - margins.right;
+  const pageBottom = () => doc.page.height - margins.bottom;
+
+  function runsAt(runs: Run[], x: number, runWidth: number, size: number): void {
+    for (const line of lines(runs)) {
+      doc.x = x;
+      if (line.length === 0) doc.font(fonts.body).fontSize(size).text(' ', { width: runWidth });
+      line.forEach((run, index) => {
+        doc
+          .font(fonts[run.font])
+          .fontSize(size)
+          .text(run.text, { width: runWidth, continued: index < line.length - 1 });
+      });
+    }
+  }
+
+  function heading(token: Tokens.Heading): void {
+    doc.moveDown(0.6);
+    doc.x = left;
+    doc
+      .font(fonts.bold)
+      .fontSize(headingSizes[token.depth] ?? bodySize + 1)
+      .text(plainText(inlineRuns(token.tokens)), { width });
+    doc.moveDown(0.3);
+  }
+
+  function list(token: Tokens.List): void {
+    token.items.forEach((item, index) => {
+      const marker = token.ordered ? `${Number(token.start || 1) + index}.` : '\u2022';
+      const y = doc.y;
+      doc.font(fonts.body).fontSize(bodySize).text(marker, left, y, { width: 14 });
+      doc.y = y;
+      runsAt(inlineRuns(item.tokens), left + 16, width - 16, bodySize);
+    });
+    doc.moveDown(0.5);
+  }
+
+  /** One cell's text in one font: a cell that is only a code span is code, any other is body text. */
+  function cell(tokens: Token[]): Run {
+    const runs = inlineRuns(tokens);
+    return runs.length > 0 && runs.every((run) => run.font === 'code')
+      ? { text: plainText(runs), font: 'code' }
+      : { text: plainText(runs), font: 'body' };
+  }
+
+  /** The width `text` of the cell takes on one line, padding included. */
+  function textWidth(content: Run, text: string, bold: boolean): number {
+    doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
+    return doc.widthOfString(text) + 2 * cellPadding + 1;
+  }
+
+  /** The lines of a cell, in its font, as it is drawn. */
+  function cellLines(content: Run, cellWidth: number, bold: boolean): string[] {
+    doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
+    return wrap(content.text, cellWidth - 2 * cellPadding, (text) => doc.widthOfString(text));
+  }
+
+  function cellHeight(content: Run, cellWidth: number, bold = false): number {
+    const lines = cellLines(content, cellWidth, bold);
+    doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
+    return lines.length * doc.currentLineHeight(true) + 2 * cellPadding;
+  }
+
+  function row(cells: Run[], widths: number[], header: boolean): void {
+    const height = Math.max(
+      ...cells.map((content, index) => cellHeight(content, widths[index] ?? 0, header)),
+    );
+    let x = left;
+    const y = doc.y;
+    cells.forEach((content, index) => {
+      const cellWidth = widths[index] ?? 0;
+      if (header) doc.rect(x, y, cellWidth, height).fillAndStroke('#f0f0f0', '#bbbbbb');
+      else doc.rect(x, y, cellWidth, height).stroke('#bbbbbb');
+      doc.fillColor('#1a1a1a');
+      cellLines(content, cellWidth, header).forEach((line, number) => {
+        doc.text(line, x + cellPadding, y + cellPadding + number * doc.currentLineHeight(true), {
+          lineBreak: false,
+        });
+      });
+      x += cellWidth;
+    });
+    doc.x = left;
+    doc.y = y + height;
+  }
+
+  /**
+   * A table whose columns share the page width and whose cells wrap, the header again on each page.
+   * A row taller than a whole page is drawn as labelled paragraphs instead, so nothing is cut.
+   */
+  function table(token: Tokens.Table): void {
+    const header = token.header.map((entry) => cell(entry.tokens));
+    const rows = token.rows.map((entries) => entries.map((entry) => cell(entry.tokens)));
+    const needs = header.map((heading, column) => {
+      const cells = [heading, ...rows.flatMap((cells) => cells[column] ?? [])];
+      return {
+        natural: Math.max(...cells.map((content, index) => textWidth(content, content.text, index === 0))),
+        minimum: Math.max(
+          ...cells.flatMap((content, index) =>
+            content.text.split(/\s+/).map((word) => textWidth(content, word, index === 0)),
+          ),
+        ),
+      };
+    });
+    const widths = columnWidths(needs, width);
+    const pageHeight = pageBottom() - margins.top;
+    const hasHeader = header.some((content) => content.text !== '');
+    const headerHeight = hasHeader
+      ? Math.max(...header.map((content, index) => cellHeight(content, widths[index] ?? 0, true)))
+      : 0;
+    const drawHeader = () => hasHeader && row(header, widths, true);
+    if (doc.y + headerHeight + tableSize * 3 > pageBottom()) doc.addPage();
+    drawHeader();
+    for (const cells of rows) {
+      const height = Math.max(...cells.map((content, index) => cellHeight(content, widths[index] ?? 0)));
+      if (height + headerHeight > pageHeight) {
+        labelledRow(header, cells);
+        continue;
+      }
+      if (doc.y + height > pageBottom()) {
+        doc.addPage();
+        drawHeader();
+      }
+      row(cells, widths, false);
+    }
+    doc.moveDown(0.8);
+  }
+
+  function labelledRow(header: Run[], cells: Run[]): void {
+    doc.moveDown(0.3);
+    cells.forEach((content, index) => {
+      const label = header[index]?.text;
+      runsAt(
+        [...(label ? [{ text: `${label}: `, font: 'bold' as const }] : []), content],
+        left,
+        width,
+        tableSize,
+      );
+    });
+    doc.moveDown(0.5);
+  }
+
+  for (const token of markdownParser.lexer(markdown)) {
+    switch (token.type) {
+      case 'heading':
+        heading(token as Tokens.Heading);
+        break;
+      case 'paragraph':
+        runsAt(inlineRuns((token as Tokens.Paragraph).tokens), left, width, bodySize);
+        doc.moveDown(0.6);
+        break;
+      case 'list':
+        list(token as Tokens.List);
+        break;
+      case 'table':
+        table(token as Tokens.Table);
+        break;
+      case 'space':
+      case 'hr':
+        break;
+      default:
+        runsAt([{ text: token.raw.trim(), font: 'body' }], left, width, bodySize);
+        doc.moveDown(0.6);
+    }
+  }
+  footers(doc, info);
+  doc.end();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
+/** The hash and chain position on every page, below the text area (where drawing adds no page). */
+function footers(doc: PDFKit.PDFDocument, info: PdfDocumentInfo): void {
+  const { start, count } = doc.bufferedPageRange();
+  const previous = info.previousSha256 ?? 'none (first document)';
+  for (let index = start; index < start + count; index++) {
+    doc.switchToPage(index);
+    doc.page.margins.bottom = 0;
+    const width = doc.page.width - margins.left - margins.right;
+    doc
+      .fillColor('#555555')
+      .font(fonts.body)
+      .fontSize(7)
+      .text(`SHA-256 ${info.sha256}`, margins.left, doc.page.height - 52, { width, lineBreak: false })
+      .text(
+        `Document ${info.chainPosition} of the chain, previous SHA-256 ${previous}. Page ${index - start + 1} of ${count}.`,
+        margins.left,
+        doc.page.height - 42,
+        { width },
+      );
+  }
+}
