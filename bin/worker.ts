@@ -20,7 +20,10 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     dataConverter: dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys)),
   });
-  await ensureArchiveSweep(client, config.temporal.taskQueue);
+  // Housekeeping: a Temporal that cannot take the schedule yet must not keep the worker from polling.
+  await ensureArchiveSweep(client, config.temporal.taskQueue).catch((error: unknown) =>
+    logger.warn({ err: error }, 'archive sweep schedule not in place yet; the next worker start tries again'),
+  );
   await client.connection.close();
   logger.info({ address, taskQueue: config.temporal.taskQueue }, 'worker polling');
   // Worker.run() returns once SIGINT/SIGTERM have drained in-flight tasks (the SDK installs those handlers).

@@ -45,7 +45,7 @@ describe('a running `npm run dev`', () => {
   beforeAll(async () => {
     env = await devEnv();
     run = runDev(env, { npm: true });
-    await waitReady(env.PUBLIC_URL);
+    await waitReady(run, env.PUBLIC_URL);
   }, 120_000);
 
   it('listens on loopback only by default: API, Temporal, its Web UI, the mailbox', () => {
@@ -72,7 +72,7 @@ describe('kill -9', () => {
   it('of npm run dev stops everything it started', async () => {
     const env = await devEnv();
     const run = runDev(env, { npm: true });
-    await waitReady(env.PUBLIC_URL);
+    await waitReady(run, env.PUBLIC_URL);
     const processes = runProcesses(run);
     process.kill(run.child.pid!, 'SIGKILL');
     expect(commands(await stillRunningAfter(processes, stopWithinMs))).toEqual([]);
@@ -81,13 +81,13 @@ describe('kill -9', () => {
   it('of the supervisor stops its children, and the next start binds the same ports', async () => {
     const env = await devEnv();
     const first = runDev(env);
-    await waitReady(env.PUBLIC_URL);
+    await waitReady(first, env.PUBLIC_URL);
     const processes = runProcesses(first);
     process.kill(first.child.pid!, 'SIGKILL');
     expect(commands(await stillRunningAfter(processes, stopWithinMs))).toEqual([]);
 
     const second = runDev(env);
-    await waitReady(env.PUBLIC_URL);
+    await waitReady(second, env.PUBLIC_URL);
     process.kill(-second.child.pid!, 'SIGINT');
     expect(await second.exited).toBe(0);
   }, 180_000);
@@ -140,7 +140,7 @@ describe('starting', () => {
         }),
       );
       const run = runDev(env);
-      await waitReady(env.PUBLIC_URL);
+      await waitReady(run, env.PUBLIC_URL);
       expect(run.output()).toContain(`[dev] stopped what an earlier run left running: api (pid ${pid})`);
       expect(isRunning({ pid, startTime, command: '' })).toBe(false);
     } finally {

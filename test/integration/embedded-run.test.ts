@@ -26,7 +26,7 @@ describe('npm run dev (bin/dev.ts)', () => {
     const url = env.PUBLIC_URL;
 
     const first = runDev(env);
-    await waitReady(url);
+    await waitReady(first, url);
     expect(first.output()).toContain(`Mailbox:      ${url}/mailbox`);
     const body = offboardingBody({
       terms: {
@@ -51,8 +51,8 @@ describe('npm run dev (bin/dev.ts)', () => {
     expect(await first.exited).toBe(0);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 
-    runDev(env);
-    await waitReady(url);
+    const second = runDev(env);
+    await waitReady(second, url);
     const resumed = await state(url, id);
     expect(resumed.status).toBe('running');
     const deadline = Date.now() + 60_000;

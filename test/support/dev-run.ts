@@ -68,9 +68,15 @@ export function runProcesses(run: DevRun): ObservedProcess[] {
   return tree;
 }
 
-export async function waitReady(url: string, timeoutMs = 90_000): Promise<void> {
+/**
+ * Waits for the run's API to be ready; stops at once if the run ends first. Either way a failure
+ * shows what the run printed, so a flaky start can be read from the test's output alone.
+ */
+export async function waitReady(run: DevRun, url: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  let ended = false;
+  void run.exited.then(() => (ended = true));
+  while (Date.now() < deadline && !ended) {
     try {
       if ((await fetch(`${url}/readyz`)).status === 200) return;
     } catch {
@@ -78,7 +84,8 @@ export async function waitReady(url: string, timeoutMs = 90_000): Promise<void> 
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${url}/readyz did not answer 200 within ${timeoutMs} ms`);
+  const why = ended ? 'the run ended first' : `no 200 within ${timeoutMs} ms`;
+  throw new Error(`${url}/readyz did not answer 200: ${why}. The run printed:\n${run.output().slice(-3000)}`);
 }
 
 /** The run's exit code, or `running` if it is still going after `timeoutMs`. */
