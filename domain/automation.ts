@@ -1,0 +1,60 @@
+// What an automated connector did to one asset and how it verified it: the structured evidence that
+// the workflow keeps and the step's document shows. Small on purpose (a digest of each output, never
+// the output itself), so thousands of assets stay far under Temporal's payload limits. No Node
+// imports: the workflow sandbox loads this file.
+import type { SecretReference } from './definitions.js';
+
+/** A command the connector ran (an agent's install, a `chpasswd`), its exit code and a digest of its output. */
+export interface CommandRun {
+  /** The command as configured; a secret is never part of it (passwords go on stdin). */
+  command: string;
+  exitCode: number | null;
+  /** SHA-256 (hex) of stdout then stderr, so the output can be matched to a log without being kept. */
+  outputSha256: string;
+  at: string;
+}
+
+/** A check the connector made after its change and what it found. */
+export interface Verification {
+  /** What was checked, in words: "`rmm` check exits non-zero", "old password refused". */
+  what: string;
+  passed: boolean;
+  at: string;
+  detail?: string;
+}
+
+/** Everything one asset's automation leaves behind. */
+export interface AutomationEvidence {
+  connector: string;
+  connection: string;
+  /** What the connector reached: `host:port` or the directory URL. */
+  target: string;
+  commands: CommandRun[];
+  verifications: Verification[];
+  /** Facts a discovery collected (hostname, OS, uptime, agents whose checks pass). */
+  facts?: Record<string, string>;
+  /** The new secret's vault reference, for a rotation. */
+  secret?: SecretReference;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/**
+ * Why an automation failed, as the connectors name it. `auth-refused`, `host-key-mismatch` and
+ * `not-configured` cannot be fixed by a retry (non-retryable); the others may pass on the next try.
+ */
+export const connectorFailureTypes = {
+  authRefused: 'ConnectorAuthRefused',
+  hostKeyMismatch: 'ConnectorHostKeyMismatch',
+  notConfigured: 'ConnectorNotConfigured',
+  verificationFailed: 'ConnectorVerificationFailed',
+  unreachable: 'ConnectorUnreachable',
+} as const;
+export type ConnectorFailureType = (typeof connectorFailureTypes)[keyof typeof connectorFailureTypes];
+
+/** The failure types a retry cannot fix: the activity's retry policy lists them as non-retryable. */
+export const permanentConnectorFailures: readonly ConnectorFailureType[] = [
+  connectorFailureTypes.authRefused,
+  connectorFailureTypes.hostKeyMismatch,
+  connectorFailureTypes.notConfigured,
+];
