@@ -20,6 +20,7 @@ import { transitionRoutes } from './routes/transitions.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { stepRoutes } from './routes/steps.js';
 import { credentialRoutes } from './routes/credentials.js';
+import { connectionRoutes } from './routes/connections.js';
 import { auditRoutes } from './routes/audit.js';
 import { codecCors, codecRoutes, codecSessionRoutes } from './routes/codec.js';
 import { createCodecSessions } from './codec-session.js';
@@ -28,6 +29,7 @@ import { createConsoleSessions } from './console/session.js';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Vault } from '../connectors/vault/port.js';
 import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
+import { createFilesystemConnectionStore } from '../connectors/connections/filesystem.js';
 
 export interface AppDeps {
   temporal: Client;
@@ -104,6 +106,10 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl, msp: config.msp };
   approvalRoutes(routes, { ...linkPages, documents });
   credentialRoutes(routes, { ...linkPages, vault, operations });
+  connectionRoutes(routes, {
+    connections: createFilesystemConnectionStore(path.join(config.dataDir, 'connections')),
+    vault,
+  });
   if (config.mailboxDir) {
     // The mailbox shows every live approval, intake and reveal link: for a browser on this machine only.
     router.use('/mailbox', localClientsOnly);

@@ -4,7 +4,7 @@ import type { Role } from '../config/config.js';
 import { requireRole, type Caller } from './auth.js';
 import { zodError } from './errors.js';
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'delete';
 
 export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
   method: Method;

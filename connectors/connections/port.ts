@@ -1,8 +1,11 @@
 import type { SecretReference } from '../../domain/definitions.js';
 import type { ConnectionRequest } from './settings.js';
 
+/** Each type's request without the secret (Omit over each member of the union, not over the union). */
+type WithoutSecret<T> = T extends unknown ? Omit<T, 'secret' | 'clientId'> : never;
+
 /** A connection as stored and answered: its settings and the reference of its secret, never the secret. */
-export type Connection = Omit<ConnectionRequest, 'secret' | 'clientId'> & {
+export type Connection = WithoutSecret<ConnectionRequest> & {
   /** null: a connection of the MSP itself. */
   clientId: string | null;
   secretRef: SecretReference;

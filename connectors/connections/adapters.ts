@@ -1,0 +1,45 @@
+// From a stored connection and its secret to the adapter that reaches the system: the one place that
+// knows which port each connection type serves.
+import type { Directory } from '../directory/port.js';
+import { createLdapDirectory } from '../directory/ldap.js';
+import { ConnectorError } from '../failures.js';
+import type { Host } from '../hosts/port.js';
+import { createSshHost, sshLogin } from '../hosts/ssh.js';
+import type { Connection } from './port.js';
+
+export type Adapter = { type: 'ssh'; host: Host } | { type: 'ldap'; directory: Directory };
+
+export function adapterOf(connection: Connection, secret: string): Adapter {
+  switch (connection.type) {
+    case 'ssh':
+      return { type: 'ssh', host: createSshHost(connection, secret) };
+    case 'ldap':
+      return { type: 'ldap', directory: createLdapDirectory(connection, secret) };
+  }
+}
+
+/** Why `secret` cannot serve a connection of `type`, or null (a private key that does not parse, say). */
+export function secretProblem(type: Connection['type'], secret: string): string | null {
+  if (type !== 'ssh') return null;
+  try {
+    sshLogin(secret);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** A real round trip to the system: `ok` with what was found, or not with why (never a secret). */
+export async function checkConnection(
+  connection: Connection,
+  secret: string,
+): Promise<{ ok: boolean; detail: string; checkedAt: string }> {
+  const adapter = adapterOf(connection, secret);
+  try {
+    const { detail } = await (adapter.type === 'ssh' ? adapter.host.check() : adapter.directory.check());
+    return { ok: true, detail, checkedAt: new Date().toISOString() };
+  } catch (error) {
+    if (!(error instanceof ConnectorError)) throw error;
+    return { ok: false, detail: `${error.type}: ${error.message}`, checkedAt: new Date().toISOString() };
+  }
+}
