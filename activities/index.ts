@@ -15,7 +15,9 @@ import { MailNotSentError, type Mailer } from '../connectors/mail/port.js';
 import { smtpConnections } from '../connectors/mail/smtp.js';
 import { unescapeMarkdown } from '../domain/markdown.js';
 import { createLinkToken, linkNonce, sha256Hex } from '../security/links.js';
+import type { AutomationActivities } from './automation.js';
 import { mapBounded } from './bounded.js';
+import { currentRun } from './run.js';
 import { rendering, sending } from './failures.js';
 import type { Ledger } from './ledger.js';
 import type { TemplateRenderer } from '../templates/render.js';
@@ -43,13 +45,6 @@ const linksInParallel = smtpConnections;
 
 /** Where each kind of link lands: the public pages of the API. */
 const linkPaths: Record<LinkPurpose, string> = { approval: 'approvals', intake: 'intake', reveal: 'reveal' };
-
-/** The run this activity works for: whatever it writes outside the workflow is keyed by it. */
-function currentRun(): RunRef {
-  const execution = Context.current().info.workflowExecution;
-  if (!execution) throw new Error('runbook activities run only for a workflow run');
-  return { transitionId: execution.workflowId, runId: execution.runId };
-}
 
 /** Transitions a terminate or a timeout ended: their workflow code never ran its close. */
 export function endedFromOutsideSince(closedAfter: string): string {
@@ -178,4 +173,5 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
-export type Activities = ReturnType<typeof createActivities>;
+/** Every activity the runbook workflows call: these and the automated connectors' (activities/automation.ts). */
+export type Activities = ReturnType<typeof createActivities> & AutomationActivities;

@@ -58,3 +58,36 @@ export const permanentConnectorFailures: readonly ConnectorFailureType[] = [
   connectorFailureTypes.hostKeyMismatch,
   connectorFailureTypes.notConfigured,
 ];
+
+/** What an automated connector does to an asset. */
+export type AutomationAction =
+  'deploy-agents' | 'remove-agents' | 'discover' | 'rotate-password' | 'revoke-account';
+
+/** One asset's automation: which connection reaches it and what to do there. */
+export interface AutomationItem {
+  assetId: string;
+  /** The connector the scope names: the connection must be of this type. */
+  connector: string;
+  connection: string;
+  action: AutomationAction;
+  /** Agents to deploy or remove. */
+  agents?: string[];
+  /** The account (local user name or DN) to rotate or revoke. */
+  account?: string;
+  /** The host name the scope gives, which discovery compares with what the host says. */
+  hostname?: string;
+}
+
+/** A chunk of one step's assets, run in one activity call. */
+export interface AutomateAssetsInput {
+  audit: { v: 1; event: 'automation' };
+  transitionId: string;
+  clientId: string;
+  step: string;
+  items: AutomationItem[];
+}
+
+/** How one asset came out: its evidence, or the error after the connector's retries. */
+export type AutomationOutcome =
+  | { assetId: string; ok: true; evidence: AutomationEvidence }
+  | { assetId: string; ok: false; errorType: string; error: string; attempts: number; at: string };

@@ -5,6 +5,9 @@ import { Client, Connection } from '@temporalio/client';
 import { encodeHistory } from '../audit/history-codec.js';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import { createAutomationActivities } from '../activities/automation.js';
+import { createFilesystemConnectionStore } from '../connectors/connections/filesystem.js';
+import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
 import { createFileLedger } from '../activities/ledger.js';
 import { createTemplateRenderer } from '../templates/render.js';
 import { projectRoot, type Config } from '../config/config.js';
@@ -31,7 +34,19 @@ export async function buildActivityDeps(config: Config) {
     msp: config.msp,
     linkSecret: await loadLinkSecret(config.dataDir, config.linkSecret),
     ...historyReader(config),
+    // The automated connectors read their connections' secrets from the vault, inside the activity only.
+    vault: createLocalVault(
+      path.join(config.dataDir, 'vault'),
+      await loadVaultKey(config.dataDir, config.vaultKey),
+    ),
+    connections: createFilesystemConnectionStore(path.join(config.dataDir, 'connections')),
   };
+}
+
+/** The runbook's activities and the automated connectors', from the same dependencies. */
+async function buildActivities(config: Config) {
+  const deps = await buildActivityDeps(config);
+  return { ...createActivities(deps), ...createAutomationActivities(deps) };
 }
 
 /** Reads runs' raw histories and lists runs through a lazily connected client (for the audit archive). */
@@ -63,7 +78,7 @@ export async function createRunbookWorker(
     taskQueue: config.temporal.taskQueue,
     workflowsPath,
     dataConverter: dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys)),
-    activities: createActivities(await buildActivityDeps(config)),
+    activities: await buildActivities(config),
     // The build is recorded on each workflow task, so a deploy is visible per run (the state shows
     // which build a run started on). Tasks are not routed by build: runbooks run for months, longer
     // than any build is kept, so they move to the new code at every deploy, guarded by patches.

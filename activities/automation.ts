@@ -1,0 +1,197 @@
+// The automated connectors at work (docs/design.md §8): one call runs a chunk of a step's assets, a few
+// at a time, each through the adapter its connection names, and answers a small outcome per asset.
+// An asset's failure does not fail the call: it is retried here (unless retrying cannot help) and then
+// reported, so the workflow opens a manual task showing the error. Secrets are read from the vault
+// here and nowhere else; only vault references leave.
+import { randomBytes } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import {
+  permanentConnectorFailures,
+  type AutomateAssetsInput,
+  type AutomationEvidence,
+  type AutomationItem,
+  type AutomationOutcome,
+} from '../domain/automation.js';
+import { adapterOf } from '../connectors/connections/adapters.js';
+import type { Connection, ConnectionStore } from '../connectors/connections/port.js';
+import { ConnectorError, notConfigured } from '../connectors/failures.js';
+import { VaultError, type Vault } from '../connectors/vault/port.js';
+import { mapBounded } from './bounded.js';
+import { currentRun } from './run.js';
+
+export interface AutomationDeps {
+  vault: Vault;
+  connections: ConnectionStore;
+  /** Waits between an asset's attempts; one attempt more than delays (default 2 s, then 8 s). */
+  retryDelaysMs?: number[];
+}
+
+/** Assets of one chunk worked on at once: enough to overlap slow hosts, few enough for one worker. */
+const assetsInParallel = 5;
+const heartbeatEveryMs = 5_000;
+
+/** A new password from the CSPRNG: 144 bits, letters, digits, - and _ (safe for chpasswd and LDAP). */
+function newPassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createAutomationActivities(deps: AutomationDeps) {
+  const retryDelaysMs = deps.retryDelaysMs ?? [2_000, 8_000];
+
+  async function connectionOf(
+    item: AutomationItem,
+    clientId: string,
+  ): Promise<{ connection: Connection; secret: string }> {
+    const connection = await deps.connections.get(item.connection);
+    if (!connection) throw notConfigured(`there is no connection ${item.connection}`);
+    if (connection.type !== item.connector)
+      throw notConfigured(
+        `connection ${item.connection} is of type ${connection.type}, not ${item.connector}`,
+      );
+    if (connection.clientId !== null && connection.clientId !== clientId)
+      throw notConfigured(`connection ${item.connection} belongs to client ${connection.clientId}`);
+    try {
+      const { secret } = await deps.vault.get(connection.secretRef.vaultId, connection.secretRef.version);
+      return { connection, secret };
+    } catch (error) {
+      if (error instanceof VaultError)
+        throw notConfigured(`the secret of connection ${item.connection}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /**
+   * The password the account had before, when the runbook holds it: the connection's own (the account
+   * is the one the connection logs in as) or the one vaulted at the client's onboarding.
+   */
+  async function previousPassword(
+    input: AutomateAssetsInput,
+    item: AutomationItem,
+    connection: Connection,
+    secret: string,
+  ) {
+    const own = connection.type === 'ssh' ? connection.settings.username : connection.settings.bindDn;
+    if (item.account === own && !secret.trimStart().startsWith('-----BEGIN')) return secret;
+    try {
+      return (await deps.vault.get(`onboarding-${input.clientId}/credential-vaulting/${item.assetId}`))
+        .secret;
+    } catch (error) {
+      if (error instanceof VaultError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The new password of a rotation, made once per (run, step, asset) and kept in the vault before it
+   * is set anywhere: a retry sets the same password again instead of losing one.
+   */
+  async function rotatedPassword(input: AutomateAssetsInput, item: AutomationItem) {
+    const { runId } = currentRun();
+    const vaultId = `${input.transitionId}/${runId}/${input.step}/${item.assetId}`;
+    const existing = await deps.vault.list(vaultId);
+    const ref = existing.at(-1) ?? (await deps.vault.put(vaultId, newPassword()));
+    const { secret } = await deps.vault.get(vaultId, ref.version);
+    return { secret, reference: { vaultId, version: ref.version, fingerprint: ref.fingerprint } };
+  }
+
+  async function automate(input: AutomateAssetsInput, item: AutomationItem): Promise<AutomationEvidence> {
+    const { connection, secret } = await connectionOf(item, input.clientId);
+    const adapter = adapterOf(connection, secret);
+    const account = () => item.account ?? '';
+    switch (item.action) {
+      case 'deploy-agents':
+      case 'remove-agents':
+      case 'discover': {
+        if (adapter.type !== 'ssh') throw notConfigured(`a ${adapter.type} connection cannot ${item.action}`);
+        if (item.action === 'discover') {
+          const evidence = await adapter.host.discover();
+          if (item.hostname) {
+            const said = evidence.facts?.hostname ?? '';
+            const short = (name: string) => name.toLowerCase().split('.')[0];
+            evidence.verifications.push({
+              what: `host name agrees with the scope (${item.hostname})`,
+              passed: short(said) === short(item.hostname),
+              at: new Date().toISOString(),
+              detail: `the host says ${said}`,
+            });
+          }
+          return evidence;
+        }
+        const agents = item.agents ?? [];
+        return item.action === 'deploy-agents'
+          ? adapter.host.deployAgents(agents)
+          : adapter.host.removeAgents(agents);
+      }
+      case 'rotate-password': {
+        const previous = await previousPassword(input, item, connection, secret);
+        const rotated = await rotatedPassword(input, item);
+        const evidence =
+          adapter.type === 'ssh'
+            ? await adapter.host.rotatePassword(account(), rotated.secret, previous)
+            : await adapter.directory.rotatePassword(account(), rotated.secret, previous);
+        return { ...evidence, secret: rotated.reference };
+      }
+      case 'revoke-account': {
+        const previous = await previousPassword(input, item, connection, secret);
+        return adapter.type === 'ssh'
+          ? adapter.host.revokeAccount(account(), previous)
+          : adapter.directory.disableAccount(account(), previous);
+      }
+    }
+  }
+
+  /** One asset, retried while retrying can help; its outcome either way. */
+  async function outcomeOf(input: AutomateAssetsInput, item: AutomationItem): Promise<AutomationOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { assetId: item.assetId, ok: true, evidence: await automate(input, item) };
+      } catch (error) {
+        const type = error instanceof ConnectorError ? error.type : 'Error';
+        const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+        const permanent = (permanentConnectorFailures as readonly string[]).includes(type);
+        const delay = retryDelaysMs[attempt - 1];
+        if (permanent || delay === undefined)
+          return {
+            assetId: item.assetId,
+            ok: false,
+            errorType: type,
+            error: message,
+            attempts: attempt,
+            at: new Date().toISOString(),
+          };
+        Context.current().log.warn('connector attempt failed; trying again', {
+          assetId: item.assetId,
+          type,
+          attempt,
+        });
+        await sleep(delay);
+      }
+    }
+  }
+
+  return {
+    /**
+     * Runs a chunk of one step's assets through their connectors, a few at a time, heartbeating the
+     * count done; answers one outcome per asset, in the items' order.
+     */
+    async automateAssets(input: AutomateAssetsInput): Promise<AutomationOutcome[]> {
+      const context = Context.current();
+      let done = 0;
+      const beat = setInterval(() => context.heartbeat({ done }), heartbeatEveryMs);
+      try {
+        return await mapBounded(input.items, assetsInParallel, async (item) => {
+          const outcome = await outcomeOf(input, item);
+          done++;
+          context.heartbeat({ done });
+          return outcome;
+        });
+      } finally {
+        clearInterval(beat);
+      }
+    },
+  };
+}
+
+export type AutomationActivities = ReturnType<typeof createAutomationActivities>;
