@@ -18,7 +18,8 @@ export type AuditMarker =
   | { v: 1; event: 'tasks-created' }
   | { v: 1; event: 'escalation' }
   | { v: 1; event: 'notice' }
-  | { v: 1; event: 'archive' };
+  | { v: 1; event: 'archive' }
+  | { v: 1; event: 'automation' };
 
 export interface ArchiveHistoryInput {
   transitionId: string;

@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OffboardingDates, OffboardingPeriod } from './timeline.js';
 import type { Person, StepKey, TransitionKind } from './schemas.js';
 import type { ApprovalItems } from './approval-items.js';
+import type { AutomationEvidence } from './automation.js';
 
 export const searchAttributes = {
   clientId: defineSearchAttributeKey('ClientId', SearchAttributeType.KEYWORD),
@@ -91,6 +92,20 @@ export interface TaskState {
   completedBy?: string;
   completedByHolder?: KeyHolder;
   evidence?: Evidence;
+  /** The asset's automated connector, when it names one: done by it, or open for a person with its error. */
+  automation?: TaskAutomation;
+}
+
+/** What an automated connector did for a task's asset (docs/design.md §8). */
+export interface TaskAutomation {
+  connector: string;
+  connection: string;
+  /** `passed`: done and verified, the task completed by the connector; `failed`: the task waits for a person. */
+  status: 'running' | 'passed' | 'failed';
+  /** Rounds run: the first, and one per retry an operator asked for (each round retries inside itself). */
+  rounds: number;
+  error?: { type: string; message: string; at: string };
+  evidence?: AutomationEvidence;
 }
 
 export type Decision = 'approve' | 'reject';
@@ -137,7 +152,7 @@ export interface CredentialState {
   remindersSent: number;
   reference?: SecretReference;
   suppliedBy?: string;
-  suppliedVia?: 'intake-link' | 'operator-api';
+  suppliedVia?: 'intake-link' | 'operator-api' | 'connector';
   suppliedAt?: string;
   rotationDueAt?: string;
   revealLinksSentAt?: string;
@@ -215,6 +230,11 @@ export interface ControlRequest extends Attributed {
 export interface ExtendRequest extends ControlRequest {
   period: OffboardingPeriod;
   by: string;
+}
+
+/** Run a failed connector's automation of an open task again. */
+export interface RetryTaskRequest extends Attributed {
+  taskId: string;
 }
 
 export interface CompleteTaskRequest extends Attributed {
@@ -335,6 +355,7 @@ export const extendUpdate = defineUpdate<TransitionState, [ExtendRequest]>('exte
 export const legalHoldUpdate = defineUpdate<TransitionState, [ControlRequest]>('legalHold');
 export const releaseLegalHoldUpdate = defineUpdate<TransitionState, [ControlRequest]>('releaseLegalHold');
 export const completeTaskUpdate = defineUpdate<TaskState, [CompleteTaskRequest]>('completeTask');
+export const retryTaskUpdate = defineUpdate<TaskState, [RetryTaskRequest]>('retryTask');
 export const decideUpdate = defineUpdate<DecideResult, [DecideRequest]>('decide');
 export const requestApprovalUpdate = defineUpdate<TransitionState, [RequestApprovalRequest]>(
   'requestApproval',

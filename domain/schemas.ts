@@ -133,8 +133,22 @@ function uniqueBy<T>(key: (item: T) => string, what: string) {
   };
 }
 
-export const connectorNames = ['manual'] as const;
-const connector = z.enum(connectorNames).default('manual');
+export const connectorNames = ['manual', 'ssh', 'ldap'] as const;
+export type ConnectorName = (typeof connectorNames)[number];
+const connector = z.enum(['manual']).default('manual');
+/** The connectors that can do a device's or a credential's work; `manual` is a task for a person. */
+const deviceConnector = z.enum(['manual', 'ssh']).default('manual');
+const credentialConnector = z.enum(['manual', 'ssh', 'ldap']).default('manual');
+
+/** An automated connector reaches its asset through a connection (POST /v1/connections); `manual` needs none. */
+function connectionNamed(asset: { connector: string; connection?: string }, ctx: z.RefinementCtx): void {
+  if (asset.connector !== 'manual' && !asset.connection)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['connection'],
+      message: `the ${asset.connector} connector needs the id of a connection`,
+    });
+}
 export const agentKinds = ['rmm', 'monitoring', 'backup', 'remote-access', 'edr'] as const;
 export const deviceTypes = [
   'server',
@@ -150,19 +164,35 @@ const scopeSchema = z
   .object({
     devices: z
       .array(
-        z.object({
-          id: slug,
-          hostname: shortText,
-          type: z.enum(deviceTypes),
-          agents: z.array(z.enum(agentKinds)).max(agentKinds.length).default([]),
-          connector,
-        }),
+        z
+          .object({
+            id: slug,
+            hostname: shortText,
+            type: z.enum(deviceTypes),
+            agents: z.array(z.enum(agentKinds)).max(agentKinds.length).default([]),
+            connector: deviceConnector,
+            connection: slug.optional(),
+          })
+          .superRefine(connectionNamed),
       )
       .max(limits.assets)
       .default([])
       .superRefine(uniqueBy((d) => d.id, 'device id')),
     credentials: z
-      .array(z.object({ id: slug, system: shortText, account: shortText, connector }))
+      .array(
+        z
+          .object({
+            id: slug,
+            system: shortText,
+            /** A local user (ssh), a DN (ldap) or a name (manual). */
+            account: shortText,
+            connector: credentialConnector,
+            connection: slug.optional(),
+            /** Disable the MSP's own account instead of rotating a shared one (nothing is handed over). */
+            revoke: z.boolean().optional(),
+          })
+          .superRefine(connectionNamed),
+      )
       .max(limits.assets)
       .default([])
       .superRefine(uniqueBy((c) => c.id, 'credential id')),

@@ -25,6 +25,14 @@ const archive = proxyActivities<Pick<Activities, 'archiveHistory'>>({
   retry,
 });
 
+// A chunk of assets through their connectors: long (agent installers are slow), so it heartbeats; a
+// worker that dies is noticed within a minute. An asset's own failure is an outcome, not a failure.
+const connectors = proxyActivities<Pick<Activities, 'automateAssets'>>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry,
+});
+
 /** Unguarded: the notice of a stall must not itself wait on the stall it reports. */
 export const sendStallNotice = mail.sendEmail;
 
@@ -42,6 +50,8 @@ export function guardedActivities(guard: ActivityGuard) {
       guard('writeDocument', () => documents.writeDocument(input)),
     archiveHistory: (input: Parameters<Activities['archiveHistory']>[0]) =>
       guard('archiveHistory', () => archive.archiveHistory(input)),
+    automateAssets: (input: Parameters<Activities['automateAssets']>[0]) =>
+      guard('automateAssets', () => connectors.automateAssets(input)),
   };
 }
 

@@ -7,7 +7,9 @@ import {
   revealCredentialUpdate,
   type CredentialState,
   type ReissueRevealRequest,
+  type SecretReference,
 } from '../../domain/definitions.js';
+import { escapeMarkdown } from '../../domain/markdown.js';
 import type { StepKey } from '../../domain/schemas.js';
 import type { Controls } from './controls.js';
 import { accountOn, linkNotKnown, type CredentialAsset, type CredentialLinks } from './credentials.js';
@@ -60,6 +62,15 @@ export class CredentialHandover {
     );
   }
 
+  /** Why a credential's connector did not rotate it, for the operators who now must. */
+  private connectorFailure(key: StepKey, credentialId: string): string {
+    const task = this.runbook.state.tasks.find((candidate) => candidate.id === `${key}.${credentialId}`);
+    const error = task?.automation?.error;
+    return error
+      ? ` (its ${escapeMarkdown(task.automation!.connector)} connector failed: ${escapeMarkdown(error.message)})`
+      : '';
+  }
+
   private handedOver(credentialId: string): CredentialState | undefined {
     return this.runbook.state.credentials.find(
       (credential) => credential.id === credentialId && credential.step === 'credential-rotation',
@@ -79,22 +90,44 @@ export class CredentialHandover {
   }
 
   /**
-   * Waits until the operators put each rotated credential into the vault, then mails the approvers
-   * a one-time reveal link for it. The MSP keeps only the reference.
+   * A secret a connector rotated into the vault, for a credential still awaiting one (a retry of the
+   * connector after the hand-over began): handed over as if an operator had put it.
    */
-  async handOver(key: StepKey, assets: CredentialAsset[]): Promise<CredentialState[]> {
+  supplyByConnector(credentialId: string, reference: SecretReference, connector: string): void {
+    const credential = this.handedOver(credentialId);
+    if (credential?.status !== 'awaiting') return;
+    credential.status = 'vaulted';
+    credential.reference = reference;
+    credential.suppliedBy = `${connector} connector`;
+    credential.suppliedVia = 'connector';
+    credential.suppliedAt = nowIso();
+  }
+
+  /**
+   * Waits until each rotated credential is in the vault (put by the operators, or already rotated by
+   * its connector: `rotated`), then mails the approvers a one-time reveal link for it. The MSP keeps
+   * only the reference.
+   */
+  async handOver(
+    key: StepKey,
+    assets: CredentialAsset[],
+    rotated: ReadonlyMap<string, { reference: SecretReference; connector: string }> = new Map(),
+  ): Promise<CredentialState[]> {
     const { state } = this.runbook;
     const credentials = this.credentialLinks.open(key, assets);
     if (credentials.length === 0) return credentials;
+    for (const [id, { reference, connector }] of rotated) this.supplyByConnector(id, reference, connector);
     this.runbook.setStepStatus(key, 'awaiting-credentials');
-    await this.notices.toOperators(
-      `credentials-to-rotate:${key}`,
-      `Rotate credentials of ${state.clientName}`,
-      [
-        `Rotate each credential below and put the new value into the vault with POST /v1/transitions/${state.id}/credentials/:credentialId and \`{ "secret": "…" }\`. The client's approvers then get a one-time link to reveal it.`,
-        ...credentials.map((c) => `\`${c.id}\`: ${accountOn(c)}`),
-      ],
-    );
+    const toRotate = credentials.filter((credential) => credential.status === 'awaiting');
+    if (toRotate.length > 0)
+      await this.notices.toOperators(
+        `credentials-to-rotate:${key}`,
+        `Rotate credentials of ${state.clientName}`,
+        [
+          `Rotate each credential below and put the new value into the vault with POST /v1/transitions/${state.id}/credentials/:credentialId and \`{ "secret": "…" }\`. The client's approvers then get a one-time link to reveal it.`,
+          ...toRotate.map((c) => `\`${c.id}\`: ${accountOn(c)}${this.connectorFailure(key, c.id)}`),
+        ],
+      );
     const sent = new Set<string>();
     for (;;) {
       const ready = credentials.filter(

@@ -13,4 +13,9 @@ export const patches = {
    * every interval until the client answered, however long, growing the history without bound).
    */
   boundedIntakeReminders: 'bounded-intake-reminders',
+  /**
+   * 0.5.0: a task whose asset names an automated connector (`ssh`, `ldap`) is first done by it; only
+   * what it could not do is left to a person. Runs in flight keep their manual tasks.
+   */
+  connectorAutomation: 'connector-automation',
 } as const;

@@ -1,9 +1,11 @@
 // Manual tasks: one per asset of a step, emailed to the operators; the step waits until each is
 // completed with evidence (an Update whose validator refuses a task that is not open).
-import { condition, setHandler } from '@temporalio/workflow';
+import { condition, patched, setHandler } from '@temporalio/workflow';
 import { completeTaskUpdate, type TaskState } from '../../domain/definitions.js';
 import type { StepKey } from '../../domain/schemas.js';
+import { Automation, type TaskAutomationSpec } from './automation.js';
 import type { Effects } from './effects.js';
+import { patches } from './patches.js';
 import { conflict, invalid, notFound, nowIso, type RunbookState } from './state.js';
 
 /** A task to open: the asset it is about and what to do. */
@@ -11,13 +13,18 @@ export interface TaskSpec {
   id: string;
   title: string;
   evidenceNeeded?: TaskState['evidenceNeeded'];
+  /** The automated connector that does it first, when the asset names one. */
+  automation?: TaskAutomationSpec;
 }
 
 export class Tasks {
+  readonly automation: Automation;
+
   constructor(
     private readonly runbook: RunbookState,
     private readonly effects: Effects,
   ) {
+    this.automation = new Automation(runbook, effects);
     const { state } = runbook;
     setHandler(
       completeTaskUpdate,
@@ -48,20 +55,21 @@ export class Tasks {
     );
   }
 
-  /** Opens a task per asset, emails the list to the operators, and waits until each is completed. */
+  /**
+   * Opens a task per asset (reusing those `automate` opened), lets each automated connector do its
+   * asset first, emails the tasks left for people to the operators, and waits until each is completed.
+   */
   async complete(key: StepKey, assets: TaskSpec[]): Promise<TaskState[]> {
     if (assets.length === 0) return [];
     const { state } = this.runbook;
-    const tasks: TaskState[] = assets.map((asset) => ({
-      id: `${key}.${asset.id}`,
-      step: key,
-      assetId: asset.id,
-      title: asset.title,
-      status: 'open',
-      ...(asset.evidenceNeeded ? { evidenceNeeded: asset.evidenceNeeded } : {}),
-      createdAt: nowIso(),
-    }));
-    state.tasks.push(...tasks);
+    // Tasks a connector ran before (a credential rotation automates before its hand-over) are not opened again.
+    const earlier = state.tasks.filter((task) => task.step === key && task.automation);
+    const fresh = assets.filter((asset) => !earlier.some((task) => task.assetId === asset.id));
+    const automated = await this.automate(key, fresh);
+    const manual = fresh.filter((asset) => !automated.some((task) => task.assetId === asset.id));
+    const tasks = [...earlier, ...automated, ...this.open(key, manual)];
+    const forPeople = tasks.filter((task) => task.status === 'open');
+    if (forPeople.length === 0) return tasks;
     this.runbook.setStepStatus(key, 'awaiting-task');
     await this.effects.sendEmail({
       audit: { v: 1, event: 'tasks-created' },
@@ -73,11 +81,41 @@ export class Tasks {
         clientName: state.clientName,
         step: key,
         title: this.runbook.titleOf(key),
-        tasks,
+        tasks: forPeople,
       },
     });
     await condition(() => tasks.every((task) => task.status !== 'open'));
     this.runbook.setStepStatus(key, 'running');
+    return tasks;
+  }
+
+  /**
+   * Opens the tasks of `assets` that name an automated connector and lets each connector do its asset:
+   * done and verified, the task is completed with the evidence; otherwise it stays open with the error.
+   * Runs on code before connector automation (and assets without a connector) open nothing here.
+   */
+  async automate(key: StepKey, assets: TaskSpec[]): Promise<TaskState[]> {
+    const automated = assets.filter((asset) => asset.automation);
+    if (automated.length === 0 || !patched(patches.connectorAutomation)) return [];
+    const tasks = this.open(key, automated);
+    await this.automation.run(
+      key,
+      tasks.map((task, index) => ({ task, spec: automated[index]!.automation! })),
+    );
+    return tasks;
+  }
+
+  private open(key: StepKey, assets: TaskSpec[]): TaskState[] {
+    const tasks: TaskState[] = assets.map((asset) => ({
+      id: `${key}.${asset.id}`,
+      step: key,
+      assetId: asset.id,
+      title: asset.title,
+      status: 'open',
+      ...(asset.evidenceNeeded ? { evidenceNeeded: asset.evidenceNeeded } : {}),
+      createdAt: nowIso(),
+    }));
+    this.runbook.state.tasks.push(...tasks);
     return tasks;
   }
 }

@@ -1,4 +1,5 @@
 // Step 4: the client approves, then every MSP agent is removed from every device and the removal verified.
+import { automationOf } from '../../runbook/automation.js';
 import { approvalThenTasks, type StepDefinition } from '../../runbook/step.js';
 import type { OffboardingContext } from '../context.js';
 
@@ -14,6 +15,10 @@ export const agentRemoval: StepDefinition<'agent-removal', OffboardingContext> =
     request.scope.devices.map((device) => ({
       id: device.id,
       title: `Remove ${device.agents.join(', ') || 'all MSP agents'} from ${device.hostname} and verify removal`,
+      // A device without listed agents has nothing a connector could check: a person looks.
+      automation: device.agents.length
+        ? automationOf(device, 'remove-agents', { agents: device.agents })
+        : undefined,
     })),
   run: approvalThenTasks(({ request }) => ({ devices: request.scope.devices })),
 };

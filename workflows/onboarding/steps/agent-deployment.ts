@@ -1,4 +1,5 @@
 // Step 3: the MSP's agents onto every device that has some planned, each checked in.
+import { automationOf } from '../../runbook/automation.js';
 import { tasksThenApproval, type StepDefinition } from '../../runbook/step.js';
 import { managedDevices as managed } from '../../../domain/discovery.js';
 import type { OnboardingContext } from '../context.js';
@@ -15,6 +16,7 @@ export const agentDeployment: StepDefinition<'agent-deployment', OnboardingConte
     managed(request.scope.devices).map((device) => ({
       id: device.id,
       title: `Deploy ${device.agents.join(', ')} to ${device.hostname} and verify that each agent checks in`,
+      automation: automationOf(device, 'deploy-agents', { agents: device.agents }),
     })),
   run: tasksThenApproval(({ request }) => ({
     devices: request.scope.devices,
