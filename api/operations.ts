@@ -3,6 +3,7 @@
 // once. Requests arrive already validated (by the same zod schemas at both doors).
 import {
   WorkflowIdReusePolicy,
+  WorkflowUpdateStage,
   type Client,
   type WorkflowExecutionInfo,
   type WorkflowHandle,
@@ -21,6 +22,7 @@ import {
   reissueRevealUpdate,
   requestApprovalUpdate,
   resumeUpdate,
+  retryTaskUpdate,
   searchAttributes,
   stateQuery,
   supplyCredentialUpdate,
@@ -253,6 +255,20 @@ export function createOperations({ temporal, config, metrics, vault }: Operation
           args: [{ taskId, evidence, actor: caller.name, ...holderOf(caller) }],
         }),
       ),
+
+    /**
+     * Runs a failed connector's automation of an open task again. Answers once the workflow accepted
+     * it, with the task as it stands (its connector running): the work itself may take minutes.
+     */
+    retryTask: (id: string, taskId: string, caller: Caller) =>
+      update(id, async (h) => {
+        await h.startUpdate(retryTaskUpdate, {
+          args: [{ taskId, actor: caller.name }],
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+        });
+        const state = (await h.query(stateQuery)) as TransitionState;
+        return state.tasks.find((task) => task.id === taskId);
+      }),
 
     requestApproval: (id: string, step: StepKey, reason: string, caller: Caller) =>
       update(id, (h) =>

@@ -8,6 +8,7 @@ import {
 import { decodeSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import protos from '@temporalio/proto';
 import type { AuditMarker, Delivery, IssuedLink } from '../domain/activity-contracts.js';
+import type { AutomationOutcome } from '../domain/automation.js';
 import type { DocumentMeta } from '../connectors/documents/port.js';
 import { searchAttributes, type TaskState } from '../domain/definitions.js';
 import type { StartRequest } from '../domain/schemas.js';
@@ -62,6 +63,7 @@ const updateActions: Record<string, string> = {
   requestApproval: 'approval requested again',
   reassignApprover: 'approver reassigned',
   reissueReveal: 'reveal link reissued',
+  retryTask: 'connector run again',
 };
 
 function timeOf(event: HistoryEvent): string {
@@ -355,6 +357,14 @@ function activityEntries(
         return [{ action: 'approval escalated', details: `${data.subject ?? ''}; emailed to ${to}${doubt}` }];
       return [{ action: 'notice sent', details: `${data.subject ?? key}; to ${to}${doubt}` }];
     }
+    case 'automation':
+      return ((result ?? []) as AutomationOutcome[]).map((outcome) => ({
+        action: outcome.ok ? 'connector work done and verified' : 'connector work failed',
+        step: String(input.step),
+        details: outcome.ok
+          ? `${outcome.assetId}: ${outcome.evidence.connector} through ${outcome.evidence.connection}; ${outcome.evidence.verifications.map((check) => `${check.what}: ${check.passed ? 'passed' : 'failed'}`).join('; ')}`
+          : `${outcome.assetId}: ${outcome.errorType} after ${outcome.attempts} attempt(s): ${outcome.error}; left for a person`,
+      }));
     default:
       return [{ action: `${scheduled.type} done` }];
   }
@@ -427,7 +437,9 @@ function updateEntry(
               ? `step ${String(input.step)}; `
               : update.type === 'reissueReveal'
                 ? `credential ${String(input.credentialId)}; `
-                : '';
+                : update.type === 'retryTask'
+                  ? `task ${String(input.taskId)}`
+                  : '';
       return { actor, action, details: `${extra}${reason}` };
     }
   }

@@ -105,6 +105,21 @@ export function stepRoutes(
   routes.add(
     {
       method: 'post',
+      path: '/v1/transitions/:id/tasks/:taskId/retry',
+      summary:
+        "Run a failed connector's automation of an open task again; answers at once, the task's connector running",
+      roles: ['operator'],
+      params: taskParams,
+      status: 202,
+      responses: { 202: 'The task, its connector running again', ...operatorErrors },
+      tag,
+    },
+    ({ params, caller }) => operations.retryTask(params.id, params.taskId, caller),
+  );
+
+  routes.add(
+    {
+      method: 'post',
       path: '/v1/transitions/:id/steps/:step/request-approval',
       summary: 'Ask the approvers again for a step held by a rejection',
       roles: ['operator'],
