@@ -3,7 +3,6 @@
 // once. Requests arrive already validated (by the same zod schemas at both doors).
 import {
   WorkflowIdReusePolicy,
-  WorkflowUpdateStage,
   type Client,
   type WorkflowExecutionInfo,
   type WorkflowHandle,
@@ -256,19 +255,9 @@ export function createOperations({ temporal, config, metrics, vault }: Operation
         }),
       ),
 
-    /**
-     * Runs a failed connector's automation of an open task again. Answers once the workflow accepted
-     * it, with the task as it stands (its connector running): the work itself may take minutes.
-     */
+    /** Runs a failed connector's automation of an open task again; answers the task, its connector running. */
     retryTask: (id: string, taskId: string, caller: Caller) =>
-      update(id, async (h) => {
-        await h.startUpdate(retryTaskUpdate, {
-          args: [{ taskId, actor: caller.name }],
-          waitForStage: WorkflowUpdateStage.ACCEPTED,
-        });
-        const state = (await h.query(stateQuery)) as TransitionState;
-        return state.tasks.find((task) => task.id === taskId);
-      }),
+      update(id, (h) => h.executeUpdate(retryTaskUpdate, { args: [{ taskId, actor: caller.name }] })),
 
     requestApproval: (id: string, step: StepKey, reason: string, caller: Caller) =>
       update(id, (h) =>

@@ -56,10 +56,12 @@ export class Automation {
     const { state } = runbook;
     setHandler(
       retryTaskUpdate,
-      async (request) => {
+      (request) => {
         const task = state.tasks.find((candidate) => candidate.id === request.taskId)!;
         task.automation!.rounds += 1;
-        await this.work(task.step, [task]);
+        // Answered at once, the connector running: its work may take minutes, an Update's caller waits
+        // seconds. The step waits on the task as before; only cancelling the transition stops this work.
+        void this.work(task.step, [task]).catch(() => undefined);
         return task;
       },
       {
@@ -132,7 +134,7 @@ export class Automation {
     }
     automation.status = 'passed';
     automation.evidence = outcome.evidence;
-    delete automation.error;
+    // An earlier round's error stays: the record shows why a person had to run it again.
     // A person may have finished the task while its connector ran: their completion stands.
     if (task.status !== 'open') return;
     task.status = 'completed';
