@@ -210,7 +210,7 @@ describe('connectors in a running offboarding', () => {
 });
 
 describe('connectors in a running onboarding', () => {
-  it('deploys the agents by itself and shows their checks in the deployment record', async () => {
+  it('discovers the device and deploys the agents by itself, and the documents show the facts and the checks', async () => {
     const clientId = uniqueClientId('bright');
     await addConnection(sshConnection(`${clientId}-srv`, clientId));
     const id = `onboarding-${clientId}`;
@@ -243,10 +243,15 @@ describe('connectors in a running onboarding', () => {
       (current) => current.status === 'completed',
       90_000,
     );
-    expect(finished.tasks).toMatchObject([
-      { id: 'agent-deployment.srv-01', status: 'completed', completedBy: 'connector ssh' },
+    expect(finished.tasks.map((task) => [task.id, task.status, task.completedBy])).toEqual([
+      ['discovery.srv-01', 'completed', 'connector ssh'],
+      ['agent-deployment.srv-01', 'completed', 'connector ssh'],
     ]);
     expect(sshd.agentInstalled('rmm') && sshd.agentInstalled('backup')).toBe(true);
+    const report = await documentText(id, '01-discovery');
+    expect(report).toMatch(/os `Debian/);
+    // The scope says srv-01.bright.local; the host calls itself otherwise: flagged, not failed.
+    expect(report).toContain('host name agrees with the scope (srv-01.bright.local) | FAILED');
     const record = await documentText(id, '03-agent-deployment');
     expect(record).toContain('rmm check exits 0 (installed) | passed');
     expect(record).toContain('backup check exits 0 (installed) | passed');

@@ -98,7 +98,7 @@ export class CredentialHandover {
     if (credential?.status !== 'awaiting') return;
     credential.status = 'vaulted';
     credential.reference = reference;
-    credential.suppliedBy = `${connector} connector`;
+    credential.suppliedBy = `connector ${connector}`;
     credential.suppliedVia = 'connector';
     credential.suppliedAt = nowIso();
   }
