@@ -46,9 +46,6 @@ function sshConnection(id: string, clientId: string, hostKey = sshd.hostKey) {
   };
 }
 
-const state = async (id: string) =>
-  (await (await stack.call('GET', `/v1/transitions/${id}`)).json()) as TransitionState;
-
 async function documentText(id: string, docId: string): Promise<string> {
   const response = await stack.call('GET', `/v1/transitions/${id}/documents/${docId}`, undefined, auditorKey);
   expect(response.status).toBe(200);
