@@ -46,6 +46,7 @@ interface FormAction<P extends { id: string }, B> {
 const doneMessages = {
   started: 'Started. The first steps run now; this page shows what it waits on.',
   'task-completed': 'Task completed: the evidence is recorded under your name.',
+  'connector-retried': 'The connector runs again; this page shows its outcome once it is done.',
   'approval-requested': 'The approvers were asked again, each with a new link.',
   'approver-replaced': 'Approver replaced: the new approver has a link for every pending request.',
   'credential-stored': 'Stored in the vault. The secret is shown nowhere; its fingerprint identifies it.',
@@ -166,6 +167,17 @@ export function transitionPages(router: Router, context: ConsoleContext) {
     }),
     run: (params, body, caller) => operations.completeTask(params.id, params.taskId, body.evidence, caller),
     done: 'task-completed',
+    anchor: 'tasks',
+  });
+
+  formAction({
+    path: '/console/transitions/:id/tasks/:taskId/retry',
+    params: taskParams,
+    body: z.object({}),
+    fields: [],
+    form: (params) => `task:${params.taskId}`,
+    run: (params, _body, caller) => operations.retryTask(params.id, params.taskId, caller),
+    done: 'connector-retried',
     anchor: 'tasks',
   });
 
