@@ -89,7 +89,8 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const routes = new ApiRoutes(router, authenticate, (req) => sessions.callerOf(req));
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version: packageVersion });
-  const operations = createOperations({ temporal, config, metrics, vault });
+  const connections = createFilesystemConnectionStore(path.join(config.dataDir, 'connections'));
+  const operations = createOperations({ temporal, config, metrics, vault, connections });
   transitionRoutes(routes, { config, operations });
   const documents = createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
   stepRoutes(routes, { temporal, documents, operations });
@@ -106,10 +107,7 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl, msp: config.msp };
   approvalRoutes(routes, { ...linkPages, documents });
   credentialRoutes(routes, { ...linkPages, vault, operations });
-  connectionRoutes(routes, {
-    connections: createFilesystemConnectionStore(path.join(config.dataDir, 'connections')),
-    vault,
-  });
+  connectionRoutes(routes, { connections, vault });
   if (config.mailboxDir) {
     // The mailbox shows every live approval, intake and reveal link: for a browser on this machine only.
     router.use('/mailbox', localClientsOnly);

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from '../config/config.js';
+import type { ConnectionStore } from '../connectors/connections/port.js';
 import type { Vault } from '../connectors/vault/port.js';
 import {
   cancelUpdate,
@@ -43,6 +44,7 @@ import { stepCatalogue } from '../workflows/catalogue.js';
 import { fromTemporal, HttpError, notFound } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { Caller } from './auth.js';
+import { checkScopeConnections } from './scope-connections.js';
 import { waitingOf, type Waiting } from './waiting.js';
 
 export interface OperationDeps {
@@ -50,6 +52,7 @@ export interface OperationDeps {
   config: Config;
   metrics: Metrics;
   vault: Vault;
+  connections: ConnectionStore;
 }
 
 export const controlUpdates = {
@@ -147,7 +150,7 @@ export function plan(request: StartRequest) {
 }
 export type Plan = ReturnType<typeof plan>;
 
-export function createOperations({ temporal, config, metrics, vault }: OperationDeps) {
+export function createOperations({ temporal, config, metrics, vault, connections }: OperationDeps) {
   const handle = (id: string) => temporal.workflow.getHandle(id);
 
   /**
@@ -179,7 +182,11 @@ export function createOperations({ temporal, config, metrics, vault }: Operation
       return completed ? state : { ...state, status: statusOf(description) };
     },
 
+    /** Refuses a scope naming a connection the runbook could not use (400). */
+    checkConnections: (request: StartRequest) => checkScopeConnections(connections, request),
+
     async start(request: StartRequest, caller: Caller) {
+      await checkScopeConnections(connections, request);
       const id = transitionId(request.kind, request.client.id);
       await temporal.workflow.start(`${request.kind}Workflow`, {
         taskQueue: config.temporal.taskQueue,

@@ -77,6 +77,7 @@ export function transitionRoutes(routes: ApiRoutes, deps: { config: Config; oper
     },
     async ({ body, query, caller, res }) => {
       if (query.dryRun === 'true') {
+        await operations.checkConnections(body);
         const id = transitionId(body.kind, body.client.id);
         res.status(200).json({ dryRun: true, id, kind: body.kind, clientId: body.client.id, ...plan(body) });
         return undefined;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { parseConfig } from '../../config/config.js';
 import { createLocalVault, loadVaultKey } from '../../connectors/vault/local.js';
+import { offboardingBody } from '../factories.js';
 import { startSlapd, type TestSlapd } from '../support/slapd.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
 
@@ -169,6 +170,43 @@ describe('connections', () => {
     expect((await call('GET', '/v1/connections/acme-gone')).status).toBe(404);
     expect((await call('DELETE', '/v1/connections/acme-gone')).status).toBe(404);
     expect((await call('POST', '/v1/connections/acme-gone/check')).status).toBe(404);
+  });
+
+  it('refuses a start whose scope names a connection the runbook could not use, before anything runs', async () => {
+    await call('POST', '/v1/connections', sshConnection('acme-srv-09'));
+    const start = (devices: Record<string, unknown>[], credentials: Record<string, unknown>[] = []) =>
+      call('POST', '/v1/transitions?dryRun=true', {
+        ...offboardingBody({ clientId: 'acme-dental' }),
+        scope: { devices, credentials, dataSets: [], backupJobs: [] },
+      });
+    const device = { id: 'srv-09', hostname: 'srv-09.acme.local', type: 'server', agents: ['rmm'] };
+    expect((await start([{ ...device, connector: 'ssh', connection: 'acme-srv-09' }])).status).toBe(200);
+
+    const refused = await start(
+      [
+        { ...device, connector: 'ssh', connection: 'no-such-connection' },
+        { ...device, id: 'srv-10', connector: 'ssh' },
+      ],
+      [{ id: 'admin', system: 'LDAP', account: 'cn=admin', connector: 'ldap', connection: 'acme-srv-09' }],
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.message).toContain('the ssh connector needs the id of a connection');
+    const other = await start(
+      [{ ...device, connector: 'ssh', connection: 'no-such-connection' }],
+      [{ id: 'admin', system: 'LDAP', account: 'cn=admin', connector: 'ldap', connection: 'acme-srv-09' }],
+    );
+    expect(other.status).toBe(400);
+    expect(other.json.error.details.map((issue: { path: unknown[] }) => issue.path.join('.'))).toEqual([
+      'scope.devices.0.connection',
+      'scope.credentials.0.connection',
+    ]);
+    expect(other.json.error.message).toContain('there is no connection no-such-connection');
+    expect(other.json.error.message).toContain('connection acme-srv-09 is of type ssh, not ldap');
+    const elsewhere = await call('POST', '/v1/transitions?dryRun=true', {
+      ...offboardingBody({ clientId: 'globex' }),
+      scope: { devices: [{ ...device, connector: 'ssh', connection: 'acme-srv-09' }] },
+    });
+    expect(elsewhere.json.error.message).toContain('connection acme-srv-09 belongs to client acme-dental');
   });
 
   it('describes the routes in /openapi.json', async () => {
