@@ -26,6 +26,11 @@ export interface SshOptions {
 const maxOutputBytes = 1 << 20;
 const accountName = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 
+/** `value` as one word for the remote shell, whatever it holds (a home directory is the host's to name). */
+function shellWord(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
 /** The fingerprint `ssh-keygen -lf` prints for a host key: `SHA256:` and unpadded base64. */
 export function sshFingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
@@ -300,7 +305,8 @@ export function createSshHost(
       const outcome = await session(async (current) => {
         const home = (await current.run(`getent passwd ${name} | cut -d: -f6`)).stdout.trim();
         if (!home) throw notConfigured(`${target} has no account ${name}`);
-        await current.run(privileged(`rm -f -- ${home}/.ssh/authorized_keys`));
+        const keys = shellWord(`${home}/.ssh/authorized_keys`);
+        await current.run(privileged(`rm -f -- ${keys}`));
         const lock = await current.run(privileged(`usermod --lock --expiredate 1 ${name}`));
         if (lock.exitCode !== 0)
           throw verificationFailed(
@@ -310,8 +316,8 @@ export function createSshHost(
         await current.run(privileged(`pkill -KILL -u ${name}`));
         const status = (await current.run(privileged(`passwd --status ${name}`))).stdout.split(/\s+/)[1];
         current.verify('password locked', status === 'L', `passwd --status: ${status ?? 'nothing'}`);
-        const keys = await current.run(privileged(`test ! -e ${home}/.ssh/authorized_keys`));
-        current.verify('authorized_keys removed', keys.exitCode === 0);
+        const gone = await current.run(privileged(`test ! -e ${keys}`));
+        current.verify('authorized_keys removed', gone.exitCode === 0);
       });
       const failed = outcome.verifications.find((check) => !check.passed);
       if (failed)
