@@ -77,6 +77,10 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   app.use(metrics.middleware);
   app.use(securityHeaders(config.publicUrl));
   app.use(['/approvals', '/intake', '/reveal', '/codec/session', '/console/sign-in'], linkAttemptLimiter());
+  app.post(
+    ['/v1/transitions', '/v1/transitions/:id/tasks/complete'],
+    express.json({ limit: config.bulkBodyLimit }),
+  );
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit }));
 
@@ -87,9 +91,9 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const routes = new ApiRoutes(router, authenticate, (req) => sessions.callerOf(req));
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version: packageVersion });
-  const operations = createOperations({ temporal, config, metrics, vault });
-  transitionRoutes(routes, { config, operations });
   const documents = createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
+  const operations = createOperations({ temporal, config, metrics, vault, documents });
+  transitionRoutes(routes, { config, operations });
   stepRoutes(routes, { temporal, documents, operations });
   auditRoutes(routes, { temporal, documents, pages });
   codecRoutes(routes, { codec });

@@ -9,9 +9,13 @@ import {
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from '../config/config.js';
+import { createHash } from 'node:crypto';
+import type { DocumentStore } from '../connectors/documents/port.js';
 import type { Vault } from '../connectors/vault/port.js';
 import {
+  cancelSignal,
   cancelUpdate,
+  completeTasksUpdate,
   completeTaskUpdate,
   extendUpdate,
   legalHoldUpdate,
@@ -22,9 +26,15 @@ import {
   requestApprovalUpdate,
   resumeUpdate,
   searchAttributes,
+  inlineScopeCharacters,
+  scopeLists,
   stateQuery,
   supplyCredentialUpdate,
+  tasksQuery,
+  type CompleteTasksResult,
   type Evidence,
+  type ScopeRef,
+  type TaskPageRequest,
   type ExtendRequest,
   type SecretReference,
   type TransitionState,
@@ -39,7 +49,7 @@ import {
 } from '../domain/schemas.js';
 import { inZones, offboardingDates, remindersBefore } from '../domain/timeline.js';
 import { stepCatalogue } from '../workflows/catalogue.js';
-import { fromTemporal, HttpError, notFound } from './errors.js';
+import { fromTemporal, HttpError, knownHttpError, notFound, updateLimitReached } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { Caller } from './auth.js';
 import { waitingOf, type Waiting } from './waiting.js';
@@ -49,6 +59,7 @@ export interface OperationDeps {
   config: Config;
   metrics: Metrics;
   vault: Vault;
+  documents: DocumentStore;
 }
 
 export const controlUpdates = {
@@ -146,7 +157,26 @@ export function plan(request: StartRequest) {
 }
 export type Plan = ReturnType<typeof plan>;
 
-export function createOperations({ temporal, config, metrics, vault }: OperationDeps) {
+/**
+ * The workflow's input: a scope too large to travel in Temporal is stored first (by its SHA-256) and
+ * the input names it; a small one goes inline, so the history alone shows it.
+ */
+async function runbookInput(documents: DocumentStore, id: string, request: StartRequest, startedBy: string) {
+  const json = JSON.stringify(request.scope);
+  if (json.length <= inlineScopeCharacters) return { ...request, startedBy };
+  const bytes = Buffer.from(json);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  await documents.writeInput(id, sha256, bytes);
+  const counts = Object.fromEntries(scopeLists.map((list) => [list, request.scope[list].length]));
+  return {
+    ...request,
+    scope: { devices: [], credentials: [], dataSets: [], backupJobs: [] },
+    scopeRef: { sha256, counts: counts as ScopeRef['counts'] },
+    startedBy,
+  };
+}
+
+export function createOperations({ temporal, config, metrics, vault, documents }: OperationDeps) {
   const handle = (id: string) => temporal.workflow.getHandle(id);
 
   /**
@@ -163,6 +193,13 @@ export function createOperations({ temporal, config, metrics, vault }: Operation
     run(handle(id)).catch(async (error: unknown) => {
       throw await closedAsConflict(temporal, id, error);
     });
+
+  /** The cancel of a run that takes no more Updates: sent as a Signal, then read back from the state. */
+  async function cancelBySignal(id: string, reason: string, caller: Caller): Promise<TransitionState> {
+    await handle(id).signal(cancelSignal, { reason, actor: caller.name });
+    metrics.workflowActions.inc({ action: 'cancel', outcome: 'accepted' });
+    return handle(id).query(stateQuery);
+  }
 
   /** A run's state: a completed run's result is its final state (no worker needs to replay it). */
   async function stateOfRun(id: string, runId: string | undefined, completed: boolean) {
@@ -183,7 +220,7 @@ export function createOperations({ temporal, config, metrics, vault }: Operation
       await temporal.workflow.start(`${request.kind}Workflow`, {
         taskQueue: config.temporal.taskQueue,
         workflowId: id,
-        args: [{ ...request, startedBy: caller.name }],
+        args: [await runbookInput(documents, id, request, caller.name)],
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         typedSearchAttributes: new TypedSearchAttributes([
           { key: searchAttributes.clientId, value: request.client.id },
@@ -242,6 +279,7 @@ export function createOperations({ temporal, config, metrics, vault }: Operation
         metrics.workflowActions.inc({ action, outcome: 'accepted' });
         return state;
       } catch (error) {
+        if (action === 'cancel' && updateLimitReached(error)) return cancelBySignal(id, body.reason, caller);
         metrics.workflowActions.inc({ action, outcome: 'refused' });
         throw await closedAsConflict(temporal, id, error);
       }
@@ -253,6 +291,58 @@ export function createOperations({ temporal, config, metrics, vault }: Operation
           args: [{ taskId, evidence, actor: caller.name, ...holderOf(caller) }],
         }),
       ),
+
+    /** A page of a run's tasks (the latest run's, or `runId`'s). */
+    tasks: (id: string, runId: string | undefined, request: TaskPageRequest) =>
+      temporal.workflow.getHandle(id, runId).query(tasksQuery, request),
+
+    /**
+     * Completes up to 1,000 tasks. Every item is checked against the run first, so a batch with an
+     * unknown or finished task changes nothing; the items then go in Updates of a bounded size (a
+     * batch of long evidence is several Updates, each all-or-nothing, sent in order).
+     */
+    async completeTasks(id: string, items: TaskCompletion[], caller: Caller): Promise<CompleteTasksResult> {
+      const ids = items.map((item) => item.taskId);
+      const twice = ids.find((taskId, index) => ids.indexOf(taskId) !== index);
+      if (twice) throw new HttpError(400, 'invalid_request', `task ${twice} is listed twice`);
+      const found = await update(id, (h) => h.query(tasksQuery, { ids, limit: ids.length }));
+      const byId = new Map(found.tasks.map((task) => [task.id, task]));
+      const unknown = ids.filter((taskId) => !byId.has(taskId));
+      if (unknown.length)
+        throw notFound(
+          `no task ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}`,
+        );
+      const done = found.tasks.filter((task) => task.status !== 'open');
+      if (done.length)
+        throw new HttpError(
+          409,
+          'conflict',
+          `not open, so nothing was completed: ${done
+            .slice(0, 10)
+            .map((task) => `${task.id} (${task.status})`)
+            .join(', ')}${done.length > 10 ? ` and ${done.length - 10} more` : ''}`,
+        );
+      let result: CompleteTasksResult = { completed: 0, counts: found.counts };
+      for (const batch of batchesOf(items)) {
+        const answer = await update(id, (h) =>
+          h.executeUpdate(completeTasksUpdate, {
+            args: [{ items: batch, actor: caller.name, ...holderOf(caller) }],
+          }),
+        ).catch((error: unknown) => {
+          if (result.completed === 0) throw error;
+          // Something changed between the check and a later Update (a task completed meanwhile).
+          const cause = knownHttpError(error, 'POST');
+          throw new HttpError(
+            cause?.status ?? 503,
+            cause?.code ?? 'partly_done',
+            `${result.completed} of ${items.length} tasks were completed; the rest were not: ${cause?.message ?? 'the transition did not answer'}`,
+          );
+        });
+        result = { completed: result.completed + answer.completed, counts: answer.counts };
+      }
+      metrics.workflowActions.inc({ action: 'complete-tasks', outcome: 'accepted' });
+      return result;
+    },
 
     requestApproval: (id: string, step: StepKey, reason: string, caller: Caller) =>
       update(id, (h) =>
@@ -304,6 +394,33 @@ export function createOperations({ temporal, config, metrics, vault }: Operation
 }
 
 export type Operations = ReturnType<typeof createOperations>;
+
+export interface TaskCompletion {
+  taskId: string;
+  evidence: Evidence;
+}
+
+/** The most JSON characters of task completions one Update carries: far below the payload limits. */
+const batchCharacters = 128 * 1024;
+
+/** Consecutive runs of items, each under `batchCharacters` as JSON (one item always goes). */
+function batchesOf(items: TaskCompletion[]): TaskCompletion[][] {
+  const batches: TaskCompletion[][] = [];
+  let batch: TaskCompletion[] = [];
+  let characters = 0;
+  for (const item of items) {
+    const size = JSON.stringify(item).length;
+    if (batch.length && characters + size > batchCharacters) {
+      batches.push(batch);
+      batch = [];
+      characters = 0;
+    }
+    batch.push(item);
+    characters += size;
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
+}
 
 /** A listed transition with what it waits on: null when nothing does, `unknown` when its state was not read in time. */
 export function withWaiting(

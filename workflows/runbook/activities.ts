@@ -25,6 +25,8 @@ const archive = proxyActivities<Pick<Activities, 'archiveHistory'>>({
   retry,
 });
 
+const inputs = proxyActivities<Pick<Activities, 'readScopePage'>>({ startToCloseTimeout: '1 minute', retry });
+
 /** Unguarded: the notice of a stall must not itself wait on the stall it reports. */
 export const sendStallNotice = mail.sendEmail;
 
@@ -40,6 +42,8 @@ export function guardedActivities(guard: ActivityGuard) {
       guard('sendLinks', () => links.sendLinks(input)),
     writeDocument: (input: Parameters<Activities['writeDocument']>[0]) =>
       guard('writeDocument', () => documents.writeDocument(input)),
+    readScopePage: (input: Parameters<Activities['readScopePage']>[0]) =>
+      guard('readScopePage', () => inputs.readScopePage(input)),
     archiveHistory: (input: Parameters<Activities['archiveHistory']>[0]) =>
       guard('archiveHistory', () => archive.archiveHistory(input)),
   };
