@@ -53,6 +53,7 @@ import { fromTemporal, HttpError, knownHttpError, notFound, updateLimitReached }
 import type { Metrics } from './metrics.js';
 import type { Caller } from './auth.js';
 import { waitingOf, type Waiting } from './waiting.js';
+import { workflowQueries, workflowUpdates } from './workflow-gates.js';
 
 export interface OperationDeps {
   temporal: Client;
@@ -188,23 +189,29 @@ export function createOperations({ temporal, config, metrics, vault, documents }
     return holder ? { actorHolder: holder } : {};
   };
 
-  /** Runs an Update; a finished transition answers 409, not 404. */
+  /** Runs an Update (in turn, see WorkflowGates); a finished transition answers 409, not 404. */
   const update = <T>(id: string, run: (h: WorkflowHandle) => Promise<T>) =>
-    run(handle(id)).catch(async (error: unknown) => {
-      throw await closedAsConflict(temporal, id, error);
-    });
+    workflowUpdates
+      .run(id, () => run(handle(id)))
+      .catch(async (error: unknown) => {
+        throw await closedAsConflict(temporal, id, error);
+      });
+
+  /** Runs a query of a workflow in turn: Temporal buffers one while the workflow is busy. */
+  const query = <T>(id: string, runId: string | undefined, run: (h: WorkflowHandle) => Promise<T>) =>
+    workflowQueries.run(id, () => run(temporal.workflow.getHandle(id, runId)));
 
   /** The cancel of a run that takes no more Updates: sent as a Signal, then read back from the state. */
   async function cancelBySignal(id: string, reason: string, caller: Caller): Promise<TransitionState> {
     await handle(id).signal(cancelSignal, { reason, actor: caller.name });
     metrics.workflowActions.inc({ action: 'cancel', outcome: 'accepted' });
-    return handle(id).query(stateQuery);
+    return query(id, undefined, (h) => h.query(stateQuery));
   }
 
   /** A run's state: a completed run's result is its final state (no worker needs to replay it). */
   async function stateOfRun(id: string, runId: string | undefined, completed: boolean) {
-    const run = temporal.workflow.getHandle(id, runId);
-    return (completed ? run.result() : run.query(stateQuery)) as Promise<TransitionState>;
+    if (completed) return temporal.workflow.getHandle(id, runId).result() as Promise<TransitionState>;
+    return query(id, runId, (run) => run.query(stateQuery));
   }
 
   return {
@@ -273,9 +280,11 @@ export function createOperations({ temporal, config, metrics, vault, documents }
 
     async control(action: ControlAction, id: string, body: ControlBody, caller: Caller) {
       try {
-        const state = await handle(id).executeUpdate(controlUpdates[action] as typeof extendUpdate, {
-          args: [{ ...(body as ExtendRequest), actor: caller.name }],
-        });
+        const state = await workflowUpdates.run(id, () =>
+          handle(id).executeUpdate(controlUpdates[action] as typeof extendUpdate, {
+            args: [{ ...(body as ExtendRequest), actor: caller.name }],
+          }),
+        );
         metrics.workflowActions.inc({ action, outcome: 'accepted' });
         return state;
       } catch (error) {
@@ -294,7 +303,7 @@ export function createOperations({ temporal, config, metrics, vault, documents }
 
     /** A page of a run's tasks (the latest run's, or `runId`'s). */
     tasks: (id: string, runId: string | undefined, request: TaskPageRequest) =>
-      temporal.workflow.getHandle(id, runId).query(tasksQuery, request),
+      query(id, runId, (run) => run.query(tasksQuery, request)),
 
     /**
      * Completes up to 1,000 tasks. Every item is checked against the run first, so a batch with an
@@ -305,7 +314,11 @@ export function createOperations({ temporal, config, metrics, vault, documents }
       const ids = items.map((item) => item.taskId);
       const twice = ids.find((taskId, index) => ids.indexOf(taskId) !== index);
       if (twice) throw new HttpError(400, 'invalid_request', `task ${twice} is listed twice`);
-      const found = await update(id, (h) => h.query(tasksQuery, { ids, limit: ids.length }));
+      const found = await query(id, undefined, (h) => h.query(tasksQuery, { ids, limit: ids.length })).catch(
+        async (error: unknown) => {
+          throw await closedAsConflict(temporal, id, error);
+        },
+      );
       const byId = new Map(found.tasks.map((task) => [task.id, task]));
       const unknown = ids.filter((taskId) => !byId.has(taskId));
       if (unknown.length)
@@ -362,15 +375,17 @@ export function createOperations({ temporal, config, metrics, vault, documents }
       caller: Caller,
     ): Promise<SecretReference> {
       // Checked before storing, so a request that cannot count leaves nothing in the vault.
-      const state = await handle(id).query(stateQuery);
+      const state = await query(id, undefined, (h) => h.query(stateQuery));
       const credential = state.credentials.find((candidate) => candidate.id === credentialId);
       if (!credential) throw notFound(`no credential ${credentialId} awaited in ${id}`);
       if (credential.status !== 'awaiting')
         throw new HttpError(409, 'conflict', `credential ${credentialId} is already ${credential.status}`);
       const reference = await vaultSecret(id, credential.step, credential.id, secret);
-      await handle(id).executeUpdate(supplyCredentialUpdate, {
-        args: [{ credentialId: credential.id, reference, via: 'operator-api', actor: caller.name }],
-      });
+      await update(id, (h) =>
+        h.executeUpdate(supplyCredentialUpdate, {
+          args: [{ credentialId: credential.id, reference, via: 'operator-api', actor: caller.name }],
+        }),
+      );
       return reference;
     },
 

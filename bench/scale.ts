@@ -11,11 +11,13 @@ import { percentile } from '../test/support/many-approvers.js';
 import { startStack, type Stack } from '../test/support/stack.js';
 import { report, type Row } from './report.js';
 
-const runs = [
-  { devices: 100, credentials: 0, dataSets: 0 },
-  { devices: 1_000, credentials: 0, dataSets: 0 },
-  { devices: 10_000, credentials: 500, dataSets: 500 },
-];
+const runs = process.env.SCALE_ONLY
+  ? [JSON.parse(process.env.SCALE_ONLY) as { devices: number; credentials: number; dataSets: number }]
+  : [
+      { devices: 100, credentials: 0, dataSets: 0 },
+      { devices: 1_000, credentials: 0, dataSets: 0 },
+      { devices: 10_000, credentials: 500, dataSets: 500 },
+    ];
 /** Tasks completed one call each (the rest go in batches): enough for a p99. */
 const singleCompletions = 200;
 /** Operators completing tasks at once: under Temporal's 10 in-flight Updates of one workflow. */
@@ -164,8 +166,18 @@ try {
     });
     await audit.arrayBuffer();
     await pack.arrayBuffer();
+    console.log(JSON.stringify(rows.at(-1)));
   }
+} catch (error) {
+  console.error('the scale bench failed:', error);
+  console.error(
+    stack.logs
+      .filter((line) => /"level":(40|50)/.test(line))
+      .slice(-10)
+      .join(''),
+  );
+  process.exitCode = 1;
 } finally {
   await stack.stop();
 }
-await report('scale', rows, null);
+if (!process.exitCode) await report('scale', rows, null);
