@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { searchAttributes, type LinkPurpose } from '../domain/definitions.js';
 import {
   historyArchiveName,
@@ -8,6 +8,8 @@ import {
   type EmailInput,
   type IssuedLink,
   type LinksInput,
+  type ScopePageInput,
+  scopePageCharacters,
   type WriteDocumentInput,
 } from '../domain/activity-contracts.js';
 import type { DocumentMeta, DocumentStore, RunRef } from '../connectors/documents/port.js';
@@ -35,6 +37,8 @@ export interface ActivityDeps {
   historyBytes: (run: RunRef) => Promise<Uint8Array>;
   /** The runs a visibility query finds. */
   listRuns: (query: string) => Promise<RunRef[]>;
+  /** One slice of the facts of a document its run is writing (the run answers a query). */
+  documentFactsSlice: (run: RunRef, documentId: string, slice: number) => Promise<string>;
 }
 
 /**
@@ -83,11 +87,23 @@ export function createActivities(deps: ActivityDeps) {
     return 'in-doubt';
   }
 
+  /** Facts too large for the activity's input, read back from the run a slice at a time. */
+  async function factsInSlices(run: RunRef, documentId: string, slices: number) {
+    let json = '';
+    for (let slice = 0; slice < slices; slice++) {
+      json += await deps.documentFactsSlice(run, documentId, slice);
+      Context.current().heartbeat(slice);
+    }
+    return JSON.parse(json) as WriteDocumentInput['facts'];
+  }
+
   return {
     /** Renders a step's document (Markdown and HTML) and stores it once; a retry returns the stored one. */
     async writeDocument(input: WriteDocumentInput): Promise<DocumentMeta> {
       // The MSP issues the documents: the certificate of deletion names it.
-      const context = { ...input, runId: currentRun().runId, publicUrl: deps.publicUrl, msp: deps.msp };
+      const run = currentRun();
+      const facts = input.facts ?? (await factsInSlices(run, input.documentId, input.factsSlices ?? 0));
+      const context = { ...input, facts, runId: run.runId, publicUrl: deps.publicUrl, msp: deps.msp };
       const { md, html } = await rendering(`the document ${input.documentId}`, async () => {
         const markdown = await deps.templates.render(`${input.kind}/${input.step}.md.hbs`, context);
         return {
@@ -104,12 +120,36 @@ export function createActivities(deps: ActivityDeps) {
         previousSha256: input.previousSha256,
         createdAt: input.createdAt,
       };
-      return deps.documents.writeOnce(currentRun(), meta, { md, html });
+      return deps.documents.writeOnce(run, meta, { md, html });
     },
 
     /** Sends one templated email (text and HTML parts, absolute links) at most once per run and idempotency key. */
     async sendEmail(input: EmailInput): Promise<Delivery> {
       return email(`mail:${currentRun().runId}:${input.idempotencyKey}`, input);
+    },
+
+    /**
+     * Reads a page of a scope stored by reference (the API stored it before the run started): the
+     * assets of one list from `offset`, as many as fit in a page (at least one).
+     */
+    async readScopePage(input: ScopePageInput): Promise<unknown[]> {
+      const run = currentRun();
+      const bytes = await deps.documents.readInput(run.transitionId, input.sha256);
+      if (!bytes)
+        throw ApplicationFailure.nonRetryable(
+          `the scope ${input.sha256} of ${run.transitionId} is not in the document store`,
+          'InvalidActivityInput',
+        );
+      const items = (JSON.parse(bytes.toString('utf8')) as Record<string, unknown[]>)[input.list] ?? [];
+      const page: unknown[] = [];
+      let characters = 0;
+      for (let index = input.offset; index < items.length; index++) {
+        const size = JSON.stringify(items[index]).length;
+        if (page.length && characters + size > scopePageCharacters) break;
+        page.push(items[index]);
+        characters += size;
+      }
+      return page;
     },
 
     /**

@@ -79,6 +79,10 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   app.use(metrics.middleware);
   app.use(securityHeaders(config.publicUrl));
   app.use(['/approvals', '/intake', '/reveal', '/codec/session', '/console/sign-in'], linkAttemptLimiter());
+  app.post(
+    ['/v1/transitions', '/v1/transitions/:id/tasks/complete'],
+    express.json({ limit: config.bulkBodyLimit }),
+  );
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit }));
 
@@ -89,10 +93,10 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const routes = new ApiRoutes(router, authenticate, (req) => sessions.callerOf(req));
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version: packageVersion });
-  const connections = createFilesystemConnectionStore(path.join(config.dataDir, 'connections'));
-  const operations = createOperations({ temporal, config, metrics, vault, connections });
-  transitionRoutes(routes, { config, operations });
   const documents = createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
+  const connections = createFilesystemConnectionStore(path.join(config.dataDir, 'connections'));
+  const operations = createOperations({ temporal, config, metrics, vault, documents, connections });
+  transitionRoutes(routes, { config, operations });
   stepRoutes(routes, { temporal, documents, operations });
   auditRoutes(routes, { temporal, documents, pages });
   codecRoutes(routes, { codec });

@@ -39,6 +39,12 @@ export function fromTemporal(error: unknown): HttpError | null {
     return new HttpError(409, 'conflict', `a transition with id ${error.workflowId} is already running`);
   }
   if (finishedAlready(error)) return new HttpError(409, 'conflict', 'the transition has already finished');
+  if (updateLimitReached(error))
+    return new HttpError(
+      409,
+      'update_limit',
+      'this run has taken as many changes as Temporal allows one run, so it can take no more (cancel still works): complete tasks in batches with POST /v1/transitions/:id/tasks/complete',
+    );
   if (error instanceof WorkflowNotFoundError) return notFound('no such transition');
   if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
     const cause = error.cause;
@@ -48,6 +54,15 @@ export function fromTemporal(error: unknown): HttpError | null {
     }
   }
   return null;
+}
+
+/** Temporal refuses an Update past its limit of Updates per run (FAILED_PRECONDITION, found by its wording). */
+export function updateLimitReached(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (current instanceof Error && /limit on number of total updates/i.test(current.message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** An Update sent to a closed workflow: the server answers NotFound, but the transition exists. */

@@ -9,10 +9,14 @@ import {
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from '../config/config.js';
+import { createHash } from 'node:crypto';
 import type { ConnectionStore } from '../connectors/connections/port.js';
+import type { DocumentStore } from '../connectors/documents/port.js';
 import type { Vault } from '../connectors/vault/port.js';
 import {
+  cancelSignal,
   cancelUpdate,
+  completeTasksUpdate,
   completeTaskUpdate,
   extendUpdate,
   legalHoldUpdate,
@@ -24,9 +28,15 @@ import {
   resumeUpdate,
   retryTaskUpdate,
   searchAttributes,
+  inlineScopeCharacters,
+  scopeLists,
   stateQuery,
   supplyCredentialUpdate,
+  tasksQuery,
+  type CompleteTasksResult,
   type Evidence,
+  type ScopeRef,
+  type TaskPageRequest,
   type ExtendRequest,
   type SecretReference,
   type TransitionState,
@@ -41,17 +51,19 @@ import {
 } from '../domain/schemas.js';
 import { inZones, offboardingDates, remindersBefore } from '../domain/timeline.js';
 import { stepCatalogue } from '../workflows/catalogue.js';
-import { fromTemporal, HttpError, notFound } from './errors.js';
+import { fromTemporal, HttpError, knownHttpError, notFound, updateLimitReached } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { Caller } from './auth.js';
 import { checkScopeConnections } from './scope-connections.js';
 import { waitingOf, type Waiting } from './waiting.js';
+import { workflowQueries, workflowUpdates } from './workflow-gates.js';
 
 export interface OperationDeps {
   temporal: Client;
   config: Config;
   metrics: Metrics;
   vault: Vault;
+  documents: DocumentStore;
   connections: ConnectionStore;
 }
 
@@ -150,7 +162,33 @@ export function plan(request: StartRequest) {
 }
 export type Plan = ReturnType<typeof plan>;
 
-export function createOperations({ temporal, config, metrics, vault, connections }: OperationDeps) {
+/**
+ * The workflow's input: a scope too large to travel in Temporal is stored first (by its SHA-256) and
+ * the input names it; a small one goes inline, so the history alone shows it.
+ */
+async function runbookInput(documents: DocumentStore, id: string, request: StartRequest, startedBy: string) {
+  const json = JSON.stringify(request.scope);
+  if (json.length <= inlineScopeCharacters) return { ...request, startedBy };
+  const bytes = Buffer.from(json);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  await documents.writeInput(id, sha256, bytes);
+  const counts = Object.fromEntries(scopeLists.map((list) => [list, request.scope[list].length]));
+  return {
+    ...request,
+    scope: { devices: [], credentials: [], dataSets: [], backupJobs: [] },
+    scopeRef: { sha256, counts: counts as ScopeRef['counts'] },
+    startedBy,
+  };
+}
+
+export function createOperations({
+  temporal,
+  config,
+  metrics,
+  vault,
+  documents,
+  connections,
+}: OperationDeps) {
   const handle = (id: string) => temporal.workflow.getHandle(id);
 
   /**
@@ -162,16 +200,29 @@ export function createOperations({ temporal, config, metrics, vault, connections
     return holder ? { actorHolder: holder } : {};
   };
 
-  /** Runs an Update; a finished transition answers 409, not 404. */
+  /** Runs an Update (in turn, see WorkflowGates); a finished transition answers 409, not 404. */
   const update = <T>(id: string, run: (h: WorkflowHandle) => Promise<T>) =>
-    run(handle(id)).catch(async (error: unknown) => {
-      throw await closedAsConflict(temporal, id, error);
-    });
+    workflowUpdates
+      .run(id, () => run(handle(id)))
+      .catch(async (error: unknown) => {
+        throw await closedAsConflict(temporal, id, error);
+      });
+
+  /** Runs a query of a workflow in turn: Temporal buffers one while the workflow is busy. */
+  const query = <T>(id: string, runId: string | undefined, run: (h: WorkflowHandle) => Promise<T>) =>
+    workflowQueries.run(id, () => run(temporal.workflow.getHandle(id, runId)));
+
+  /** The cancel of a run that takes no more Updates: sent as a Signal, then read back from the state. */
+  async function cancelBySignal(id: string, reason: string, caller: Caller): Promise<TransitionState> {
+    await handle(id).signal(cancelSignal, { reason, actor: caller.name });
+    metrics.workflowActions.inc({ action: 'cancel', outcome: 'accepted' });
+    return query(id, undefined, (h) => h.query(stateQuery));
+  }
 
   /** A run's state: a completed run's result is its final state (no worker needs to replay it). */
   async function stateOfRun(id: string, runId: string | undefined, completed: boolean) {
-    const run = temporal.workflow.getHandle(id, runId);
-    return (completed ? run.result() : run.query(stateQuery)) as Promise<TransitionState>;
+    if (completed) return temporal.workflow.getHandle(id, runId).result() as Promise<TransitionState>;
+    return query(id, runId, (run) => run.query(stateQuery));
   }
 
   return {
@@ -191,7 +242,7 @@ export function createOperations({ temporal, config, metrics, vault, connections
       await temporal.workflow.start(`${request.kind}Workflow`, {
         taskQueue: config.temporal.taskQueue,
         workflowId: id,
-        args: [{ ...request, startedBy: caller.name }],
+        args: [await runbookInput(documents, id, request, caller.name)],
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         typedSearchAttributes: new TypedSearchAttributes([
           { key: searchAttributes.clientId, value: request.client.id },
@@ -244,12 +295,15 @@ export function createOperations({ temporal, config, metrics, vault, connections
 
     async control(action: ControlAction, id: string, body: ControlBody, caller: Caller) {
       try {
-        const state = await handle(id).executeUpdate(controlUpdates[action] as typeof extendUpdate, {
-          args: [{ ...(body as ExtendRequest), actor: caller.name }],
-        });
+        const state = await workflowUpdates.run(id, () =>
+          handle(id).executeUpdate(controlUpdates[action] as typeof extendUpdate, {
+            args: [{ ...(body as ExtendRequest), actor: caller.name }],
+          }),
+        );
         metrics.workflowActions.inc({ action, outcome: 'accepted' });
         return state;
       } catch (error) {
+        if (action === 'cancel' && updateLimitReached(error)) return cancelBySignal(id, body.reason, caller);
         metrics.workflowActions.inc({ action, outcome: 'refused' });
         throw await closedAsConflict(temporal, id, error);
       }
@@ -265,6 +319,62 @@ export function createOperations({ temporal, config, metrics, vault, connections
     /** Runs a failed connector's automation of an open task again; answers the task, its connector running. */
     retryTask: (id: string, taskId: string, caller: Caller) =>
       update(id, (h) => h.executeUpdate(retryTaskUpdate, { args: [{ taskId, actor: caller.name }] })),
+
+    /** A page of a run's tasks (the latest run's, or `runId`'s). */
+    tasks: (id: string, runId: string | undefined, request: TaskPageRequest) =>
+      query(id, runId, (run) => run.query(tasksQuery, request)),
+
+    /**
+     * Completes up to 1,000 tasks. Every item is checked against the run first, so a batch with an
+     * unknown or finished task changes nothing; the items then go in Updates of a bounded size (a
+     * batch of long evidence is several Updates, each all-or-nothing, sent in order).
+     */
+    async completeTasks(id: string, items: TaskCompletion[], caller: Caller): Promise<CompleteTasksResult> {
+      const ids = items.map((item) => item.taskId);
+      const twice = ids.find((taskId, index) => ids.indexOf(taskId) !== index);
+      if (twice) throw new HttpError(400, 'invalid_request', `task ${twice} is listed twice`);
+      const found = await query(id, undefined, (h) => h.query(tasksQuery, { ids, limit: ids.length })).catch(
+        async (error: unknown) => {
+          throw await closedAsConflict(temporal, id, error);
+        },
+      );
+      const byId = new Map(found.tasks.map((task) => [task.id, task]));
+      const unknown = ids.filter((taskId) => !byId.has(taskId));
+      if (unknown.length)
+        throw notFound(
+          `no task ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}`,
+        );
+      const done = found.tasks.filter((task) => task.status !== 'open');
+      if (done.length)
+        throw new HttpError(
+          409,
+          'conflict',
+          `not open, so nothing was completed: ${done
+            .slice(0, 10)
+            .map((task) => `${task.id} (${task.status})`)
+            .join(', ')}${done.length > 10 ? ` and ${done.length - 10} more` : ''}`,
+        );
+      let result: CompleteTasksResult = { completed: 0, counts: found.counts };
+      for (const batch of batchesOf(items)) {
+        const answer = await update(id, (h) =>
+          h.executeUpdate(completeTasksUpdate, {
+            args: [{ items: batch, actor: caller.name, ...holderOf(caller) }],
+          }),
+        ).catch((error: unknown) => {
+          if (result.completed === 0) throw error;
+          // Something changed between the check and a later Update (a task completed meanwhile).
+          const cause = knownHttpError(error, 'POST');
+          throw new HttpError(
+            cause?.status ?? 503,
+            cause?.code ?? 'partly_done',
+            `${result.completed} of ${items.length} tasks were completed; the rest were not: ${cause?.message ?? 'the transition did not answer'}`,
+          );
+        });
+        result = { completed: result.completed + answer.completed, counts: answer.counts };
+      }
+      metrics.workflowActions.inc({ action: 'complete-tasks', outcome: 'accepted' });
+      return result;
+    },
 
     requestApproval: (id: string, step: StepKey, reason: string, caller: Caller) =>
       update(id, (h) =>
@@ -284,15 +394,17 @@ export function createOperations({ temporal, config, metrics, vault, connections
       caller: Caller,
     ): Promise<SecretReference> {
       // Checked before storing, so a request that cannot count leaves nothing in the vault.
-      const state = await handle(id).query(stateQuery);
+      const state = await query(id, undefined, (h) => h.query(stateQuery));
       const credential = state.credentials.find((candidate) => candidate.id === credentialId);
       if (!credential) throw notFound(`no credential ${credentialId} awaited in ${id}`);
       if (credential.status !== 'awaiting')
         throw new HttpError(409, 'conflict', `credential ${credentialId} is already ${credential.status}`);
       const reference = await vaultSecret(id, credential.step, credential.id, secret);
-      await handle(id).executeUpdate(supplyCredentialUpdate, {
-        args: [{ credentialId: credential.id, reference, via: 'operator-api', actor: caller.name }],
-      });
+      await update(id, (h) =>
+        h.executeUpdate(supplyCredentialUpdate, {
+          args: [{ credentialId: credential.id, reference, via: 'operator-api', actor: caller.name }],
+        }),
+      );
       return reference;
     },
 
@@ -316,6 +428,33 @@ export function createOperations({ temporal, config, metrics, vault, connections
 }
 
 export type Operations = ReturnType<typeof createOperations>;
+
+export interface TaskCompletion {
+  taskId: string;
+  evidence: Evidence;
+}
+
+/** The most JSON characters of task completions one Update carries: far below the payload limits. */
+const batchCharacters = 128 * 1024;
+
+/** Consecutive runs of items, each under `batchCharacters` as JSON (one item always goes). */
+function batchesOf(items: TaskCompletion[]): TaskCompletion[][] {
+  const batches: TaskCompletion[][] = [];
+  let batch: TaskCompletion[] = [];
+  let characters = 0;
+  for (const item of items) {
+    const size = JSON.stringify(item).length;
+    if (batch.length && characters + size > batchCharacters) {
+      batches.push(batch);
+      batch = [];
+      characters = 0;
+    }
+    batch.push(item);
+    characters += size;
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
+}
 
 /** A listed transition with what it waits on: null when nothing does, `unknown` when its state was not read in time. */
 export function withWaiting(

@@ -64,12 +64,14 @@ export function waitingOf(state: TransitionState): Waiting | null {
     };
   }
   const tasks = state.tasks.filter((task) => task.status === 'open');
+  // The state lists the first open tasks and counts them all; steps run one at a time, so they share one.
+  const open = state.taskCounts?.open ?? tasks.length;
   if (tasks.length)
     return {
       on: 'msp',
       for: 'task',
       since: earliest(tasks.map((task) => task.createdAt)),
-      detail: `${tasks.length} open task${tasks.length === 1 ? '' : 's'} in ${stepLabel(tasks[0]!.step)}`,
+      detail: `${open} open task${open === 1 ? '' : 's'} in ${stepLabel(tasks[0]!.step)}`,
     };
   const credentials = state.credentials.filter((credential) => credential.status === 'awaiting');
   if (credentials.length) {

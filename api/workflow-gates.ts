@@ -29,3 +29,7 @@ export class WorkflowGates {
     }
   }
 }
+
+/** Every call of this API process to one workflow shares these: Temporal's limits are per workflow. */
+export const workflowQueries = new WorkflowGates(1);
+export const workflowUpdates = new WorkflowGates(8);

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { decodeHistory, encodeHistory } from './history-codec.js';
+import { fetchHistoryInPages } from './history-pages.js';
 import { stringify } from 'csv-stringify/sync';
 import { strToU8, zipSync } from 'fflate';
 import type { DocumentStore, RunRef } from '../connectors/documents/port.js';
@@ -50,7 +51,7 @@ async function loadHistory(
   run: RunRef,
 ): Promise<{ history: History; source: AuditReport['source'] }> {
   try {
-    const history = await client.workflow.getHandle(run.transitionId, run.runId).fetchHistory();
+    const history = await fetchHistoryInPages(client, run);
     await documents.writeArchive(run, historyArchiveName, Buffer.from(encodeHistory(history)));
     return { history, source: 'temporal-history' };
   } catch (error) {

@@ -10,7 +10,12 @@ import protos from '@temporalio/proto';
 import type { AuditMarker, Delivery, IssuedLink } from '../domain/activity-contracts.js';
 import type { AutomationOutcome } from '../domain/automation.js';
 import type { DocumentMeta } from '../connectors/documents/port.js';
-import { searchAttributes, type TaskState } from '../domain/definitions.js';
+import {
+  searchAttributes,
+  type CompleteTasksRequest,
+  type Evidence,
+  type TaskState,
+} from '../domain/definitions.js';
 import type { StartRequest } from '../domain/schemas.js';
 import { inZones } from '../domain/timeline.js';
 
@@ -222,8 +227,11 @@ export async function buildTrail(
         const update = updates.get(attributes.meta?.updateId ?? '');
         if (!update || !attributes.outcome?.success) break;
         const [result] = await decode(attributes.outcome.success);
-        const entry = updateEntry(update, result, links);
-        if (entry) add(at, entry);
+        const entries =
+          update.type === 'completeTasks'
+            ? batchCompletionEntries(update.input)
+            : [updateEntry(update, result, links)];
+        for (const entry of entries) if (entry) add(at, entry);
         break;
       }
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: {
@@ -342,17 +350,28 @@ function activityEntries(
     case 'escalation':
     case 'notice': {
       const key = String(input.idempotencyKey);
-      const data = (input.data ?? {}) as { tasks?: TaskState[]; subject?: string };
+      const data = (input.data ?? {}) as { tasks?: TaskState[]; taskCount?: number; subject?: string };
       const to = (input.to as string[]).join(', ');
       // Histories from before deliveries were reported have no result: those were sent.
       const doubt = (result as Delivery | undefined) === 'in-doubt' ? inDoubt(to) : '';
       const event = activityEventOf(scheduled);
-      if (event === 'tasks-created')
-        return (data.tasks ?? []).map((task) => ({
+      if (event === 'tasks-created') {
+        const tasks = data.tasks ?? [];
+        const created = tasks.map((task) => ({
           action: 'task created',
           step: task.step,
           details: `${task.id}: ${task.title}; emailed to ${to}${doubt}`,
         }));
+        // A step of many tasks names the first ones in its email; each task shows in its completion.
+        const more = (data.taskCount ?? tasks.length) - tasks.length;
+        if (more > 0)
+          created.push({
+            action: 'tasks created',
+            step: tasks[0]!.step,
+            details: `and ${more} more (${data.taskCount} in all); emailed to ${to}${doubt}`,
+          });
+        return created;
+      }
       if (event === 'escalation')
         return [{ action: 'approval escalated', details: `${data.subject ?? ''}; emailed to ${to}${doubt}` }];
       return [{ action: 'notice sent', details: `${data.subject ?? key}; to ${to}${doubt}` }];
@@ -370,6 +389,30 @@ function activityEntries(
   }
 }
 
+function evidenceDetails(taskId: string, evidence: Evidence | undefined): string {
+  const parts = [
+    `${taskId}: ${evidence?.text ?? ''}`,
+    evidence?.url && `url ${evidence.url}`,
+    evidence?.method && `method ${evidence.method}`,
+    evidence?.tool && `tool ${evidence.tool}`,
+    evidence?.verification && `verification ${evidence.verification}`,
+    evidence?.restore &&
+      `restore ${evidence.restore.startedAt} to ${evidence.restore.endedAt}, integrity ${evidence.restore.integrityCheck}, verified by ${evidence.restore.verifiedBy}`,
+  ];
+  return parts.filter(Boolean).join('; ');
+}
+
+/** A batch completion: one entry per task, read from the accepted request (the result only counts). */
+function batchCompletionEntries(input: Record<string, unknown>): EntryFields[] {
+  const { actor, items } = input as unknown as CompleteTasksRequest;
+  return items.map((item) => ({
+    actor,
+    action: 'task completed',
+    step: item.taskId.slice(0, item.taskId.indexOf('.')),
+    details: evidenceDetails(item.taskId, item.evidence),
+  }));
+}
+
 function updateEntry(
   update: Pending,
   result: unknown,
@@ -381,17 +424,12 @@ function updateEntry(
   switch (update.type) {
     case 'completeTask': {
       const task = result as TaskState;
-      const evidence = task.evidence;
-      const parts = [
-        `${task.id}: ${evidence?.text ?? ''}`,
-        evidence?.url && `url ${evidence.url}`,
-        evidence?.method && `method ${evidence.method}`,
-        evidence?.tool && `tool ${evidence.tool}`,
-        evidence?.verification && `verification ${evidence.verification}`,
-        evidence?.restore &&
-          `restore ${evidence.restore.startedAt} to ${evidence.restore.endedAt}, integrity ${evidence.restore.integrityCheck}, verified by ${evidence.restore.verifiedBy}`,
-      ];
-      return { actor, action: 'task completed', step: task.step, details: parts.filter(Boolean).join('; ') };
+      return {
+        actor,
+        action: 'task completed',
+        step: task.step,
+        details: evidenceDetails(task.id, task.evidence),
+      };
     }
     case 'decide': {
       const decided = result as { step: string; recorded: string; approvalStatus: string };

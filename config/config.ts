@@ -124,6 +124,10 @@ const envSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'expected a size like 100kb or 1mb')
     .default('100kb'),
+  BULK_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'expected a size like 100kb or 8mb')
+    .default('8mb'),
   MAILBOX_DIR: optionalNonEmpty,
   LINK_SECRET: optionalNonEmpty.pipe(
     z
@@ -200,6 +204,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     apiKeys: env.API_KEYS ?? [],
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.BODY_LIMIT,
+    /** The two requests that carry thousands of items: a start with its scope, a bulk task completion. */
+    bulkBodyLimit: env.BULK_BODY_LIMIT,
     /** Set by the embedded run: the API then serves the local mailbox at /mailbox. */
     mailboxDir: env.MAILBOX_DIR,
     /** HMAC key of email links; unset, one is generated into DATA_DIR/keys (see links.ts). */

@@ -1,6 +1,6 @@
 // The inputs and outputs of the runbook's activities: what workflows send, what activities return,
 // and what the audit trail reads back from the history. No Node imports: the workflows bundle it.
-import type { LinkPurpose, StepState } from './definitions.js';
+import type { LinkPurpose, ScopeList, StepState } from './definitions.js';
 import type { DocumentFacts } from './facts.js';
 import type { Person, TransitionKind } from './schemas.js';
 
@@ -26,6 +26,9 @@ export interface ArchiveHistoryInput {
   audit?: AuditMarker;
 }
 
+/** The most characters of a document's facts sent inline, and the size of each slice of larger ones. */
+export const factsSliceCharacters = 64 * 1024;
+
 export interface WriteDocumentInput {
   transitionId: string;
   kind: TransitionKind;
@@ -37,9 +40,21 @@ export interface WriteDocumentInput {
   stepState: StepState;
   /** When the step finished, or when an interim document (a rejection) was written. */
   createdAt: string;
-  facts: DocumentFacts;
+  /** The facts, when small; otherwise `factsSlices` says how many slices the activity reads by query. */
+  facts?: DocumentFacts;
+  factsSlices?: number;
   audit?: AuditMarker;
 }
+
+/** A page of one list of a scope stored by reference, from `offset`. */
+export interface ScopePageInput {
+  sha256: string;
+  list: ScopeList;
+  offset: number;
+}
+
+/** The most JSON characters of assets one scope page carries. */
+export const scopePageCharacters = 128 * 1024;
 
 export interface EmailInput {
   /** (transition, step, asset, purpose): within a run, the same key never sends twice. */

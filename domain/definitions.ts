@@ -193,7 +193,10 @@ export interface TransitionState {
   paused: boolean;
   legalHold: boolean;
   steps: StepState[];
+  /** The first page of open tasks (`taskCounts` says how many there are; the rest by `tasksQuery`). */
   tasks: TaskState[];
+  /** Every task of the run, by status (absent from states read from runs of earlier releases). */
+  taskCounts?: TaskCounts;
   approvals: ApprovalState[];
   credentials: CredentialState[];
   nextTimer: { name: string; firesAt: string } | null;
@@ -215,8 +218,25 @@ export interface StallState {
   operatorsNotified: boolean;
 }
 
+/** The asset lists of a scope. */
+export const scopeLists = ['devices', 'credentials', 'dataSets', 'backupJobs'] as const;
+export type ScopeList = (typeof scopeLists)[number];
+
+/**
+ * A scope too large to travel in the workflow's input (thousands of assets): stored as JSON under its
+ * SHA-256 before the run starts, and read back by the run a page at a time. The input then carries
+ * empty lists and this reference.
+ */
+export interface ScopeRef {
+  sha256: string;
+  counts: Record<ScopeList, number>;
+}
+
+/** The most JSON characters of a scope sent inline; a larger one goes by reference (`ScopeRef`). */
+export const inlineScopeCharacters = 64 * 1024;
+
 /** What a runbook workflow receives: the validated request and the name of the key that started it. */
-export type RunbookInput<Request> = Request & { startedBy: string };
+export type RunbookInput<Request> = Request & { startedBy: string; scopeRef?: ScopeRef };
 
 /** Who is acting: the API key's name for operators (never the key itself). */
 export interface Attributed {
@@ -242,6 +262,38 @@ export interface CompleteTaskRequest extends Attributed {
   evidence: Evidence;
   /** The person the caller's API key names, as described when they acted (absent for unnamed keys). */
   actorHolder?: KeyHolder;
+}
+
+/** Several tasks completed in one Update: all are applied, or none (the validator refuses the batch). */
+export interface CompleteTasksRequest extends Attributed {
+  items: { taskId: string; evidence: Evidence }[];
+  actorHolder?: KeyHolder;
+}
+
+export interface CompleteTasksResult {
+  completed: number;
+  counts: TaskCounts;
+}
+
+export type TaskCounts = Record<TaskState['status'], number> & { total: number };
+
+/** The most tasks one page, and one batch completion, holds. */
+export const maxTaskPage = 1_000;
+
+/** A page of a run's tasks in the order they were opened; `cursor` is where the previous page stopped. */
+export interface TaskPageRequest {
+  status?: TaskState['status'];
+  step?: StepKey;
+  /** Only these tasks (a bulk completion checks its items before sending them). */
+  ids?: string[];
+  cursor?: string;
+  limit: number;
+}
+
+export interface TaskPage {
+  tasks: TaskState[];
+  nextCursor: string | null;
+  counts: TaskCounts;
 }
 
 /** The person an API key belongs to, when `API_KEYS` names them: what a certificate signs with. */
@@ -356,6 +408,15 @@ export const legalHoldUpdate = defineUpdate<TransitionState, [ControlRequest]>('
 export const releaseLegalHoldUpdate = defineUpdate<TransitionState, [ControlRequest]>('releaseLegalHold');
 export const completeTaskUpdate = defineUpdate<TaskState, [CompleteTaskRequest]>('completeTask');
 export const retryTaskUpdate = defineUpdate<TaskState, [RetryTaskRequest]>('retryTask');
+export const completeTasksUpdate = defineUpdate<CompleteTasksResult, [CompleteTasksRequest]>('completeTasks');
+export const tasksQuery = defineQuery<TaskPage, [TaskPageRequest]>('tasks');
+/**
+ * One slice of a document's facts as JSON, for the activity writing it: facts too large for one
+ * activity input (thousands of assets) travel this way, in slices each well under the payload limits.
+ */
+export const documentFactsQuery = defineQuery<string, [{ documentId: string; slice: number }]>(
+  'documentFacts',
+);
 export const decideUpdate = defineUpdate<DecideResult, [DecideRequest]>('decide');
 export const requestApprovalUpdate = defineUpdate<TransitionState, [RequestApprovalRequest]>(
   'requestApproval',
@@ -364,6 +425,11 @@ export const reassignApproverUpdate = defineUpdate<TransitionState, [ReassignApp
   'reassignApprover',
 );
 export const linkOpenedSignal = defineSignal<[LinkOpened]>('linkOpened');
+/**
+ * Cancel as a Signal, for a run Temporal takes no more Updates from (it allows a few thousand per
+ * run): the same cancel, but nothing answers whether it applied; the state shows it.
+ */
+export const cancelSignal = defineSignal<[ControlRequest]>('cancel');
 
 /** Activity errors that retrying cannot fix (a broken template, a rejected recipient, invalid input). */
 export const nonRetryableErrorTypes = ['TemplateError', 'RecipientRejected', 'InvalidActivityInput'] as const;

@@ -47,6 +47,8 @@ export const limits = {
   /** Approvers of one request: each gets their own link, and a policy-"all" step waits for every one. */
   approvers: 50,
   assets: 500,
+  /** Devices of one transition: a large client's endpoints; stored by reference when the scope is large. */
+  devices: 10_000,
 } as const;
 
 /** C0 and C1 control characters, DEL, and Unicode's line and paragraph separators. */
@@ -175,7 +177,7 @@ const scopeSchema = z
           })
           .superRefine(connectionNamed),
       )
-      .max(limits.assets)
+      .max(limits.devices)
       .default([])
       .superRefine(uniqueBy((d) => d.id, 'device id')),
     credentials: z

@@ -59,6 +59,10 @@ export function createTemplateRenderer(dir: string): TemplateRenderer {
   );
   handlebars.registerHelper('or', (a: unknown, b: unknown) => a || b);
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  /** How many of `total` a shortened `list` leaves out (0 when it shows them all or `total` is absent). */
+  handlebars.registerHelper('notListed', (total: unknown, list: unknown) =>
+    typeof total === 'number' && Array.isArray(list) ? Math.max(0, total - list.length) : 0,
+  );
   handlebars.registerHelper('json', (value: unknown) => JSON.stringify(value));
   handlebars.registerHelper('list', (items: unknown) => (Array.isArray(items) ? items.join(', ') : ''));
   const compileMarkdown = markdownTemplateCompiler(handlebars);

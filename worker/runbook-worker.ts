@@ -2,7 +2,6 @@
 // polling the task queue with the workflows and activities. `bin/worker.ts` runs it.
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { encodeHistory } from '../audit/history-codec.js';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createAutomationActivities } from '../activities/automation.js';
@@ -12,10 +11,11 @@ import { createFileLedger } from '../activities/ledger.js';
 import { createTemplateRenderer } from '../templates/render.js';
 import { projectRoot, type Config } from '../config/config.js';
 import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
-import type { RunRef } from '../connectors/documents/port.js';
+import type { DataConverter } from '@temporalio/common';
 import { createSmtpMailer } from '../connectors/mail/smtp.js';
 import { loadLinkSecret } from '../security/links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
+import { runReader } from './run-reader.js';
 
 /** The worker deployment every runbook worker belongs to. */
 export const deploymentName = 'msp-runbooks';
@@ -23,7 +23,7 @@ export const deploymentName = 'msp-runbooks';
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
 /** The real dependencies of the activities, from config. */
-export async function buildActivityDeps(config: Config) {
+export async function buildActivityDeps(config: Config, dataConverter: DataConverter) {
   if (!config.smtpUrl) throw new Error('SMTP_URL is required to run a worker (the embedded run sets it).');
   return {
     documents: createFilesystemDocumentStore(path.join(config.dataDir, 'documents')),
@@ -33,7 +33,14 @@ export async function buildActivityDeps(config: Config) {
     publicUrl: config.publicUrl,
     msp: config.msp,
     linkSecret: await loadLinkSecret(config.dataDir, config.linkSecret),
-    ...historyReader(config),
+    // A lazily connected client: the worker may start before Temporal answers.
+    ...runReader(
+      new Client({
+        connection: Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' }),
+        namespace: config.temporal.namespace,
+        dataConverter,
+      }),
+    ),
     // The automated connectors read their connections' secrets from the vault, inside the activity only.
     vault: createLocalVault(
       path.join(config.dataDir, 'vault'),
@@ -44,26 +51,9 @@ export async function buildActivityDeps(config: Config) {
 }
 
 /** The runbook's activities and the automated connectors', from the same dependencies. */
-async function buildActivities(config: Config) {
-  const deps = await buildActivityDeps(config);
+async function buildActivities(config: Config, dataConverter: DataConverter) {
+  const deps = await buildActivityDeps(config, dataConverter);
   return { ...createActivities(deps), ...createAutomationActivities(deps) };
-}
-
-/** Reads runs' raw histories and lists runs through a lazily connected client (for the audit archive). */
-function historyReader(config: Config) {
-  const connection = Connection.lazy({ address: config.temporal.address ?? 'localhost:7233' });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  return {
-    historyBytes: async (run: RunRef) =>
-      encodeHistory(await client.workflow.getHandle(run.transitionId, run.runId).fetchHistory()),
-    listRuns: async (query: string) => {
-      const runs: RunRef[] = [];
-      for await (const info of client.workflow.list({ query })) {
-        runs.push({ transitionId: info.workflowId, runId: info.runId });
-      }
-      return runs;
-    },
-  };
 }
 
 /** A worker polling the configured task queue with the runbook workflows and activities. */
@@ -72,13 +62,14 @@ export async function createRunbookWorker(
   connection: NativeConnection,
   options: Partial<WorkerOptions> = {},
 ): Promise<Worker> {
+  const dataConverter = dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys));
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath,
-    dataConverter: dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys)),
-    activities: await buildActivities(config),
+    dataConverter,
+    activities: await buildActivities(config, dataConverter),
     // The build is recorded on each workflow task, so a deploy is visible per run (the state shows
     // which build a run started on). Tasks are not routed by build: runbooks run for months, longer
     // than any build is kept, so they move to the new code at every deploy, guarded by patches.

@@ -97,15 +97,17 @@ function itemsOf(state: TransitionState, now: number): Record<string, InboxItem[
         ]),
         deadline: when(approval.deadline, state.timezone, now),
       })),
-    tasks: byStep(state.tasks.filter((task) => task.status === 'open')).map(([step, tasks]) =>
-      item(
+    tasks: byStep(state.tasks.filter((task) => task.status === 'open')).map(([step, tasks], _, steps) => {
+      // The state lists the first open tasks and counts them all (one step's, as steps run in turn).
+      const open = steps.length === 1 && state.taskCounts ? state.taskCounts.open : tasks.length;
+      return item(
         'tasks',
         'msp',
-        `${tasks.length} open task${tasks.length === 1 ? '' : 's'} in ${stepLabel(step)}`,
+        `${open} open task${open === 1 ? '' : 's'} in ${stepLabel(step)}`,
         tasks.map((task) => task.createdAt).sort()[0]!,
         named(tasks.map((task) => task.title)),
-      ),
-    ),
+      );
+    }),
     credentials: byStep(state.credentials.filter((c) => c.status === 'awaiting')).map(([step, credentials]) =>
       item(
         'credentials',

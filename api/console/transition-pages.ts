@@ -63,8 +63,24 @@ const doneQuery = z.object({ done: z.enum(Object.keys(doneMessages) as [keyof ty
 const reasonField = ['reason'];
 const restoreDates = ['evidence.restore.startedAt', 'evidence.restore.endedAt'];
 
+/** How many finished tasks the transition page lists; the API pages through all of them. */
+const finishedTasksShown = 100;
+
 export function transitionPages(router: Router, context: ConsoleContext) {
   const { operations } = context;
+
+  /** The latest finished tasks are the ones an operator just did: the last page, newest first. */
+  async function finishedTasks(id: string) {
+    const finished = [];
+    let cursor: string | undefined;
+    do {
+      const page = await operations.tasks(id, undefined, { status: 'completed', cursor, limit: 1_000 });
+      finished.push(...page.tasks);
+      if (finished.length > finishedTasksShown) finished.splice(0, finished.length - finishedTasksShown);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return finished.reverse();
+  }
 
   async function showTransition(
     res: Response,
@@ -78,6 +94,7 @@ export function transitionPages(router: Router, context: ConsoleContext) {
     const view = transitionView(state, documents, {
       operator: session.caller.role === 'operator',
       feedback: extra.feedback,
+      doneTasks: state.taskCounts ? await finishedTasks(id) : undefined,
     });
     await context.console.send(res, status, {
       title: `${state.clientName}: ${state.kind}`,

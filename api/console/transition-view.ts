@@ -67,7 +67,7 @@ function evidenceFields(task: TaskState): 'restore' | 'sanitization' | null {
 export function transitionView(
   state: TransitionState,
   documents: TransitionDocument[],
-  options: { operator: boolean; feedback?: FormFeedback; now?: number },
+  options: { operator: boolean; feedback?: FormFeedback; now?: number; doneTasks?: TaskState[] },
 ) {
   const now = options.now ?? Date.now();
   const zone = state.timezone;
@@ -124,9 +124,16 @@ export function transitionView(
         fields: evidenceFields(task),
         form: feedback(`task:${task.id}`),
       })),
-    doneTasks: state.tasks
-      .filter((task) => task.status !== 'open')
-      .map((task) => ({ ...task, stepLabel: stepLabel(task.step), completed: at(task.completedAt) })),
+    // The state carries the first page of open tasks and counts the rest; older runs carry them all.
+    openTaskCount: state.taskCounts?.open ?? state.tasks.filter((task) => task.status === 'open').length,
+    doneTaskCount: state.taskCounts
+      ? state.taskCounts.total - state.taskCounts.open
+      : state.tasks.filter((task) => task.status !== 'open').length,
+    doneTasks: (options.doneTasks ?? state.tasks.filter((task) => task.status !== 'open')).map((task) => ({
+      ...task,
+      stepLabel: stepLabel(task.step),
+      completed: at(task.completedAt),
+    })),
     approvals: state.approvals.map((approval) => {
       const heldStep = state.steps.find((step) => step.key === approval.step)?.status === 'rejected';
       return {

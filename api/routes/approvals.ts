@@ -9,7 +9,7 @@ import { fromTemporal, notFound } from '../errors.js';
 import { createLinkPages, type LinkPageDeps } from '../link-pages.js';
 import type { ApiRoutes } from '../routes.js';
 import { runToRead } from './runs.js';
-import { WorkflowGates } from '../workflow-gates.js';
+import { workflowQueries, workflowUpdates } from '../workflow-gates.js';
 
 export const tokenParams = z.object({ token: z.string().min(1).max(1024) });
 const documentParams = tokenParams.extend({ docId: z.string().regex(/^[0-9]{2}-[a-z0-9-]+$/) });
@@ -43,8 +43,8 @@ export function approvalRoutes(routes: ApiRoutes, deps: LinkPageDeps & { documen
   const tag = 'approval links';
   const pages = createLinkPages(deps, 'approval', 'pages/approval.html.hbs');
   // Under Temporal's own limits of one workflow (see WorkflowGates): one query buffered, 10 Updates.
-  const queries = new WorkflowGates(1);
-  const updates = new WorkflowGates(8);
+  const queries = workflowQueries;
+  const updates = workflowUpdates;
   const lookup = (handle: WorkflowHandle, tokenHash: string) =>
     queries.run(handle.workflowId, () => handle.query(approvalLinkQuery, tokenHash));
 

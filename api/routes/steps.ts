@@ -12,7 +12,7 @@ import {
   shortText,
 } from '../../domain/schemas.js';
 import { documentPdf } from '../../audit/document-pdf.js';
-import { sanitizationCategories } from '../../domain/definitions.js';
+import { maxTaskPage, sanitizationCategories } from '../../domain/definitions.js';
 import { notFound } from '../errors.js';
 
 const evidenceLimits = { url: 500, field: 150 } as const;
@@ -59,8 +59,25 @@ export const completeTaskBody = z.object({
       .optional(),
   }),
 });
+const taskStatuses = ['open', 'completed', 'cancelled'] as const;
+export const taskPageQuery = runQuery.extend({
+  status: z.enum(taskStatuses).optional(),
+  step: z.enum([...offboardingSteps, ...onboardingSteps]).optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,9}$/, 'expected the nextCursor of an earlier page')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(maxTaskPage).default(100),
+});
+const taskId = z.string().regex(/^[a-z-]+\.[a-z0-9-]+$/, 'expected a task id such as agent-removal.srv-01');
+export const completeTasksBody = z.object({
+  items: z
+    .array(z.object({ taskId, evidence: completeTaskBody.shape.evidence }))
+    .min(1)
+    .max(maxTaskPage),
+});
 export const taskParams = transitionIdParams.extend({
-  taskId: z.string().regex(/^[a-z-]+\.[a-z0-9-]+$/, 'expected a task id such as agent-removal.srv-01'),
+  taskId,
 });
 export const stepParams = transitionIdParams.extend({
   step: z.enum([...offboardingSteps, ...onboardingSteps]),
@@ -100,6 +117,45 @@ export function stepRoutes(
       tag,
     },
     ({ params, body, caller }) => operations.completeTask(params.id, params.taskId, body.evidence, caller),
+  );
+
+  routes.add(
+    {
+      method: 'get',
+      path: '/v1/transitions/:id/tasks',
+      summary:
+        'The tasks of the latest run (or ?runId=), in the order they were opened, a page at a time: pass nextCursor back as cursor',
+      roles: ['operator', 'auditor'],
+      params: transitionIdParams,
+      query: taskPageQuery,
+      responses: {
+        200: '{ tasks, nextCursor, counts }',
+        400: 'Invalid query',
+        401: 'No key',
+        403: 'No role',
+        404: 'Unknown transition',
+      },
+      tag,
+    },
+    ({ params, query }) => {
+      const { runId, ...page } = query;
+      return operations.tasks(params.id, runId, page);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/transitions/:id/tasks/complete',
+      summary:
+        'Finish up to 1,000 manual tasks at once, each with its evidence: all are checked first, and one that is unknown or not open refuses the call',
+      roles: ['operator'],
+      params: transitionIdParams,
+      body: completeTasksBody,
+      responses: { 200: '{ completed, counts }', ...operatorErrors },
+      tag,
+    },
+    ({ params, body, caller }) => operations.completeTasks(params.id, body.items, caller),
   );
 
   routes.add(

@@ -25,6 +25,8 @@ export async function writeFileAtomic(file: string, data: string | Buffer, mode 
   await rename(temp, file);
 }
 
+const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
 async function readIfExists(file: string): Promise<Buffer | null> {
   try {
     return await readFile(file);
@@ -59,6 +61,8 @@ function chainOrder(metas: DocumentMeta[]): DocumentMeta[] {
  */
 export function createFilesystemDocumentStore(root: string): DocumentStore {
   const legacyDir = (transitionId: string) => path.join(root, transitionId);
+  // `_` is no transition id's first character, so this folder is never taken for a transition.
+  const inputDir = (transitionId: string) => path.join(root, '_inputs', transitionId);
   const runDir = (run: RunRef) => path.join(root, run.transitionId, run.runId);
 
   async function readMeta(dir: string, id: string): Promise<DocumentMeta | null> {
@@ -105,7 +109,7 @@ export function createFilesystemDocumentStore(root: string): DocumentStore {
       assertSafe(meta.id);
       const existing = await find(run, meta.id);
       if (existing) return existing.meta;
-      const sha256 = createHash('sha256').update(files.md).digest('hex');
+      const sha256 = sha256Of(Buffer.from(files.md));
       if (sha256 !== meta.sha256) throw new Error(`document ${meta.id}: sha256 does not match its Markdown`);
       const dir = runDir(run);
       await mkdir(dir, { recursive: true });
@@ -138,6 +142,21 @@ export function createFilesystemDocumentStore(root: string): DocumentStore {
         if (bytes) return bytes;
       }
       return null;
+    },
+    async writeInput(transitionId, sha256, data) {
+      assertSafe(transitionId, sha256);
+      if (sha256Of(data) !== sha256) throw new Error(`input ${sha256}: the bytes do not hash to it`);
+      const file = path.join(inputDir(transitionId), `${sha256}.json`);
+      if (await readIfExists(file)) return;
+      await mkdir(inputDir(transitionId), { recursive: true });
+      await writeFileAtomic(file, data);
+    },
+    async readInput(transitionId, sha256) {
+      assertSafe(transitionId, sha256);
+      const bytes = await readIfExists(path.join(inputDir(transitionId), `${sha256}.json`));
+      if (bytes && sha256Of(bytes) !== sha256)
+        throw new Error(`input ${sha256} of ${transitionId} is corrupt`);
+      return bytes;
     },
     async runIds(transitionId) {
       assertSafe(transitionId);

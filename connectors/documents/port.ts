@@ -32,4 +32,11 @@ export interface DocumentStore {
   readArchive(run: RunRef, name: string): Promise<Buffer | null>;
   /** The ids of the runs of a transition that stored anything, in no particular order. */
   runIds(transitionId: string): Promise<string[]>;
+  /**
+   * Stores a workflow input too large to travel in Temporal (a scope of thousands of assets) under
+   * its SHA-256, before the run starts; storing the same bytes again does nothing.
+   */
+  writeInput(transitionId: string, sha256: string, data: Buffer): Promise<void>;
+  /** The stored input, checked against its SHA-256; null when there is none. */
+  readInput(transitionId: string, sha256: string): Promise<Buffer | null>;
 }

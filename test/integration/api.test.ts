@@ -257,11 +257,16 @@ describe('API over real HTTP, with the dev server, a worker and SMTP', () => {
     const error = (await read<ErrorBody>(invalid)).error;
     expect(error.code).toBe('invalid_request');
     expect(error.details).toEqual([expect.objectContaining({ path: ['terms', 'noticePeriod'] })]);
+    // A start may carry thousands of devices (BULK_BODY_LIMIT, 8 MB); anything else BODY_LIMIT (100 kB).
     const huge = await stack.call('POST', '/v1/transitions', {
       ...offboardingBody(),
-      padding: 'x'.repeat(200_000),
+      padding: 'x'.repeat(9_000_000),
     });
     expect(huge.status).toBe(413);
+    const hugeReason = await stack.call('POST', '/v1/transitions/offboarding-anyone/pause', {
+      reason: 'x'.repeat(200_000),
+    });
+    expect(hugeReason.status).toBe(413);
     expect((await read<ErrorBody>(huge)).error.code).toBe('payload_too_large');
     const missing = await stack.call('GET', '/v1/transitions/offboarding-nobody-here');
     expect(missing.status).toBe(404);

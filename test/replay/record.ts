@@ -2,6 +2,7 @@
 // server with the real activities, stops each run in its state, and saves its history (protobuf
 // `temporal.api.history.v1.History`, as the archive keeps it) under histories/<version>/. Fixtures of a released
 // version are only ever added, never rewritten: an existing file is left as it is.
+import { runReader } from '../../worker/run-reader.js';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,9 +101,8 @@ async function main(): Promise<void> {
         publicUrl: 'http://runbooks.test',
         msp: { name: 'Replay MSP' },
         linkSecret: Buffer.alloc(32, 7),
+        ...runReader(env.client),
         listRuns: async () => [],
-        historyBytes: async (run) =>
-          encodeHistory(await env.client.workflow.getHandle(run.transitionId, run.runId).fetchHistory()),
       }),
     });
     await worker.runUntil(async () => {

@@ -5,6 +5,7 @@
 // Time skips only while a client awaits a result (or on `env.sleep`), and an Update sent while a
 // result is awaited can lose its outcome: send Updates while nothing awaits a result, skip time with
 // `env.sleep`, and await the result last.
+import { runReader } from '../../worker/run-reader.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,6 @@ import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createFileLedger } from '../../activities/ledger.js';
-import { encodeHistory } from '../../audit/history-codec.js';
 import { projectRoot } from '../../config/config.js';
 import type { DocumentFormat, DocumentMeta, DocumentStore } from '../../connectors/documents/port.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
@@ -28,8 +28,11 @@ import {
   credentialLinkQuery,
   decideUpdate,
   stateQuery,
+  tasksQuery,
   type Decision,
   type Evidence,
+  type TaskPageRequest,
+  type TaskState,
 } from '../../domain/definitions.js';
 import { readMailbox, startMailbox, type Mailbox } from '../../embedded/mailbox.js';
 import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
@@ -147,9 +150,8 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
         publicUrl: 'http://runbooks.test',
         msp: { name: 'Test MSP' },
         linkSecret: randomBytes(32),
+        ...runReader(env.client),
         listRuns: async () => [],
-        historyBytes: async (run) =>
-          encodeHistory(await env.client.workflow.getHandle(run.transitionId, run.runId).fetchHistory()),
       });
       const sent: SentMail[] = [];
       const scheduledAt = () => Context.current().info.scheduledTimestampMs;
@@ -264,6 +266,21 @@ export async function decideByMail(
   return handle.executeUpdate(decideUpdate, {
     args: [{ tokenHash, decision, comment, ip: '203.0.113.7', userAgent: 'vitest' }],
   });
+}
+
+/** Every task of a run, page by page, as the tasks endpoint reads them (the state lists open ones only). */
+export async function allTasks(
+  handle: WorkflowHandle,
+  request: Omit<TaskPageRequest, 'cursor' | 'limit'> = {},
+) {
+  const tasks: TaskState[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await handle.query(tasksQuery, { ...request, cursor, limit: 1_000 });
+    tasks.push(...page.tasks);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return tasks;
 }
 
 /** Waits for an open task to appear, then completes it as an operator would. */

@@ -63,6 +63,7 @@ beforeAll(async () => {
     linkSecret: Buffer.alloc(32),
     listRuns: async () => [],
     historyBytes: () => Promise.reject(new Error('no history here')),
+    documentFactsSlice: () => Promise.reject(new Error('no run here')),
   });
   const environment = new MockActivityEnvironment({ workflowExecution: { workflowId: transitionId, runId } });
   const client = { id: 'pdf', name: 'PDF Client', timezone: 'America/Chicago' };

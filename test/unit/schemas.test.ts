@@ -140,7 +140,11 @@ describe('start request schema', () => {
       'too many devices',
       {
         scope: {
-          devices: Array.from({ length: 501 }, (_, i) => ({ id: `d-${i}`, hostname: 'h', type: 'server' })),
+          devices: Array.from({ length: 10_001 }, (_, i) => ({
+            id: `d-${i}`,
+            hostname: 'h',
+            type: 'server',
+          })),
         },
       },
       'scope.devices: Too big',

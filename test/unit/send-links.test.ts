@@ -57,6 +57,7 @@ function activitiesWith(mailer: Mailer, ledgerDir = path.join(dir, 'ledger')) {
     linkSecret: secret,
     listRuns: async () => [],
     historyBytes: () => Promise.reject(new Error('no history here')),
+    documentFactsSlice: () => Promise.reject(new Error('no run here')),
   });
 }
 

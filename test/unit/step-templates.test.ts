@@ -246,6 +246,7 @@ beforeAll(async () => {
     linkSecret: Buffer.alloc(32),
     listRuns: async () => [],
     historyBytes: () => Promise.reject(new Error('no history here')),
+    documentFactsSlice: () => Promise.reject(new Error('no run here')),
   });
 });
 

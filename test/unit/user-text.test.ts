@@ -242,6 +242,7 @@ beforeAll(async () => {
     linkSecret: randomBytes(32),
     listRuns: async () => [],
     historyBytes: async () => new Uint8Array(),
+    documentFactsSlice: () => Promise.reject(new Error('no run here')),
   });
 });
 

@@ -32,6 +32,7 @@ const connectors = proxyActivities<Pick<Activities, 'automateAssets'>>({
   heartbeatTimeout: '1 minute',
   retry,
 });
+const inputs = proxyActivities<Pick<Activities, 'readScopePage'>>({ startToCloseTimeout: '1 minute', retry });
 
 /** Unguarded: the notice of a stall must not itself wait on the stall it reports. */
 export const sendStallNotice = mail.sendEmail;
@@ -48,6 +49,8 @@ export function guardedActivities(guard: ActivityGuard) {
       guard('sendLinks', () => links.sendLinks(input)),
     writeDocument: (input: Parameters<Activities['writeDocument']>[0]) =>
       guard('writeDocument', () => documents.writeDocument(input)),
+    readScopePage: (input: Parameters<Activities['readScopePage']>[0]) =>
+      guard('readScopePage', () => inputs.readScopePage(input)),
     archiveHistory: (input: Parameters<Activities['archiveHistory']>[0]) =>
       guard('archiveHistory', () => archive.archiveHistory(input)),
     automateAssets: (input: Parameters<Activities['automateAssets']>[0]) =>

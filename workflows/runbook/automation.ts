@@ -52,12 +52,12 @@ export class Automation {
   constructor(
     private readonly runbook: RunbookState,
     private readonly effects: Effects,
+    taskById: (taskId: string) => TaskState | undefined,
   ) {
-    const { state } = runbook;
     setHandler(
       retryTaskUpdate,
       (request) => {
-        const task = state.tasks.find((candidate) => candidate.id === request.taskId)!;
+        const task = taskById(request.taskId)!;
         task.automation!.rounds += 1;
         // Answered at once, the connector running: its work may take minutes, an Update's caller waits
         // seconds. The step waits on the task as before; only cancelling the transition stops this work.
@@ -66,7 +66,7 @@ export class Automation {
       },
       {
         validator: (request) => {
-          const task = state.tasks.find((candidate) => candidate.id === request.taskId);
+          const task = taskById(request.taskId);
           if (!task) throw notFound(`no task ${request.taskId}`);
           if (!task.automation || !this.items.has(task.id))
             throw conflict(`task ${task.id} has no connector to run: a person completes it`);

@@ -4,6 +4,7 @@
 import { CancellationScope, setHandler } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import {
+  cancelSignal,
   cancelUpdate,
   legalHoldUpdate,
   pauseUpdate,
@@ -63,15 +64,17 @@ export class Controls {
         runbook.recordControl('legal-hold-released', request);
       },
     );
-    this.register(
-      cancelUpdate,
-      () => undefined,
-      (request) => {
-        this.cancelRequest = request;
-        runbook.recordControl('cancelled', request);
-        this.work.cancel();
-      },
-    );
+    const cancel = (request: ControlRequest) => {
+      this.cancelRequest = request;
+      runbook.recordControl('cancelled', request);
+      this.work.cancel();
+    };
+    this.register(cancelUpdate, () => undefined, cancel);
+    setHandler(cancelSignal, (request) => {
+      // A signal cannot be refused: one that does not apply changes nothing.
+      if (request.reason?.trim() && runbook.state.status === 'running' && !this.cancelRequest)
+        cancel(request);
+    });
   }
 
   private requireRunning(): void {

@@ -1,6 +1,8 @@
 // Every step writes a document, once: its own facts and the record of the step (tasks, approvals,
 // link openings, operator actions). Each names the SHA-256 of the one before it: a hash chain.
-import { CancellationScope, patched } from '@temporalio/workflow';
+import { CancellationScope, patched, setHandler } from '@temporalio/workflow';
+import { documentFactsQuery } from '../../domain/definitions.js';
+import { factsSliceCharacters } from '../../domain/activity-contracts.js';
 import type { DocumentFacts } from '../../domain/facts.js';
 import type { StepKey } from '../../domain/schemas.js';
 import type { Effects } from './effects.js';
@@ -15,12 +17,19 @@ const archived = { v: 1, event: 'archive' } as const;
 
 export class Documents {
   private lastDocumentSha: string | null = null;
+  /** The facts of documents being written that are too large to send inline, as JSON, by document id. */
+  private readonly factsInFlight = new Map<string, string>();
 
   constructor(
     private readonly runbook: RunbookState,
     private readonly effects: Effects,
     private readonly links: Links,
-  ) {}
+  ) {
+    setHandler(documentFactsQuery, ({ documentId, slice }) => {
+      const json = this.factsInFlight.get(documentId) ?? '';
+      return json.slice(slice * factsSliceCharacters, (slice + 1) * factsSliceCharacters);
+    });
+  }
 
   /**
    * Writes a step's document once. `suffix` marks an interim document (a rejection); without it the
@@ -42,28 +51,35 @@ export class Documents {
       ...state.credentials.filter((c) => c.step === key).map((c) => c.id),
     ]);
     const openings = this.links.openingsOf(requestIds);
-    // Only what the document shows travels: the step, not the whole state (payloads are bounded).
+    const documentId = `${String(index).padStart(2, '0')}-${key}${suffix ? `-${suffix}` : ''}`;
+    const allFacts = {
+      tasks: state.tasks.filter((task) => task.step === key),
+      credentials: state.credentials.filter((credential) => credential.step === key),
+      approvals,
+      linkOpenings: openings.listed,
+      linkOpeningsNotListed: openings.notListed,
+      controls: state.controls.filter((control) => control.at >= since),
+      ...facts,
+    };
+    // Only what the document shows travels: the step, not the whole state. The facts of a step of
+    // thousands of assets are read by the activity in slices (documentFactsQuery), never sent whole.
+    const json = JSON.stringify(allFacts);
+    const inline = json.length <= factsSliceCharacters;
+    if (!inline) this.factsInFlight.set(documentId, json);
     const document = await this.effects.writeDocument({
       audit: { v: 1, event: 'document', outcome: facts.outcome ?? 'completed' },
       transitionId: state.id,
       kind: state.kind,
       step: key,
-      documentId: `${String(index).padStart(2, '0')}-${key}${suffix ? `-${suffix}` : ''}`,
+      documentId,
       title,
       previousSha256: this.lastDocumentSha,
       client: { id: state.clientId, name: state.clientName, timezone: state.timezone },
       stepState: { ...step },
       createdAt: step.finishedAt ?? nowIso(),
-      facts: {
-        tasks: state.tasks.filter((task) => task.step === key),
-        credentials: state.credentials.filter((credential) => credential.step === key),
-        approvals,
-        linkOpenings: openings.listed,
-        linkOpeningsNotListed: openings.notListed,
-        controls: state.controls.filter((control) => control.at >= since),
-        ...facts,
-      },
+      ...(inline ? { facts: allFacts } : { factsSlices: Math.ceil(json.length / factsSliceCharacters) }),
     });
+    this.factsInFlight.delete(documentId);
     this.lastDocumentSha = document.sha256;
     if (!suffix) step.documentId = document.id;
     if (!patched(patches.archiveOnlyAtClose))

@@ -14,6 +14,7 @@ import { Documents, type StepDocumentFacts } from './documents.js';
 import { createEffects, type Effects } from './effects.js';
 import { Links } from './links.js';
 import { Notices } from './notices.js';
+import { loadScope } from './scope.js';
 import { nowIso, RunbookState } from './state.js';
 import { Tasks } from './tasks.js';
 import { Timers } from './timers.js';
@@ -97,7 +98,16 @@ export class Runbook {
     this.transition.publish();
     const cancelled = () => this.controls.cancelRequest;
     try {
-      await this.controls.work.run(steps);
+      // Only a run with a stored scope reads it: the runs before it issue exactly what they did.
+      const scopeRef = this.request.scopeRef;
+      await this.controls.work.run(
+        scopeRef
+          ? async () => {
+              await loadScope(this.request, scopeRef, this.effects);
+              await steps();
+            }
+          : steps,
+      );
       this.finish('completed', 'all steps completed');
     } catch (error) {
       const cancel = cancelled();

@@ -8,6 +8,7 @@ import {
   type ControlRequest,
   type RunbookInput,
   type StepState,
+  type TaskCounts,
   type TaskState,
   type TransitionContacts,
   type TransitionState,
@@ -31,14 +32,22 @@ export function notFound(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: failureTypes.notFound, message });
 }
 
-const evidenceExcerptLength = 280;
+/** How many open tasks the state carries; the rest are read by pages (`tasksQuery`). */
+export const openTasksInState = 100;
 
-function withEvidenceExcerpt(task: TaskState): TaskState {
-  if (!task.evidence || task.evidence.text.length <= evidenceExcerptLength) return task;
-  return {
-    ...task,
-    evidence: { ...task.evidence, text: `${task.evidence.text.slice(0, evidenceExcerptLength)}…` },
-  };
+export function countTasks(tasks: readonly TaskState[]): TaskCounts {
+  const counts: TaskCounts = { total: tasks.length, open: 0, completed: 0, cancelled: 0 };
+  for (const task of tasks) counts[task.status]++;
+  return counts;
+}
+
+function firstOpen(tasks: readonly TaskState[]): TaskState[] {
+  const open: TaskState[] = [];
+  for (const task of tasks) {
+    if (open.length === openTasksInState) break;
+    if (task.status === 'open') open.push(task);
+  }
+  return open;
 }
 
 /** The transition's state, and who may act on it. */
@@ -134,14 +143,15 @@ export class RunbookState {
   }
 
   /**
-   * The state as clients see it, with the next timer computed from the current dates. Task evidence
-   * is cut to an excerpt (the documents carry it whole), so the answer stays small at any scope.
+   * The state as clients see it, with the next timer computed from the current dates. It counts the
+   * tasks and carries the first page of open ones (the rest by pages), so it stays small at any scope.
    */
   snapshot(): TransitionState {
     const timer = this.activeTimer;
     return {
       ...this.state,
-      tasks: this.state.tasks.map(withEvidenceExcerpt),
+      tasks: firstOpen(this.state.tasks),
+      taskCounts: countTasks(this.state.tasks),
       nextTimer: timer ? { name: timer.name, firesAt: timer.deadline() } : null,
       build: { ...this.state.build, current: workflowInfo().currentDeploymentVersion?.buildId },
     };

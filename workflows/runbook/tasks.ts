@@ -1,12 +1,23 @@
 // Manual tasks: one per asset of a step, emailed to the operators; the step waits until each is
-// completed with evidence (an Update whose validator refuses a task that is not open).
+// completed with evidence, one at a time or in batches (Updates whose validators refuse a task that
+// is not open). A step may have thousands: they are kept indexed, counted, and read by pages.
 import { condition, patched, setHandler } from '@temporalio/workflow';
-import { completeTaskUpdate, type TaskState } from '../../domain/definitions.js';
+import {
+  completeTasksUpdate,
+  completeTaskUpdate,
+  maxTaskPage,
+  tasksQuery,
+  type CompleteTaskRequest,
+  type Evidence,
+  type TaskPage,
+  type TaskPageRequest,
+  type TaskState,
+} from '../../domain/definitions.js';
 import type { StepKey } from '../../domain/schemas.js';
 import { Automation, type TaskAutomationSpec } from './automation.js';
 import type { Effects } from './effects.js';
 import { patches } from './patches.js';
-import { conflict, invalid, notFound, nowIso, type RunbookState } from './state.js';
+import { conflict, countTasks, invalid, notFound, nowIso, type RunbookState } from './state.js';
 
 /** A task to open: the asset it is about and what to do. */
 export interface TaskSpec {
@@ -17,58 +28,116 @@ export interface TaskSpec {
   automation?: TaskAutomationSpec;
 }
 
+/** How many tasks the task-list email names; the rest are counted and linked to the console. */
+const emailedTaskTitles = 20;
+/** Where a page stops early, so a page of tasks with long evidence stays a small answer. */
+const pageCharacters = 128 * 1024;
+
 export class Tasks {
+  private readonly byId = new Map<string, TaskState>();
   readonly automation: Automation;
 
   constructor(
     private readonly runbook: RunbookState,
     private readonly effects: Effects,
   ) {
-    this.automation = new Automation(runbook, effects);
-    const { state } = runbook;
+    this.automation = new Automation(runbook, effects, (taskId) => this.byId.get(taskId));
+    setHandler(completeTaskUpdate, (request) => this.completeOne(request.taskId, request.evidence, request), {
+      validator: (request) => this.checkCompletable(request.taskId, request.evidence),
+    });
     setHandler(
-      completeTaskUpdate,
+      completeTasksUpdate,
       (request) => {
-        const task = state.tasks.find((candidate) => candidate.id === request.taskId)!;
-        task.status = 'completed';
-        task.completedAt = nowIso();
-        task.completedBy = request.actor;
-        if (request.actorHolder) task.completedByHolder = request.actorHolder;
-        task.evidence = request.evidence;
-        return task;
+        for (const item of request.items) this.completeOne(item.taskId, item.evidence, request);
+        return { completed: request.items.length, counts: countTasks(this.runbook.state.tasks) };
       },
       {
         validator: (request) => {
-          const task = state.tasks.find((candidate) => candidate.id === request.taskId);
-          if (!task) throw notFound(`no task ${request.taskId}`);
-          if (task.status !== 'open') throw conflict(`task ${task.id} is already ${task.status}`);
-          if (!request.evidence?.text?.trim()) throw invalid('evidence.text is required');
-          if (task.evidenceNeeded === 'restore') {
-            const restore = request.evidence.restore;
-            if (!restore)
-              throw invalid('evidence.restore (startedAt, endedAt, integrityCheck, verifiedBy) is required');
-            if (!(Date.parse(restore.endedAt) >= Date.parse(restore.startedAt)))
-              throw invalid('evidence.restore.endedAt must not be before startedAt');
+          if (request.items.length === 0) throw invalid('no tasks to complete');
+          if (request.items.length > maxTaskPage) throw invalid(`at most ${maxTaskPage} tasks in one batch`);
+          const seen = new Set<string>();
+          for (const item of request.items) {
+            if (seen.has(item.taskId)) throw invalid(`task ${item.taskId} is listed twice`);
+            seen.add(item.taskId);
+            this.checkCompletable(item.taskId, item.evidence);
           }
         },
       },
     );
+    setHandler(tasksQuery, (request) => this.page(request));
+  }
+
+  /** A page of tasks in the order they were opened; the cursor is the position to go on from. */
+  page(request: TaskPageRequest): TaskPage {
+    const all = this.runbook.state.tasks;
+    const limit = Math.max(1, Math.min(Math.floor(request.limit) || 1, maxTaskPage));
+    const wanted = request.ids ? new Set(request.ids) : null;
+    const matches = (task: TaskState) =>
+      (!request.status || task.status === request.status) &&
+      (!request.step || task.step === request.step) &&
+      (!wanted || wanted.has(task.id));
+    const tasks: TaskState[] = [];
+    let characters = 0;
+    let position = Math.max(0, Math.floor(Number(request.cursor ?? 0)) || 0);
+    for (; position < all.length && tasks.length < limit && characters < pageCharacters; position++) {
+      const task = all[position]!;
+      if (!matches(task)) continue;
+      tasks.push(task);
+      characters += task.title.length + (task.evidence ? JSON.stringify(task.evidence).length : 0);
+    }
+    while (position < all.length && !matches(all[position]!)) position++;
+    return { tasks, nextCursor: position < all.length ? String(position) : null, counts: countTasks(all) };
+  }
+
+  private checkCompletable(taskId: string, evidence: Evidence | undefined): void {
+    const task = this.byId.get(taskId);
+    if (!task) throw notFound(`no task ${taskId}`);
+    if (task.status !== 'open') throw conflict(`task ${task.id} is already ${task.status}`);
+    if (!evidence?.text?.trim()) throw invalid(`evidence.text is required (task ${taskId})`);
+    if (task.evidenceNeeded === 'restore') {
+      const restore = evidence.restore;
+      if (!restore)
+        throw invalid(
+          `evidence.restore (startedAt, endedAt, integrityCheck, verifiedBy) is required (task ${taskId})`,
+        );
+      if (!(Date.parse(restore.endedAt) >= Date.parse(restore.startedAt)))
+        throw invalid(`evidence.restore.endedAt must not be before startedAt (task ${taskId})`);
+    }
+  }
+
+  private completeOne(
+    taskId: string,
+    evidence: Evidence,
+    by: Pick<CompleteTaskRequest, 'actor' | 'actorHolder'>,
+  ): TaskState {
+    const task = this.byId.get(taskId)!;
+    task.status = 'completed';
+    task.completedAt = nowIso();
+    task.completedBy = by.actor;
+    if (by.actorHolder) task.completedByHolder = by.actorHolder;
+    task.evidence = evidence;
+    return task;
   }
 
   /**
    * Opens a task per asset (reusing those `automate` opened), lets each automated connector do its
-   * asset first, emails the tasks left for people to the operators, and waits until each is completed.
+   * asset first, emails a summary of the tasks left for people to the operators, and waits until
+   * each is completed.
    */
   async complete(key: StepKey, assets: TaskSpec[]): Promise<TaskState[]> {
     if (assets.length === 0) return [];
     const { state } = this.runbook;
     // Tasks a connector ran before (a credential rotation automates before its hand-over) are not opened again.
-    const earlier = state.tasks.filter((task) => task.step === key && task.automation);
-    const fresh = assets.filter((asset) => !earlier.some((task) => task.assetId === asset.id));
+    const earlier = assets.flatMap((asset) => {
+      const task = this.byId.get(`${key}.${asset.id}`);
+      return task?.automation ? [task] : [];
+    });
+    const fresh = assets.filter((asset) => !this.byId.get(`${key}.${asset.id}`)?.automation);
     const automated = await this.automate(key, fresh);
-    const manual = fresh.filter((asset) => !automated.some((task) => task.assetId === asset.id));
+    const manual = automated.length ? fresh.filter((asset) => !asset.automation) : fresh;
     const tasks = [...earlier, ...automated, ...this.open(key, manual)];
-    const forPeople = tasks.filter((task) => task.status === 'open');
+    const forPeople =
+      automated.length || earlier.length ? tasks.filter((task) => task.status === 'open') : tasks;
     if (forPeople.length === 0) return tasks;
     this.runbook.setStepStatus(key, 'awaiting-task');
     await this.effects.sendEmail({
@@ -81,7 +150,9 @@ export class Tasks {
         clientName: state.clientName,
         step: key,
         title: this.runbook.titleOf(key),
-        tasks: forPeople,
+        // The email names the first tasks and counts the rest: a list of thousands is no email.
+        tasks: forPeople.slice(0, emailedTaskTitles),
+        taskCount: forPeople.length,
       },
     });
     await condition(() => tasks.every((task) => task.status !== 'open'));
@@ -115,7 +186,10 @@ export class Tasks {
       ...(asset.evidenceNeeded ? { evidenceNeeded: asset.evidenceNeeded } : {}),
       createdAt: nowIso(),
     }));
-    this.runbook.state.tasks.push(...tasks);
+    for (const task of tasks) {
+      this.runbook.state.tasks.push(task);
+      this.byId.set(task.id, task);
+    }
     return tasks;
   }
 }

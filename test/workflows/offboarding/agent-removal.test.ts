@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { stateQuery } from '../../../domain/definitions.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
-import { decideByMail, finishTask } from '../../support/workflow-env.js';
+import { allTasks, decideByMail, finishTask } from '../../support/workflow-env.js';
 
 const workflows = useStepHarness('agent-removal');
 
@@ -22,7 +22,7 @@ describe('offboarding step agent-removal', () => {
       scope: { devices },
       approvalSteps: ['agent-removal'],
     });
-    const { state, handle } = await withStep(
+    const { state, tasks, handle } = await withStep(
       workflows,
       { kind: 'offboarding', step: 'agent-removal', request },
       async (handle) => {
@@ -67,7 +67,7 @@ describe('offboarding step agent-removal', () => {
           { text: 'SNMP community and MSP admin removed' },
           'sam',
         );
-        return { state: await handle.result(), handle };
+        return { state: await handle.result(), tasks: await allTasks(handle), handle };
       },
     );
 
@@ -80,12 +80,12 @@ describe('offboarding step agent-removal', () => {
     expect(state.approvals).toEqual([
       expect.objectContaining({ requestId: 'agent-removal-1', status: 'approved' }),
     ]);
-    expect(state.tasks.map((task) => [task.id, task.status, task.completedBy])).toEqual([
+    expect(tasks.map((task) => [task.id, task.status, task.completedBy])).toEqual([
       ['agent-removal.srv-01', 'completed', 'jordan'],
       ['agent-removal.ws-07', 'completed', 'jordan'],
       ['agent-removal.fw-01', 'completed', 'sam'],
     ]);
-    for (const task of state.tasks)
+    for (const task of tasks)
       expect(Date.parse(task.createdAt)).toBeGreaterThanOrEqual(Date.parse(state.approvals[0]!.settledAt!));
 
     const text = await workflows.documentText(handle, '01-agent-removal');

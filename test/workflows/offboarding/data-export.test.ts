@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { stateQuery } from '../../../domain/definitions.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
-import { decideByMail, finishTask } from '../../support/workflow-env.js';
+import { allTasks, decideByMail, finishTask } from '../../support/workflow-env.js';
 
 const workflows = useStepHarness('data-export');
 
@@ -26,7 +26,7 @@ describe('offboarding step data-export', () => {
       scope: { dataSets },
       approvalSteps: [],
     });
-    const { state, handle, sent } = await withStep(
+    const { state, tasks, handle, sent } = await withStep(
       workflows,
       { kind: 'offboarding', step: 'data-export', request },
       async (handle, sent) => {
@@ -55,7 +55,7 @@ describe('offboarding step data-export', () => {
           { text: 'exported 3 GB as PST', url: 'https://files.example/receipt/42' },
           'sam',
         );
-        return { state: await handle.result(), handle, sent };
+        return { state: await handle.result(), tasks: await allTasks(handle), handle, sent };
       },
     );
 
@@ -63,7 +63,7 @@ describe('offboarding step data-export', () => {
     expect(state.steps).toEqual([
       expect.objectContaining({ key: 'data-export', status: 'completed', documentId: '01-data-export' }),
     ]);
-    expect(state.tasks).toEqual([
+    expect(tasks).toEqual([
       expect.objectContaining({ id: 'data-export.ehr-backups', status: 'completed', completedBy: 'jordan' }),
       expect.objectContaining({ id: 'data-export.mail-archive', status: 'completed', completedBy: 'sam' }),
     ]);
@@ -91,7 +91,7 @@ describe('offboarding step data-export', () => {
       scope: { dataSets: [dataSets[0]] },
       approvalSteps: ['data-export'],
     });
-    const { state, handle } = await withStep(
+    const { state, tasks, handle } = await withStep(
       workflows,
       { kind: 'offboarding', step: 'data-export', request },
       async (handle, sent) => {
@@ -110,7 +110,7 @@ describe('offboarding step data-export', () => {
         expect(awaiting.steps[0]!.status).toBe('awaiting-approval');
         const decided = await decideByMail(handle, asked, 'approve', 'all 12 GB received and readable');
         expect(decided).toEqual({ step: 'data-export', recorded: 'approve', approvalStatus: 'approved' });
-        return { state: await handle.result(), handle };
+        return { state: await handle.result(), tasks: await allTasks(handle), handle };
       },
     );
 
@@ -130,7 +130,7 @@ describe('offboarding step data-export', () => {
       }),
     ]);
     const approvedAt = Date.parse(state.approvals[0]!.settledAt!);
-    expect(approvedAt).toBeGreaterThanOrEqual(Date.parse(state.tasks[0]!.completedAt!));
+    expect(approvedAt).toBeGreaterThanOrEqual(Date.parse(tasks[0]!.completedAt!));
 
     const text = await workflows.documentText(handle, '01-data-export');
     expect(text).toContain('## Client approval');

@@ -6,7 +6,7 @@ import { legalHoldUpdate, releaseLegalHoldUpdate, stateQuery } from '../../../do
 import { humanDate } from '../../../domain/timeline.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
-import { decideByMail, finishTask, waitFor } from '../../support/workflow-env.js';
+import { allTasks, decideByMail, finishTask, waitFor } from '../../support/workflow-env.js';
 
 const workflows = useStepHarness('retention-deletion');
 const day = 24 * 3600 * 1000;
@@ -27,7 +27,7 @@ describe('offboarding step retention-deletion', () => {
     });
     const notice = Date.parse(request.terms.noticeReceivedAt);
     const operator = { actor: 'ops', reason: 'litigation notice from counsel' };
-    const { state, handle, sent } = await withStep(
+    const { state, tasks, handle, sent } = await withStep(
       workflows,
       { kind: 'offboarding', step: 'retention-deletion', request },
       async (handle, sent) => {
@@ -86,7 +86,7 @@ describe('offboarding step retention-deletion', () => {
           },
           'sam',
         );
-        return { state: await handle.result(), handle, sent };
+        return { state: await handle.result(), tasks: await allTasks(handle), handle, sent };
       },
     );
 
@@ -100,8 +100,8 @@ describe('offboarding step retention-deletion', () => {
     const reminders = sent.filter((mail) => mail.key.includes(':reminder:deletion:'));
     expect(reminders.map((mail) => Math.round((due - mail.at) / day))).toEqual([7, 1]);
     const released = state.controls.find((control) => control.action === 'legal-hold-released')!;
-    for (const task of state.tasks) expect(task.createdAt >= released.at).toBe(true);
-    expect(state.tasks.map((task) => [task.id, task.status, task.completedBy])).toEqual([
+    for (const task of tasks) expect(task.createdAt >= released.at).toBe(true);
+    expect(tasks.map((task) => [task.id, task.status, task.completedBy])).toEqual([
       ['retention-deletion.ehr-backups', 'completed', 'jordan'],
       ['retention-deletion.mail-archive', 'completed', 'sam'],
     ]);
@@ -122,7 +122,7 @@ describe('offboarding step retention-deletion', () => {
     expect(text).toContain('| Verification method | read-back of every sector; search finds nothing |');
     expect(text).toContain('| Performed by | jordan, sam |');
     expect(text).toContain('| Validated by | dana@acme.example |');
-    const lastTask = state.tasks
+    const lastTask = tasks
       .map((task) => task.completedAt!)
       .sort()
       .at(-1)!;

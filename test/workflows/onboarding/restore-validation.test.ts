@@ -6,7 +6,7 @@ import { completeTaskUpdate, stateQuery } from '../../../domain/definitions.js';
 import { humanDate } from '../../../domain/timeline.js';
 import { onboardingRequest, uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
-import { decideByMail, finishTask } from '../../support/workflow-env.js';
+import { allTasks, decideByMail, finishTask } from '../../support/workflow-env.js';
 
 const workflows = useStepHarness('restore-validation');
 
@@ -30,7 +30,7 @@ describe('onboarding step restore-validation', () => {
       scope: { backupJobs },
       approvalSteps: ['restore-validation'],
     });
-    const { state, handle } = await withStep(
+    const { state, tasks, handle } = await withStep(
       workflows,
       { kind: 'onboarding', step: 'restore-validation', request },
       async (handle) => {
@@ -102,7 +102,7 @@ describe('onboarding step restore-validation', () => {
         );
         expect(asked.text).toContain('Review the restore tests of 3 backup job(s); 2 flagged.');
         await decideByMail(handle, asked, 'approve', 'remediation plan agreed for both');
-        return { state: await handle.result(), handle };
+        return { state: await handle.result(), tasks: await allTasks(handle), handle };
       },
     );
 
@@ -112,7 +112,7 @@ describe('onboarding step restore-validation', () => {
       status: 'completed',
       documentId: '01-restore-validation',
     });
-    expect(state.tasks.map((task) => [task.id, task.status, task.completedBy, task.evidenceNeeded])).toEqual([
+    expect(tasks.map((task) => [task.id, task.status, task.completedBy, task.evidenceNeeded])).toEqual([
       ['restore-validation.srv-01-nightly', 'completed', 'jordan', 'restore'],
       ['restore-validation.srv-02-nightly', 'completed', 'jordan', 'restore'],
       ['restore-validation.nas-weekly', 'completed', 'sam', 'restore'],

@@ -1,0 +1,88 @@
+// Temporal takes at most 2,000 Updates into one run. A script completing thousands of tasks one call
+// each reaches that limit: the API must say so plainly (409, never 500) and cancel must still work.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskPage, TransitionState } from '../../domain/definitions.js';
+import { offboardingBody, uniqueClientId } from '../factories.js';
+import { startStack, waitForState, type Stack } from '../support/stack.js';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Temporal's default limit of Updates per run (`limit.workflowExecution.maxTotalUpdates`). */
+const updatesPerRun = 2_000;
+
+describe("past Temporal's Updates limit", () => {
+  it('one call per task: the call past the limit answers 409 update_limit, and cancel still ends the run', async () => {
+    const clientId = uniqueClientId('limit');
+    const devices = Array.from({ length: updatesPerRun + 50 }, (_, i) => ({
+      id: `ws-${i}`,
+      hostname: `ws-${i}.limit.example`,
+      type: 'workstation',
+    }));
+    const id = `offboarding-${clientId}`;
+    const body = offboardingBody({
+      clientId,
+      terms: { noticePeriod: 'PT1S', transitionPeriod: 'PT1S', retentionPeriod: 'PT1S' },
+      scope: { devices, credentials: [], dataSets: [], backupJobs: [] },
+      approvalSteps: [],
+    });
+    expect((await stack.call('POST', '/v1/transitions', body)).status).toBe(201);
+    await waitForState<TransitionState>(
+      stack,
+      id,
+      (state) => state.taskCounts?.open === devices.length,
+      120_000,
+    );
+
+    const statuses = new Map<number, number>();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < devices.length) {
+          const device = devices[next++]!;
+          const answer = await stack.call(
+            'POST',
+            `/v1/transitions/${id}/tasks/agent-removal.${device.id}/complete`,
+            {
+              evidence: { text: 'removed' },
+            },
+          );
+          statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+          if (answer.status === 409) {
+            const { error } = (await answer.json()) as { error: { code: string; message: string } };
+            expect(error.code).toBe('update_limit');
+            expect(error.message).toContain('POST /v1/transitions/:id/tasks/complete');
+          } else await answer.arrayBuffer();
+        }
+      }),
+    );
+    expect(statuses.get(200)).toBe(updatesPerRun);
+    expect(statuses.get(409)).toBe(devices.length - updatesPerRun);
+    expect([...statuses.keys()].sort()).toEqual([200, 409]);
+
+    // What the refused calls left open stays open: nothing was half done.
+    const counts = (
+      (await (await stack.call('GET', `/v1/transitions/${id}/tasks?limit=1`)).json()) as TaskPage
+    ).counts;
+    expect(counts).toMatchObject({ completed: updatesPerRun, open: devices.length - updatesPerRun });
+
+    const cancel = await stack.call('POST', `/v1/transitions/${id}/cancel`, {
+      reason: 'the client asked to stop',
+    });
+    expect(cancel.status).toBe(200);
+    const cancelled = await waitForState<TransitionState>(
+      stack,
+      id,
+      (state) => state.status === 'cancelled',
+      60_000,
+    );
+    expect(cancelled.outcome).toBe('cancelled by ops: the client asked to stop');
+  }, 300_000);
+});
