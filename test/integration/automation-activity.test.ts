@@ -72,6 +72,10 @@ beforeAll(async () => {
     sshd.clientKey,
   );
   await addConnection(
+    { id: 'srv-refused', type: 'ssh', clientId: 'acme', settings: { ...ssh, agents } },
+    'not-the-password',
+  );
+  await addConnection(
     {
       id: 'acme-ldap',
       type: 'ldap',
@@ -158,6 +162,13 @@ describe('automateAssets', () => {
         action: 'remove-agents',
         agents: ['rmm'],
       },
+      {
+        assetId: 'srv-07',
+        connector: 'ssh',
+        connection: 'srv-refused',
+        action: 'remove-agents',
+        agents: ['rmm'],
+      },
     ]);
     expect(sshd.agentInstalled('rmm') || sshd.agentInstalled('backup')).toBe(false);
     expect(outcomes[0]).toMatchObject({ assetId: 'srv-01', ok: true });
@@ -169,6 +180,7 @@ describe('automateAssets', () => {
       [connectorFailureTypes.notConfigured, 1],
       [connectorFailureTypes.notConfigured, 1],
       [connectorFailureTypes.notConfigured, 1],
+      [connectorFailureTypes.authRefused, 1],
     ]);
   });
 
