@@ -135,8 +135,7 @@ function uniqueBy<T>(key: (item: T) => string, what: string) {
   };
 }
 
-export const connectorNames = ['manual', 'ssh', 'ldap'] as const;
-export type ConnectorName = (typeof connectorNames)[number];
+/** Data sets and backup jobs have no automated connector yet: a task for a person. */
 const connector = z.enum(['manual']).default('manual');
 /** The connectors that can do a device's or a credential's work; `manual` is a task for a person. */
 const deviceConnector = z.enum(['manual', 'ssh']).default('manual');
@@ -151,6 +150,7 @@ function connectionNamed(asset: { connector: string; connection?: string }, ctx:
       message: `the ${asset.connector} connector needs the id of a connection`,
     });
 }
+
 export const agentKinds = ['rmm', 'monitoring', 'backup', 'remote-access', 'edr'] as const;
 export const deviceTypes = [
   'server',
