@@ -2,7 +2,8 @@
 // key is pinned by its SHA-256 fingerprint (never trusted on first use), and every change is checked
 // afterwards. Each operation opens its own short connection, so nothing is left open between steps.
 import { createHash } from 'node:crypto';
-import { Client, utils, type ConnectConfig } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader gives its exports only as the default export.
+import ssh2, { type Client as SshClient, type ConnectConfig } from 'ssh2';
 import { connectorFailureTypes, type CommandRun, type Verification } from '../../domain/automation.js';
 import {
   ConnectorError,
@@ -39,7 +40,7 @@ export function sshFingerprint(key: Buffer): string {
 /** A private key (OpenSSH or PEM, unencrypted) when the secret looks like one, else a password. */
 export function sshLogin(secret: string): { privateKey: string } | { password: string } {
   if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(secret.trim())) return { password: secret };
-  const parsed = utils.parseKey(secret);
+  const parsed = ssh2.utils.parseKey(secret);
   if (parsed instanceof Error)
     throw notConfigured(
       `the private key cannot be used: ${parsed.message} (an encrypted key is not supported)`,
@@ -59,7 +60,7 @@ class Session {
   readonly verifications: Verification[] = [];
 
   constructor(
-    private readonly client: Client,
+    private readonly client: SshClient,
     private readonly target: string,
     private readonly commandTimeoutMs: number,
   ) {}
@@ -128,9 +129,9 @@ export function createSshHost(
   const privileged = (command: string) => (settings.username === 'root' ? command : `sudo -n ${command}`);
 
   /** Logs in as `username`; a host key other than the pinned one stops before any credential is sent. */
-  function connect(username: string, login: ConnectConfig): Promise<Client> {
+  function connect(username: string, login: ConnectConfig): Promise<SshClient> {
     return new Promise((resolve, reject) => {
-      const client = new Client();
+      const client = new ssh2.Client();
       let presented: string | undefined;
       client.once('ready', () => resolve(client));
       client.once('error', (error: Error & { level?: string }) => {

@@ -230,6 +230,37 @@ describe('automateAssets', () => {
     expect(await slapd.binds(dn, secret)).toBe(true);
   });
 
+  it('rotates and revokes local accounts over ssh, each checked by a login attempt', async () => {
+    const shared = sshd.addUser('local-old-1');
+    const msp = sshd.addUser('msp-local-1');
+    await vault.put('onboarding-acme/credential-vaulting/local-admin', 'local-old-1');
+    await vault.put('onboarding-acme/credential-vaulting/msp-local', 'msp-local-1');
+    const [rotated, revoked] = await run('credential-rotation', [
+      {
+        assetId: 'local-admin',
+        connector: 'ssh',
+        connection: 'srv-01',
+        action: 'rotate-password',
+        account: shared,
+      },
+      {
+        assetId: 'msp-local',
+        connector: 'ssh',
+        connection: 'srv-01',
+        action: 'revoke-account',
+        account: msp,
+      },
+    ]);
+    expect(rotated?.ok && rotated.evidence.verifications.map((check) => [check.what, check.passed])).toEqual([
+      ['new password logs in', true],
+      ['previous password refused', true],
+    ]);
+    expect(revoked?.ok && revoked.evidence.verifications.every((check) => check.passed)).toBe(true);
+    expect(revoked?.ok && revoked.evidence.verifications.map((check) => check.what)).toContain(
+      'previous password refused',
+    );
+  });
+
   it('disables an MSP account in the directory', async () => {
     const dn = await slapd.addUser('msp-tech-1');
     const [outcome] = await run('credential-rotation', [

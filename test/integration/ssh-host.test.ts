@@ -2,7 +2,7 @@
 // removed with their checks, discovery, and local accounts rotated and revoked, each verified by a
 // login attempt of our own.
 import { execFileSync } from 'node:child_process';
-import { Client } from 'ssh2';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectorFailureTypes } from '../../domain/automation.js';
 import { ConnectorError } from '../../connectors/failures.js';
@@ -46,7 +46,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ConnectorError> {
 /** Our own login attempt, apart from the adapter: does `user` get in with `password`? */
 function logsIn(user: string, password: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     client.once('ready', () => {
       client.end();
       resolve(true);

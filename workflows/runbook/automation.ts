@@ -78,6 +78,11 @@ export class Automation {
     );
   }
 
+  /** No more retries of these tasks' connectors: what they would change was settled otherwise. */
+  endRetries(tasks: readonly TaskState[]): void {
+    for (const task of tasks) this.items.delete(task.id);
+  }
+
   /** Calls `listener` with each new secret a connector vaulted (a rotation), once its task is done. */
   onSecret(listener: (task: TaskState, reference: SecretReference) => void): void {
     this.secretListeners.push(listener);

@@ -50,6 +50,8 @@ export const credentialRotation: StepDefinition<'credential-rotation', Offboardi
       runbook.handover.supplyByConnector(task.assetId, reference, task.automation!.connector),
     );
     await runbook.handover.handOver('credential-rotation', shared, rotated);
+    // Every shared credential is handed over now; a rotation run again would change it under the client.
+    runbook.tasks.automation.endRetries(rotations);
     await completeTasks();
     return { rotated: credentials };
   },
