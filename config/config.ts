@@ -95,6 +95,8 @@ export interface S3Location {
   region: string;
   /** `bucket` in the path instead of the host name, as most S3-compatible servers need. */
   forcePathStyle: boolean;
+  /** From AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; unset, the AWS SDK's usual sources (a role, a profile). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 const s3Options = new Set(['endpoint', 'region', 'forcePathStyle']);
@@ -287,7 +289,19 @@ function toConfig(env: z.infer<typeof envSchema>) {
     },
     dataDir: path.resolve(env.DATA_DIR),
     /** Documents and archives: in S3 when DOCUMENTS_URL is set, else under DATA_DIR/documents. */
-    documents: env.DOCUMENTS_URL ?? null,
+    documents: env.DOCUMENTS_URL
+      ? {
+          ...env.DOCUMENTS_URL,
+          ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+            ? {
+                credentials: {
+                  accessKeyId: env.AWS_ACCESS_KEY_ID,
+                  secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+                },
+              }
+            : {}),
+        }
+      : null,
     /** The ledger, the vault records and the failed link attempts: in PostgreSQL when set, else under DATA_DIR and in memory. */
     stateDbUrl: env.STATE_DB_URL ?? null,
     smtpUrl: env.SMTP_URL,

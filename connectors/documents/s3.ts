@@ -34,7 +34,7 @@ function statusOf(error: unknown): number | undefined {
   return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
 }
 
-/** The bucket of `location` through `client` (credentials from the standard AWS variables). */
+/** The bucket of `location` through `client`. */
 export function s3Bucket(location: S3Location, client = s3Client(location)): ObjectBucket {
   const { bucket, prefix } = location;
 
@@ -107,6 +107,7 @@ export function s3Client(location: S3Location): S3Client {
     region: location.region,
     forcePathStyle: location.forcePathStyle,
     ...(location.endpoint ? { endpoint: location.endpoint } : {}),
+    ...(location.credentials ? { credentials: location.credentials } : {}),
     // A store that does not answer fails the activity (Temporal retries it) instead of hanging it.
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
     maxAttempts: 3,
