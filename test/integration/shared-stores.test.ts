@@ -1,12 +1,15 @@
 // The stores several hosts share, against a real PostgreSQL and a real S3 server (SeaweedFS): what two
 // processes on two hosts would see through two separate instances of each store.
 import { createHash, randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerUnavailableError } from '../../activities/ledger.js';
+import { encodeHistory } from '../../audit/history-codec.js';
+import { createEncryptionCodec } from '../../security/payload-codec.js';
 import { failedLinkAttemptsPerMinute } from '../../api/security.js';
 import { parseConfig, projectRoot } from '../../config/config.js';
 import type { DocumentMeta } from '../../connectors/documents/port.js';
@@ -14,6 +17,8 @@ import { openStores, type Stores } from '../../connectors/stores.js';
 import { VaultError } from '../../connectors/vault/port.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
+
+const execFileAsync = promisify(execFile);
 
 let postgres: Postgres;
 let s3: S3Server;
@@ -300,6 +305,45 @@ describe('documents in S3', () => {
     await b.documents.writeArchive(run, 'history.binpb', Buffer.from('second copy'));
     expect((await a.documents.readArchive(run, 'history.binpb'))?.toString()).toBe('second copy');
     expect(await a.documents.readArchive({ ...run, runId: 'no-such-run' }, 'history.binpb')).toBeNull();
+  });
+
+  it('lets `npm run keys:check` find the codec keys of the archives in the bucket', async () => {
+    // A bucket of its own: the archives the other tests wrote are not histories.
+    const keysBucket = await s3.createBucket('runbooks-keys');
+    const stores = await host({ DOCUMENTS_URL: keysBucket });
+    const codecKey = { id: 'k2027', key: randomBytes(32) };
+    const [input] = await createEncryptionCodec([codecKey]).encode([{ data: Buffer.from('"start"') }]);
+    const history = {
+      events: [{ eventId: 1, workflowExecutionStartedEventAttributes: { input: { payloads: [input] } } }],
+    };
+    const archived = { transitionId: 'offboarding-initech', runId: '0b1e7c4e-2222-4c1a-9a55-2f0f0c1a0002' };
+    await stores.documents.writeArchive(
+      archived,
+      'history.binpb',
+      Buffer.from(encodeHistory(history as never)),
+    );
+    const check = (codecKeys: string) =>
+      execFileAsync('npm', ['run', '--silent', 'keys:check'], {
+        cwd: projectRoot,
+        env: {
+          ...process.env,
+          DATA_DIR: path.join(projectRoot, '.data', 'never-written'),
+          DOCUMENTS_URL: keysBucket,
+          AWS_ACCESS_KEY_ID: s3.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+          CODEC_KEYS: codecKeys,
+        },
+        timeout: 60_000,
+      });
+    const configured = await check(`k2027:${codecKey.key.toString('base64')}`);
+    expect(configured.stdout).toContain('k2027: 1 archive(s), configured');
+    const dropped = await check(`k2028:${randomBytes(32).toString('base64')}`).catch(
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(dropped).toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining('k2027: 1 archive(s), NOT CONFIGURED'),
+    });
   });
 
   it('refuses at start a bucket without versioning, and a bucket it cannot read, naming DOCUMENTS_URL', async () => {
