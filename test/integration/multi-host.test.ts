@@ -13,6 +13,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failedLinkAttemptsPerMinute } from '../../api/security.js';
 import { projectRoot } from '../../config/config.js';
 import type { TransitionState } from '../../domain/definitions.js';
 import { startMailbox, type Mailbox } from '../../embedded/mailbox.js';
@@ -227,8 +228,11 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const host of hosts) {
     seen.push(...processTree(host.child.pid!));
-    if (host.child.exitCode === null && host.child.signalCode === null)
+    try {
       process.kill(-host.child.pid!, 'SIGTERM');
+    } catch {
+      // that host's group is gone already (the one killed mid-run)
+    }
   }
   killStillRunning(await stillRunningAfter(seen, 20_000));
   await temporalClient?.connection.close();
@@ -422,5 +426,13 @@ describe('two workers and two APIs sharing Temporal, PostgreSQL and S3', () => {
       ]);
     }
     for (const host of hosts) expect(host.output()).not.toContain(rotated);
+
+    // Failed link attempts count in the database: half on each API make the limit for both. Last,
+    // since this address is then refused for a minute.
+    const forged = (api: Host, attempt: number) => fetch(`${api.url}/approvals/forged-token-${attempt}`);
+    for (let attempt = 0; attempt < failedLinkAttemptsPerMinute; attempt++)
+      expect((await forged(attempt % 2 === 0 ? apiA : apiB, attempt)).status).not.toBe(429);
+    expect((await forged(apiA, failedLinkAttemptsPerMinute)).status).toBe(429);
+    expect((await forged(apiB, failedLinkAttemptsPerMinute + 1)).status).toBe(429);
   }, 420_000);
 });
