@@ -10,7 +10,7 @@ import { createTemplateRenderer } from '../templates/render.js';
 import { createAuthenticator } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
-import { linkAttemptLimiter, securityHeaders } from './security.js';
+import { type FailedAttemptCounter, linkAttemptLimiter, securityHeaders } from './security.js';
 import { localClientsOnly } from './local-client.js';
 import { createOperations } from './operations.js';
 import { ApiRoutes } from './routes.js';
@@ -27,7 +27,7 @@ import { consoleRouter } from './console/router.js';
 import { createConsoleSessions } from './console/session.js';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Vault } from '../connectors/vault/port.js';
-import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
+import type { DocumentStore } from '../connectors/documents/port.js';
 
 export interface AppDeps {
   temporal: Client;
@@ -35,11 +35,23 @@ export interface AppDeps {
   logger: Logger;
   linkSecret: Buffer;
   vault: Vault;
+  documents: DocumentStore;
+  /** Where failed link attempts are counted (this process, or the state database every API shares). */
+  failedLinkAttempts: FailedAttemptCounter;
   codec: PayloadCodec;
 }
 
 /** Builds the Express app from its dependencies; it never listens (api/server.ts does, started by bin/api.ts). */
-export function createApp({ temporal, config, logger, linkSecret, vault, codec }: AppDeps) {
+export function createApp({
+  temporal,
+  config,
+  logger,
+  linkSecret,
+  vault,
+  documents,
+  failedLinkAttempts,
+  codec,
+}: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -76,7 +88,10 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   );
   app.use(metrics.middleware);
   app.use(securityHeaders(config.publicUrl));
-  app.use(['/approvals', '/intake', '/reveal', '/codec/session', '/console/sign-in'], linkAttemptLimiter());
+  app.use(
+    ['/approvals', '/intake', '/reveal', '/codec/session', '/console/sign-in'],
+    linkAttemptLimiter(failedLinkAttempts, logger),
+  );
   app.post(
     ['/v1/transitions', '/v1/transitions/:id/tasks/complete'],
     express.json({ limit: config.bulkBodyLimit }),
@@ -91,7 +106,6 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const routes = new ApiRoutes(router, authenticate, (req) => sessions.callerOf(req));
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version: packageVersion });
-  const documents = createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
   const operations = createOperations({ temporal, config, metrics, vault, documents });
   transitionRoutes(routes, { config, operations });
   stepRoutes(routes, { temporal, documents, operations });

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
-import { createFileLedger } from '../activities/ledger.js';
 import { createTemplateRenderer } from '../templates/render.js';
 import { projectRoot, type Config } from '../config/config.js';
-import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
 import type { DataConverter } from '@temporalio/common';
 import { createSmtpMailer } from '../connectors/mail/smtp.js';
+import type { Stores } from '../connectors/stores.js';
 import { loadLinkSecret } from '../security/links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 import { runReader } from './run-reader.js';
@@ -19,14 +18,14 @@ export const deploymentName = 'msp-runbooks';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
-/** The real dependencies of the activities, from config. */
-export async function buildActivityDeps(config: Config, dataConverter: DataConverter) {
+/** The real dependencies of the activities, from config and the opened stores. */
+export async function buildActivityDeps(config: Config, stores: Stores, dataConverter: DataConverter) {
   if (!config.smtpUrl) throw new Error('SMTP_URL is required to run a worker (the embedded run sets it).');
   return {
-    documents: createFilesystemDocumentStore(path.join(config.dataDir, 'documents')),
+    documents: stores.documents,
     mailer: createSmtpMailer(config.smtpUrl, config.mailFrom),
     templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
-    ledger: createFileLedger(path.join(config.dataDir, 'ledger')),
+    ledger: stores.ledger,
     publicUrl: config.publicUrl,
     msp: config.msp,
     linkSecret: await loadLinkSecret(config.dataDir, config.linkSecret),
@@ -45,6 +44,7 @@ export async function buildActivityDeps(config: Config, dataConverter: DataConve
 export async function createRunbookWorker(
   config: Config,
   connection: NativeConnection,
+  stores: Stores,
   options: Partial<WorkerOptions> = {},
 ): Promise<Worker> {
   const dataConverter = dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys));
@@ -54,7 +54,7 @@ export async function createRunbookWorker(
     taskQueue: config.temporal.taskQueue,
     workflowsPath,
     dataConverter,
-    activities: createActivities(await buildActivityDeps(config, dataConverter)),
+    activities: createActivities(await buildActivityDeps(config, stores, dataConverter)),
     // The build is recorded on each workflow task, so a deploy is visible per run (the state shows
     // which build a run started on). Tasks are not routed by build: runbooks run for months, longer
     // than any build is kept, so they move to the new code at every deploy, guarded by patches.

@@ -34,7 +34,12 @@ describe("past Temporal's Updates limit", () => {
       approvalSteps: [],
     });
     expect((await stack.call('POST', '/v1/transitions', body)).status).toBe(201);
-    await waitForState<TransitionState>(stack, id, (state) => state.taskCounts?.open === devices.length, 120_000);
+    await waitForState<TransitionState>(
+      stack,
+      id,
+      (state) => state.taskCounts?.open === devices.length,
+      120_000,
+    );
 
     const statuses = new Map<number, number>();
     let next = 0;
@@ -42,9 +47,13 @@ describe("past Temporal's Updates limit", () => {
       Array.from({ length: 8 }, async () => {
         while (next < devices.length) {
           const device = devices[next++]!;
-          const answer = await stack.call('POST', `/v1/transitions/${id}/tasks/agent-removal.${device.id}/complete`, {
-            evidence: { text: 'removed' },
-          });
+          const answer = await stack.call(
+            'POST',
+            `/v1/transitions/${id}/tasks/agent-removal.${device.id}/complete`,
+            {
+              evidence: { text: 'removed' },
+            },
+          );
           statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
           if (answer.status === 409) {
             const { error } = (await answer.json()) as { error: { code: string; message: string } };
@@ -59,13 +68,21 @@ describe("past Temporal's Updates limit", () => {
     expect([...statuses.keys()].sort()).toEqual([200, 409]);
 
     // What the refused calls left open stays open: nothing was half done.
-    const counts = ((await (await stack.call('GET', `/v1/transitions/${id}/tasks?limit=1`)).json()) as TaskPage)
-      .counts;
+    const counts = (
+      (await (await stack.call('GET', `/v1/transitions/${id}/tasks?limit=1`)).json()) as TaskPage
+    ).counts;
     expect(counts).toMatchObject({ completed: updatesPerRun, open: devices.length - updatesPerRun });
 
-    const cancel = await stack.call('POST', `/v1/transitions/${id}/cancel`, { reason: 'the client asked to stop' });
+    const cancel = await stack.call('POST', `/v1/transitions/${id}/cancel`, {
+      reason: 'the client asked to stop',
+    });
     expect(cancel.status).toBe(200);
-    const cancelled = await waitForState<TransitionState>(stack, id, (state) => state.status === 'cancelled', 60_000);
+    const cancelled = await waitForState<TransitionState>(
+      stack,
+      id,
+      (state) => state.status === 'cancelled',
+      60_000,
+    );
     expect(cancelled.outcome).toBe('cancelled by ops: the client asked to stop');
   }, 300_000);
 });
