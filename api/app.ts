@@ -96,6 +96,10 @@ export function createApp({
     ['/v1/transitions', '/v1/transitions/:id/tasks/complete'],
     express.json({ limit: config.bulkBodyLimit }),
   );
+  app.post(
+    '/console/transitions/:id/tasks/complete',
+    express.urlencoded({ extended: false, limit: config.bulkBodyLimit }),
+  );
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit }));
 
