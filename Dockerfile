@@ -28,6 +28,8 @@ COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 # Read at run time from <projectRoot>/templates (projectRoot is /app: the parent of config/config.js's folder, minus /dist).
 COPY --chown=node:node templates ./templates
+# The state database's versioned SQL migrations, read at start from the same place (connectors/state-db/state-db.ts).
+COPY --chown=node:node connectors/state-db/migrations ./connectors/state-db/migrations
 # The worker bundles its workflow code at start from /app/workflows/index.ts (webpack + swc, both
 # production dependencies of @temporalio/worker); the workflows import ../domain, so ship both as .ts.
 COPY --chown=node:node workflows ./workflows

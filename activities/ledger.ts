@@ -35,9 +35,9 @@ export interface Ledger {
   ): Promise<EffectOutcome>;
 }
 
-type EntryState = 'claimed' | 'done' | 'in-doubt';
+export type EntryState = 'claimed' | 'done' | 'in-doubt';
 
-function unavailable(what: string, error: unknown): LedgerUnavailableError {
+export function unavailable(what: string, error: unknown): LedgerUnavailableError {
   const reason = error instanceof Error ? error.message : String(error);
   return new LedgerUnavailableError(`the side-effect ledger could not ${what} (${reason})`, { cause: error });
 }

@@ -10,7 +10,7 @@ import { createTemplateRenderer } from '../templates/render.js';
 import { createAuthenticator } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
 import { createMetrics } from './metrics.js';
-import { linkAttemptLimiter, securityHeaders } from './security.js';
+import { type FailedAttemptCounter, linkAttemptLimiter, securityHeaders } from './security.js';
 import { localClientsOnly } from './local-client.js';
 import { createOperations } from './operations.js';
 import { ApiRoutes } from './routes.js';
@@ -28,8 +28,8 @@ import { consoleRouter } from './console/router.js';
 import { createConsoleSessions } from './console/session.js';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Vault } from '../connectors/vault/port.js';
-import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
-import { createFilesystemConnectionStore } from '../connectors/connections/filesystem.js';
+import type { DocumentStore } from '../connectors/documents/port.js';
+import type { ConnectionStore } from '../connectors/connections/port.js';
 
 export interface AppDeps {
   temporal: Client;
@@ -37,11 +37,26 @@ export interface AppDeps {
   logger: Logger;
   linkSecret: Buffer;
   vault: Vault;
+  documents: DocumentStore;
+  /** Where connections to client systems live (settings and secret references). */
+  connections: ConnectionStore;
+  /** Where failed link attempts are counted (this process, or the state database every API shares). */
+  failedLinkAttempts: FailedAttemptCounter;
   codec: PayloadCodec;
 }
 
 /** Builds the Express app from its dependencies; it never listens (api/server.ts does, started by bin/api.ts). */
-export function createApp({ temporal, config, logger, linkSecret, vault, codec }: AppDeps) {
+export function createApp({
+  temporal,
+  config,
+  logger,
+  linkSecret,
+  vault,
+  documents,
+  connections,
+  failedLinkAttempts,
+  codec,
+}: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -78,10 +93,17 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   );
   app.use(metrics.middleware);
   app.use(securityHeaders(config.publicUrl));
-  app.use(['/approvals', '/intake', '/reveal', '/codec/session', '/console/sign-in'], linkAttemptLimiter());
+  app.use(
+    ['/approvals', '/intake', '/reveal', '/codec/session', '/console/sign-in'],
+    linkAttemptLimiter(failedLinkAttempts, logger),
+  );
   app.post(
     ['/v1/transitions', '/v1/transitions/:id/tasks/complete'],
     express.json({ limit: config.bulkBodyLimit }),
+  );
+  app.post(
+    '/console/transitions/:id/tasks/complete',
+    express.urlencoded({ extended: false, limit: config.bulkBodyLimit }),
   );
   app.use(express.json({ limit: config.bodyLimit }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit }));
@@ -93,8 +115,6 @@ export function createApp({ temporal, config, logger, linkSecret, vault, codec }
   const routes = new ApiRoutes(router, authenticate, (req) => sessions.callerOf(req));
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version: packageVersion });
-  const documents = createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
-  const connections = createFilesystemConnectionStore(path.join(config.dataDir, 'connections'));
   const operations = createOperations({ temporal, config, metrics, vault, documents, connections });
   transitionRoutes(routes, { config, operations });
   stepRoutes(routes, { temporal, documents, operations });

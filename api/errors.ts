@@ -56,10 +56,13 @@ export function fromTemporal(error: unknown): HttpError | null {
   return null;
 }
 
+/** How Temporal servers word it: "limit on number of total updates", "limit on the total number of distinct updates". */
+const updateLimitWording = /limit on (the )?(total )?number of (total |distinct )?updates/i;
+
 /** Temporal refuses an Update past its limit of Updates per run (FAILED_PRECONDITION, found by its wording). */
 export function updateLimitReached(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
-    if (current instanceof Error && /limit on number of total updates/i.test(current.message)) return true;
+    if (current instanceof Error && updateLimitWording.test(current.message)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

@@ -34,7 +34,38 @@ export function securityHeaders(publicUrl: string): RequestHandler {
 export const failedLinkAttemptsPerMinute = 20;
 
 /** How long a client's failed attempts are remembered: the window the limit counts in. */
-const windowMillis = 60_000;
+export const failedAttemptWindowMillis = 60_000;
+
+/** Where failed attempts are counted: in this process, or in the state database shared by every API. */
+export interface FailedAttemptCounter {
+  /** Milliseconds until `address` may try again; 0 when it may now. */
+  blockedFor(address: string): Promise<number>;
+  record(address: string): Promise<void>;
+}
+
+/** Counts in this process's memory: each API process counts on its own. */
+export function inMemoryFailedAttempts(): FailedAttemptCounter {
+  const failures = new Map<string, { count: number; resetAt: number }>();
+  // Windows that ended are forgotten, so the map holds only addresses that failed in the last minute.
+  setInterval(() => {
+    const now = Date.now();
+    for (const [key, window] of failures) if (window.resetAt <= now) failures.delete(key);
+  }, failedAttemptWindowMillis).unref();
+  return {
+    async blockedFor(address) {
+      const window = failures.get(address);
+      const now = Date.now();
+      return window && window.resetAt > now && window.count >= failedLinkAttemptsPerMinute
+        ? window.resetAt - now
+        : 0;
+    },
+    async record(address) {
+      const current = failures.get(address);
+      if (current && current.resetAt > Date.now()) current.count++;
+      else failures.set(address, { count: 1, resetAt: Date.now() + failedAttemptWindowMillis });
+    },
+  };
+}
 
 const tooManyAttempts =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too many attempts</title></head>' +
@@ -47,34 +78,35 @@ const tooManyAttempts =
  * it failed, never while it is in flight: express-rate-limit's skipSuccessfulRequests counts every
  * request as it starts and takes it back when it succeeds, so 50 approvers of one office opening
  * their links at once were refused. A refused press on a real page (already decided, not from its
- * page) does not count. Kept in memory: each API process counts on its own.
+ * page) does not count. A counter that cannot be reached (the state database away) lets the request
+ * through and says so in the log: the limit slows guessing, and the tokens' HMAC is what stops it.
  */
-export function linkAttemptLimiter(): RequestHandler {
-  const failures = new Map<string, { count: number; resetAt: number }>();
-  // Windows that ended are forgotten, so the map holds only addresses that failed in the last minute.
-  setInterval(() => {
-    const now = Date.now();
-    for (const [key, window] of failures) if (window.resetAt <= now) failures.delete(key);
-  }, windowMillis).unref();
-
+export function linkAttemptLimiter(
+  counter: FailedAttemptCounter,
+  logger: { warn(details: object, message: string): void },
+): RequestHandler {
+  const unreachable = (error: unknown) => {
+    logger.warn({ err: error }, 'failed link attempts could not be counted');
+    return 0;
+  };
   return (req, res, next) => {
     const key = ipKeyGenerator(req.ip ?? '');
-    const now = Date.now();
-    const window = failures.get(key);
-    if (window && window.resetAt > now && window.count >= failedLinkAttemptsPerMinute) {
-      res
-        .status(429)
-        .set('Retry-After', String(Math.ceil((window.resetAt - now) / 1000)))
-        .type('html')
-        .send(tooManyAttempts);
-      return;
-    }
-    res.once('finish', () => {
-      if (!isFailedAttempt(res)) return;
-      const current = failures.get(key);
-      if (current && current.resetAt > Date.now()) current.count++;
-      else failures.set(key, { count: 1, resetAt: Date.now() + windowMillis });
-    });
-    next();
+    void counter
+      .blockedFor(key)
+      .catch(unreachable)
+      .then((waitMillis) => {
+        if (waitMillis > 0) {
+          res
+            .status(429)
+            .set('Retry-After', String(Math.ceil(waitMillis / 1000)))
+            .type('html')
+            .send(tooManyAttempts);
+          return;
+        }
+        res.once('finish', () => {
+          if (isFailedAttempt(res)) void counter.record(key).catch(unreachable);
+        });
+        next();
+      });
   };
 }

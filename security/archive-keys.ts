@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeHistory } from '../audit/history-codec.js';
 import { historyArchiveName } from '../domain/activity-contracts.js';
+import type { ObjectBucket } from '../connectors/documents/s3.js';
 import { keyIdMetadataKey } from './payload-codec.js';
 
 /** Every codec key id named by a payload anywhere in the value (a decoded history). */
@@ -17,6 +18,12 @@ export function keyIdsIn(value: unknown, found = new Set<string>()): Set<string>
   return found;
 }
 
+/** A stored history archive: where it is (for the report) and its bytes. */
+export interface StoredArchive {
+  name: string;
+  bytes: Buffer;
+}
+
 async function archivesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const found: string[] = [];
@@ -28,12 +35,29 @@ async function archivesUnder(dir: string): Promise<string[]> {
   return found;
 }
 
-/** For each key id, the archives (paths under the documents folder) whose payloads use it. */
-export async function archiveKeyUsage(documentsDir: string): Promise<Map<string, string[]>> {
+/** The archives under a documents folder (DATA_DIR/documents), named by their path in it. */
+export async function* filesystemArchives(documentsDir: string): AsyncIterable<StoredArchive> {
+  for (const file of await archivesUnder(documentsDir))
+    yield { name: path.relative(documentsDir, file), bytes: await readFile(file) };
+}
+
+/** The archives in a document bucket (DOCUMENTS_URL), named by their key under its prefix. */
+export async function* bucketArchives(bucket: ObjectBucket): AsyncIterable<StoredArchive> {
+  for (const key of await bucket.keys(''))
+    if (key.endsWith(`/archive/${historyArchiveName}`)) {
+      const bytes = await bucket.get(key);
+      if (bytes) yield { name: key, bytes };
+    }
+}
+
+/** For each key id, the archives whose payloads use it. */
+export async function archiveKeyUsage(
+  archives: AsyncIterable<StoredArchive>,
+): Promise<Map<string, string[]>> {
   const usage = new Map<string, string[]>();
-  for (const file of await archivesUnder(documentsDir)) {
-    for (const keyId of keyIdsIn(decodeHistory(await readFile(file)))) {
-      usage.set(keyId, [...(usage.get(keyId) ?? []), path.relative(documentsDir, file)]);
+  for await (const archive of archives) {
+    for (const keyId of keyIdsIn(decodeHistory(archive.bytes))) {
+      usage.set(keyId, [...(usage.get(keyId) ?? []), archive.name]);
     }
   }
   return usage;

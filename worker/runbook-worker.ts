@@ -5,14 +5,12 @@ import { Client, Connection } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createAutomationActivities } from '../activities/automation.js';
-import { createFilesystemConnectionStore } from '../connectors/connections/filesystem.js';
-import { createLocalVault, loadVaultKey } from '../connectors/vault/local.js';
-import { createFileLedger } from '../activities/ledger.js';
+import { loadVaultKey } from '../connectors/vault/local.js';
 import { createTemplateRenderer } from '../templates/render.js';
 import { projectRoot, type Config } from '../config/config.js';
-import { createFilesystemDocumentStore } from '../connectors/documents/filesystem.js';
 import type { DataConverter } from '@temporalio/common';
 import { createSmtpMailer } from '../connectors/mail/smtp.js';
+import type { Stores } from '../connectors/stores.js';
 import { loadLinkSecret } from '../security/links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 import { runReader } from './run-reader.js';
@@ -22,14 +20,14 @@ export const deploymentName = 'msp-runbooks';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
-/** The real dependencies of the activities, from config. */
-export async function buildActivityDeps(config: Config, dataConverter: DataConverter) {
+/** The real dependencies of the activities, from config and the opened stores. */
+export async function buildActivityDeps(config: Config, stores: Stores, dataConverter: DataConverter) {
   if (!config.smtpUrl) throw new Error('SMTP_URL is required to run a worker (the embedded run sets it).');
   return {
-    documents: createFilesystemDocumentStore(path.join(config.dataDir, 'documents')),
+    documents: stores.documents,
     mailer: createSmtpMailer(config.smtpUrl, config.mailFrom),
     templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
-    ledger: createFileLedger(path.join(config.dataDir, 'ledger')),
+    ledger: stores.ledger,
     publicUrl: config.publicUrl,
     msp: config.msp,
     linkSecret: await loadLinkSecret(config.dataDir, config.linkSecret),
@@ -42,17 +40,14 @@ export async function buildActivityDeps(config: Config, dataConverter: DataConve
       }),
     ),
     // The automated connectors read their connections' secrets from the vault, inside the activity only.
-    vault: createLocalVault(
-      path.join(config.dataDir, 'vault'),
-      await loadVaultKey(config.dataDir, config.vaultKey),
-    ),
-    connections: createFilesystemConnectionStore(path.join(config.dataDir, 'connections')),
+    vault: stores.vault(await loadVaultKey(config.dataDir, config.vaultKey)),
+    connections: stores.connections,
   };
 }
 
 /** The runbook's activities and the automated connectors', from the same dependencies. */
-async function buildActivities(config: Config, dataConverter: DataConverter) {
-  const deps = await buildActivityDeps(config, dataConverter);
+async function buildActivities(config: Config, stores: Stores, dataConverter: DataConverter) {
+  const deps = await buildActivityDeps(config, stores, dataConverter);
   return { ...createActivities(deps), ...createAutomationActivities(deps) };
 }
 
@@ -60,6 +55,7 @@ async function buildActivities(config: Config, dataConverter: DataConverter) {
 export async function createRunbookWorker(
   config: Config,
   connection: NativeConnection,
+  stores: Stores,
   options: Partial<WorkerOptions> = {},
 ): Promise<Worker> {
   const dataConverter = dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys));
@@ -69,7 +65,7 @@ export async function createRunbookWorker(
     taskQueue: config.temporal.taskQueue,
     workflowsPath,
     dataConverter,
-    activities: await buildActivities(config, dataConverter),
+    activities: await buildActivities(config, stores, dataConverter),
     // The build is recorded on each workflow task, so a deploy is visible per run (the state shows
     // which build a run started on). Tasks are not routed by build: runbooks run for months, longer
     // than any build is kept, so they move to the new code at every deploy, guarded by patches.

@@ -21,6 +21,7 @@ import {
 } from '../routes/steps.js';
 import { extendBody, reasonBody, transitionIdParams } from '../routes/transitions.js';
 import { instantIn } from './dates.js';
+import { parseTaskCsv, taskBatchBody } from './task-batch.js';
 import { liveSource } from './live.js';
 import { fieldErrors, nested, single, type FormBody } from './forms.js';
 import type { ConsoleContext } from './router.js';
@@ -46,6 +47,7 @@ interface FormAction<P extends { id: string }, B> {
 const doneMessages = {
   started: 'Started. The first steps run now; this page shows what it waits on.',
   'task-completed': 'Task completed: the evidence is recorded under your name.',
+  'tasks-completed': 'Tasks completed: the evidence of each is recorded under your name.',
   'connector-retried': 'The connector runs again; this page shows its outcome once it is done.',
   'approval-requested': 'The approvers were asked again, each with a new link.',
   'approver-replaced': 'Approver replaced: the new approver has a link for every pending request.',
@@ -195,6 +197,17 @@ export function transitionPages(router: Router, context: ConsoleContext) {
     form: (params) => `task:${params.taskId}`,
     run: (params, _body, caller) => operations.retryTask(params.id, params.taskId, caller),
     done: 'connector-retried',
+    anchor: 'tasks',
+  });
+
+  formAction({
+    path: '/console/transitions/:id/tasks/complete',
+    params: transitionIdParams,
+    body: taskBatchBody,
+    fields: ['csv'],
+    form: () => 'task-batch',
+    run: (params, body, caller) => operations.completeTasks(params.id, parseTaskCsv(body.csv), caller),
+    done: 'tasks-completed',
     anchor: 'tasks',
   });
 

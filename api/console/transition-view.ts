@@ -124,6 +124,7 @@ export function transitionView(
         fields: evidenceFields(task),
         form: feedback(`task:${task.id}`),
       })),
+    taskBatch: { form: feedback('task-batch') },
     // The state carries the first page of open tasks and counts the rest; older runs carry them all.
     openTaskCount: state.taskCounts?.open ?? state.tasks.filter((task) => task.status === 'open').length,
     doneTaskCount: state.taskCounts

@@ -4,13 +4,7 @@ import path from 'node:path';
 import { decodeHistory, startOf } from '../../audit/history-codec.js';
 import { historyArchiveName } from '../../domain/activity-contracts.js';
 import type { DocumentFormat, DocumentMeta, DocumentStore, RunRef } from './port.js';
-
-const safeName = /^[a-z0-9][a-z0-9.-]*$/;
-
-function assertSafe(...names: string[]): void {
-  for (const name of names)
-    if (!safeName.test(name)) throw new Error(`unsafe document path segment: ${name}`);
-}
+import { assertSafe, chainOrder } from './layout.js';
 
 /** Writes a file atomically and durably: temp file, fsync, rename. */
 export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
@@ -34,21 +28,6 @@ async function readIfExists(file: string): Promise<Buffer | null> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-}
-
-/** Follows the chain from the first document; any document off the chain comes last, by id. */
-function chainOrder(metas: DocumentMeta[]): DocumentMeta[] {
-  const ordered: DocumentMeta[] = [];
-  const remaining = new Set(metas);
-  let previous: string | null = null;
-  for (;;) {
-    const next = [...remaining].find((meta) => meta.previousSha256 === previous);
-    if (!next) break;
-    ordered.push(next);
-    remaining.delete(next);
-    previous = next.sha256;
-  }
-  return [...ordered, ...remaining];
 }
 
 /**

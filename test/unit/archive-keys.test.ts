@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { encodeHistory } from '../../audit/history-codec.js';
-import { archiveKeyUsage } from '../../security/archive-keys.js';
+import { archiveKeyUsage, filesystemArchives } from '../../security/archive-keys.js';
 import { createEncryptionCodec } from '../../security/payload-codec.js';
 
 let dir: string;
@@ -39,7 +39,7 @@ it('names every key the archives use, with the archives that use it', async () =
   await archive('offboarding-a/run-1', 'k2026a', 'k2026a');
   await archive('offboarding-b/run-2', 'k2026a', 'k2027b');
   await archive('onboarding-c', 'k2027b', 'k2027b');
-  const usage = await archiveKeyUsage(dir);
+  const usage = await archiveKeyUsage(filesystemArchives(dir));
   expect(Object.fromEntries([...usage].map(([id, files]) => [id, files.sort()]))).toEqual({
     k2026a: ['offboarding-a/run-1/archive/history.binpb', 'offboarding-b/run-2/archive/history.binpb'],
     k2027b: ['offboarding-b/run-2/archive/history.binpb', 'onboarding-c/archive/history.binpb'],

@@ -45,6 +45,100 @@ describe('config', () => {
     expect(() => parseConfig(env)).toThrow(message);
   });
 
+  describe('the shared stores', () => {
+    const vaultKey = Buffer.alloc(32, 7).toString('base64');
+
+    it('keeps files under DATA_DIR when DOCUMENTS_URL and STATE_DB_URL are unset', () => {
+      expect(parseConfig({})).toMatchObject({ documents: null, stateDbUrl: null });
+    });
+
+    it('reads an S3 location with its options and the standard credentials', () => {
+      const config = parseConfig({
+        DOCUMENTS_URL:
+          's3://msp-documents/runbooks/prod?endpoint=http%3A%2F%2Fs3.internal%3A8333&region=eu-west-1&forcePathStyle=true',
+        AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'example-secret',
+      });
+      expect(config.documents).toEqual({
+        bucket: 'msp-documents',
+        prefix: 'runbooks/prod/',
+        endpoint: 'http://s3.internal:8333',
+        region: 'eu-west-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'example-secret' },
+      });
+      expect(parseConfig({ DOCUMENTS_URL: 's3://msp-documents?region=us-east-1' }).documents).toEqual({
+        bucket: 'msp-documents',
+        prefix: '',
+        region: 'us-east-1',
+        forcePathStyle: false,
+      });
+    });
+
+    it.each([
+      [
+        '/srv/documents',
+        /^Invalid configuration: DOCUMENTS_URL: expected s3:\/\/<bucket>\/<prefix>\?region=<region>/,
+      ],
+      ['https://msp-documents/x?region=us-east-1', /DOCUMENTS_URL: expected an s3:\/\/ URL, not https:\/\//],
+      [
+        's3://MSP_Docs/x?region=us-east-1',
+        /DOCUMENTS_URL: the bucket \(after s3:\/\/\) must be 3-63 lowercase letters/,
+      ],
+      ['s3://msp-documents/x', /DOCUMENTS_URL: expected \?region=<region>, e\.g\. us-east-1/],
+      ['s3://msp-documents/x?region=us-east-1&pathStyle=true', /DOCUMENTS_URL: unknown option pathStyle/],
+      [
+        's3://msp-documents/x?region=us-east-1&endpoint=s3.internal',
+        /DOCUMENTS_URL: endpoint must be an http\(s\) URL/,
+      ],
+      [
+        's3://msp-documents/x?region=us-east-1&forcePathStyle=yes',
+        /DOCUMENTS_URL: forcePathStyle must be true or false/,
+      ],
+      [
+        's3://msp-documents/a/..%2Fb?region=us-east-1',
+        /DOCUMENTS_URL: the prefix may not hold \. or \.\. segments/,
+      ],
+    ])('rejects DOCUMENTS_URL=%s with what it expects', (value, message) => {
+      expect(() => parseConfig({ DOCUMENTS_URL: value })).toThrow(message);
+    });
+
+    it('wants both S3 credentials or neither, and never echoes the secret', () => {
+      expect(() =>
+        parseConfig({
+          DOCUMENTS_URL: 's3://msp-documents?region=us-east-1',
+          AWS_SECRET_ACCESS_KEY: 'hush-hush',
+        }),
+      ).toThrow(
+        /^Invalid configuration: AWS_ACCESS_KEY_ID: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together$/,
+      );
+    });
+
+    it('reads STATE_DB_URL, which needs the vault key every API shares', () => {
+      const url = 'postgres://runbooks:s3cret@db.internal:5432/runbooks';
+      expect(parseConfig({ STATE_DB_URL: url, VAULT_KEY: vaultKey }).stateDbUrl).toBe(url);
+      expect(() => parseConfig({ STATE_DB_URL: url })).toThrow(
+        /^Invalid configuration: VAULT_KEY: required with STATE_DB_URL: every API process must seal and open the vault with the same key$/,
+      );
+    });
+
+    it.each(['mysql://runbooks@db/runbooks', 'postgres://db.internal', 'not a url'])(
+      'rejects STATE_DB_URL=%s without echoing it (it may hold a password)',
+      (value) => {
+        const error = (() => {
+          try {
+            parseConfig({ STATE_DB_URL: value, VAULT_KEY: vaultKey });
+          } catch (caught) {
+            return caught as Error;
+          }
+        })();
+        expect(error?.message).toBe(
+          'Invalid configuration: STATE_DB_URL: expected postgres://user:password@host:port/database',
+        );
+      },
+    );
+  });
+
   it('takes a lower reminder floor for tests', () => {
     expect(parseConfig({ MIN_REMINDER_INTERVAL: 'PT1S' }).minReminderInterval).toBe('PT1S');
   });

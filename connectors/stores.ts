@@ -1,0 +1,60 @@
+// The stores a process uses, chosen by config: S3 and PostgreSQL when DOCUMENTS_URL and STATE_DB_URL
+// are set (several workers and APIs on several hosts share them), else files under DATA_DIR and the
+// API's memory (one host). Opened once at a process start, which fails with the reason when one
+// cannot be reached.
+import path from 'node:path';
+import { createFileLedger, type Ledger } from '../activities/ledger.js';
+import { type FailedAttemptCounter, inMemoryFailedAttempts } from '../api/security.js';
+import type { Config } from '../config/config.js';
+import { createFilesystemConnectionStore } from './connections/filesystem.js';
+import type { ConnectionStore } from './connections/port.js';
+import { createFilesystemDocumentStore } from './documents/filesystem.js';
+import type { DocumentStore } from './documents/port.js';
+import { checkWriteOnceBucket, createS3DocumentStore, s3Bucket, s3Client } from './documents/s3.js';
+import { stateDbFailedAttempts } from './state-db/failed-link-attempts.js';
+import { createStateDbConnectionStore } from './state-db/connections.js';
+import { createStateDbLedger } from './state-db/ledger.js';
+import { openStateDb } from './state-db/state-db.js';
+import { createStateDbVault } from './state-db/vault.js';
+import { createLocalVault } from './vault/local.js';
+import type { Vault } from './vault/port.js';
+
+export interface Stores {
+  documents: DocumentStore;
+  ledger: Ledger;
+  /**
+   * The vault sealed with `key`: the API puts secrets in; the worker reads a connection's secret, and
+   * puts a rotated one, inside the automation activity only.
+   */
+  vault(key: Buffer): Vault;
+  /** Connections to client systems: the API manages them, the worker's automation reads them. */
+  connections: ConnectionStore;
+  /** Where the API counts failed link attempts (made on first use: only the API counts them). */
+  failedLinkAttempts(): FailedAttemptCounter;
+  close(): Promise<void>;
+}
+
+export async function openStores(config: Config): Promise<Stores> {
+  const s3 = config.documents ? s3Client(config.documents) : null;
+  if (config.documents && s3) await checkWriteOnceBucket(config.documents, s3);
+  const documents =
+    config.documents && s3
+      ? createS3DocumentStore(s3Bucket(config.documents, s3))
+      : createFilesystemDocumentStore(path.join(config.dataDir, 'documents'));
+
+  const db = config.stateDbUrl ? await openStateDb(config.stateDbUrl) : null;
+  return {
+    documents,
+    ledger: db ? createStateDbLedger(db) : createFileLedger(path.join(config.dataDir, 'ledger')),
+    vault: (key) =>
+      db ? createStateDbVault(db, key) : createLocalVault(path.join(config.dataDir, 'vault'), key),
+    connections: db
+      ? createStateDbConnectionStore(db)
+      : createFilesystemConnectionStore(path.join(config.dataDir, 'connections')),
+    failedLinkAttempts: () => (db ? stateDbFailedAttempts(db) : inMemoryFailedAttempts()),
+    close: async () => {
+      s3?.destroy();
+      await db?.end();
+    },
+  };
+}
