@@ -12,7 +12,7 @@ import {
   type AutomationItem,
   type AutomationOutcome,
 } from '../domain/automation.js';
-import { adapterOf } from '../connectors/connections/adapters.js';
+import { adapterOf, type Adapter } from '../connectors/connections/adapters.js';
 import type { Connection, ConnectionStore } from '../connectors/connections/port.js';
 import { ConnectorError, notConfigured } from '../connectors/failures.js';
 import { VaultError, type Vault } from '../connectors/vault/port.js';
@@ -35,7 +35,43 @@ function newPassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
+/** The account a connection logs in as, which a rotation of that account must know the password of. */
+function ownAccount(connection: Connection): string | undefined {
+  switch (connection.type) {
+    case 'ssh':
+      return connection.settings.username;
+    case 'ldap':
+      return connection.settings.bindDn;
+    case 'postgres':
+      return connection.settings.user;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The password changes of the adapters that keep accounts. */
+function accountsOf(adapter: Adapter): {
+  rotate: (account: string, password: string, previous?: string) => Promise<AutomationEvidence>;
+  revoke: (account: string, previous?: string) => Promise<AutomationEvidence>;
+} {
+  switch (adapter.type) {
+    case 'ssh':
+      return {
+        rotate: (...args) => adapter.host.rotatePassword(...args),
+        revoke: (...args) => adapter.host.revokeAccount(...args),
+      };
+    case 'ldap':
+      return {
+        rotate: (...args) => adapter.directory.rotatePassword(...args),
+        revoke: (...args) => adapter.directory.disableAccount(...args),
+      };
+    case 'postgres':
+      return {
+        rotate: (...args) => adapter.database.rotatePassword(...args),
+        revoke: (...args) => adapter.database.disableRole(...args),
+      };
+  }
+}
 
 export function createAutomationActivities(deps: AutomationDeps) {
   const retryDelaysMs = deps.retryDelaysMs ?? [2_000, 8_000];
@@ -72,7 +108,7 @@ export function createAutomationActivities(deps: AutomationDeps) {
     connection: Connection,
     secret: string,
   ) {
-    const own = connection.type === 'ssh' ? connection.settings.username : connection.settings.bindDn;
+    const own = ownAccount(connection);
     if (item.account === own && !secret.trimStart().startsWith('-----BEGIN')) return secret;
     try {
       return (await deps.vault.get(`onboarding-${input.clientId}/credential-vaulting/${item.assetId}`))
@@ -127,18 +163,20 @@ export function createAutomationActivities(deps: AutomationDeps) {
       case 'rotate-password': {
         const previous = await previousPassword(input, item, connection, secret);
         const rotated = await rotatedPassword(input, item);
-        const evidence =
-          adapter.type === 'ssh'
-            ? await adapter.host.rotatePassword(account(), rotated.secret, previous)
-            : await adapter.directory.rotatePassword(account(), rotated.secret, previous);
+        const evidence = await accountsOf(adapter).rotate(account(), rotated.secret, previous);
         return { ...evidence, secret: rotated.reference };
       }
       case 'revoke-account': {
         const previous = await previousPassword(input, item, connection, secret);
-        return adapter.type === 'ssh'
-          ? adapter.host.revokeAccount(account(), previous)
-          : adapter.directory.disableAccount(account(), previous);
+        return accountsOf(adapter).revoke(account(), previous);
       }
+      case 'delete-data': {
+        if (adapter.type !== 'postgres')
+          throw notConfigured(`a ${adapter.type} connection cannot delete data`);
+        return adapter.database.dropDatabase(item.source?.database);
+      }
+      case 'validate-restore':
+        throw notConfigured(`a ${adapter.type} connection cannot validate a restore`);
     }
   }
 

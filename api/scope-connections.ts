@@ -14,6 +14,14 @@ export async function checkScopeConnections(store: ConnectionStore, request: Sta
       asset,
       path: ['scope', 'credentials', index, 'connection'],
     })),
+    ...request.scope.dataSets.map((asset, index) => ({
+      asset,
+      path: ['scope', 'dataSets', index, 'connection'],
+    })),
+    ...request.scope.backupJobs.map((asset, index) => ({
+      asset,
+      path: ['scope', 'backupJobs', index, 'connection'],
+    })),
   ].filter(({ asset }) => asset.connector !== 'manual' && asset.connection);
   const issues: { path: (string | number)[]; message: string }[] = [];
   for (const { asset, path } of assets) {

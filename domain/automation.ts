@@ -2,7 +2,7 @@
 // the workflow keeps and the step's document shows. Small on purpose (a digest of each output, never
 // the output itself), so thousands of assets stay far under Temporal's payload limits. No Node
 // imports: the workflow sandbox loads this file.
-import type { SecretReference } from './definitions.js';
+import type { RestoreEvidence, SanitizationEvidence, SecretReference } from './definitions.js';
 
 /** A command the connector ran (an agent's install, a `chpasswd`), its exit code and a digest of its output. */
 export interface CommandRun {
@@ -35,6 +35,10 @@ export interface AutomationEvidence {
   facts?: Record<string, string>;
   /** The new secret's vault reference, for a rotation. */
   secret?: SecretReference;
+  /** A restore test's times and integrity check, which the restore validation report reads. */
+  restore?: RestoreEvidence;
+  /** A deletion's NIST SP 800-88 record, which the certificate of deletion reads. */
+  sanitization?: SanitizationEvidence;
   startedAt: string;
   finishedAt: string;
 }
@@ -61,7 +65,23 @@ export const permanentConnectorFailures: readonly ConnectorFailureType[] = [
 
 /** What an automated connector does to an asset. */
 export type AutomationAction =
-  'deploy-agents' | 'remove-agents' | 'discover' | 'rotate-password' | 'revoke-account';
+  | 'deploy-agents'
+  | 'remove-agents'
+  | 'discover'
+  | 'rotate-password'
+  | 'revoke-account'
+  | 'validate-restore'
+  | 'delete-data';
+
+/** Where a data set or a backup job lives in its system, beyond what the connection says. */
+export interface DataSource {
+  /** A PostgreSQL database (default: the connection's). */
+  database?: string;
+  /** restic: only the snapshots of this host, with this tag, of these paths. */
+  host?: string;
+  tag?: string;
+  paths?: string[];
+}
 
 /** One asset's automation: which connection reaches it and what to do there. */
 export interface AutomationItem {
@@ -76,6 +96,8 @@ export interface AutomationItem {
   account?: string;
   /** The host name the scope gives, which discovery compares with what the host says. */
   hostname?: string;
+  /** The data set or backup job to restore or delete. */
+  source?: DataSource;
 }
 
 /** A chunk of one step's assets, run in one activity call. */

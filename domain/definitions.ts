@@ -77,6 +77,9 @@ export interface RestoreEvidence {
   endedAt: string;
   integrityCheck: 'passed' | 'failed';
   verifiedBy: string;
+  /** What a connector restored: bytes and files (a person's record has none). */
+  restoredBytes?: number;
+  restoredFiles?: number;
 }
 
 export interface TaskState {

@@ -1,6 +1,7 @@
 // What each step's document shows, as typed contracts: a step's `run` returns its facts, and its
 // template (`templates/<kind>/<step>.md.hbs`) renders exactly these. Renaming a key here fails the
 // type check of the step and the template test (test/unit/step-templates.test.ts).
+import type { Verification } from './automation.js';
 import type {
   ApprovalState,
   ControlRecord,
@@ -47,6 +48,10 @@ export interface SanitizedDataSet {
   completedAt?: string;
   /** The structured record; tasks completed with free-text fields only have `method`, `tool`, `verification`. */
   sanitization?: SanitizationEvidence;
+  /** Whose record it is: the connector's, from its own verification, or a manual entry by a person. */
+  recordedBy?: 'connector' | 'person';
+  /** The connector's checks after the deletion, each with its time and what it found. */
+  verifications?: Verification[];
   method?: string;
   tool?: string;
   verification?: string;

@@ -14,6 +14,9 @@ export interface RestoreResult {
   withinRto: boolean | null;
   integrityCheck: 'passed' | 'failed';
   verifiedBy: string;
+  /** What the restore brought back, when a connector measured it. */
+  restoredBytes?: number;
+  restoredFiles?: number;
   /** Over its RTO or failed its integrity check: the report calls it out. */
   flagged: boolean;
 }
@@ -36,6 +39,8 @@ export function restoreResults(jobs: Scope['backupJobs'], tasks: TaskState[]): R
         withinRto,
         integrityCheck: restore.integrityCheck,
         verifiedBy: restore.verifiedBy,
+        ...(restore.restoredBytes !== undefined ? { restoredBytes: restore.restoredBytes } : {}),
+        ...(restore.restoredFiles !== undefined ? { restoredFiles: restore.restoredFiles } : {}),
         flagged: withinRto === false || restore.integrityCheck !== 'passed',
       },
     ];

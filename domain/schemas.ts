@@ -135,11 +135,30 @@ function uniqueBy<T>(key: (item: T) => string, what: string) {
   };
 }
 
-/** Data sets and backup jobs have no automated connector yet: a task for a person. */
-const connector = z.enum(['manual']).default('manual');
-/** The connectors that can do a device's or a credential's work; `manual` is a task for a person. */
+/** The connectors that can do an asset's work; `manual` is a task for a person. */
 const deviceConnector = z.enum(['manual', 'ssh']).default('manual');
-const credentialConnector = z.enum(['manual', 'ssh', 'ldap']).default('manual');
+const credentialConnector = z.enum(['manual', 'ssh', 'ldap', 'postgres']).default('manual');
+const dataSetConnector = z.enum(['manual', 'postgres', 'restic']).default('manual');
+const backupJobConnector = z.enum(['manual', 'restic']).default('manual');
+
+const snapshotPath = z
+  .string()
+  .trim()
+  .min(1)
+  .max(1000)
+  .check(oneLine)
+  .regex(/^\//, 'expected an absolute path');
+
+/**
+ * Where a data set or backup job lives in its connection's system: a PostgreSQL database (default:
+ * the connection's), or which restic snapshots are the client's (default: every one in the repository).
+ */
+const dataSource = z.strictObject({
+  database: z.string().trim().min(1).max(63).check(oneLine).optional(),
+  host: z.string().trim().min(1).max(253).check(oneLine).optional(),
+  tag: z.string().trim().min(1).max(200).check(oneLine).optional(),
+  paths: z.array(snapshotPath).min(1).max(50).optional(),
+});
 
 /** An automated connector reaches its asset through a connection (POST /v1/connections); `manual` needs none. */
 function connectionNamed(asset: { connector: string; connection?: string }, ctx: z.RefinementCtx): void {
@@ -186,7 +205,7 @@ const scopeSchema = z
           .object({
             id: slug,
             system: shortText,
-            /** A local user (ssh), a DN (ldap) or a name (manual). */
+            /** A local user (ssh), a DN (ldap), a role (postgres) or a name (manual). */
             account: shortText,
             connector: credentialConnector,
             connection: slug.optional(),
@@ -200,19 +219,35 @@ const scopeSchema = z
       .superRefine(uniqueBy((c) => c.id, 'credential id')),
     dataSets: z
       .array(
-        z.object({
-          id: slug,
-          description: shortText,
-          destination: shortText.optional(),
-          format: shortText.optional(),
-          connector,
-        }),
+        z
+          .object({
+            id: slug,
+            description: shortText,
+            destination: shortText.optional(),
+            format: shortText.optional(),
+            connector: dataSetConnector,
+            connection: slug.optional(),
+            source: dataSource.optional(),
+          })
+          .superRefine(connectionNamed),
       )
       .max(limits.assets)
       .default([])
       .superRefine(uniqueBy((d) => d.id, 'data set id')),
     backupJobs: z
-      .array(z.object({ id: slug, device: slug, rto: isoDuration().optional(), connector }))
+      .array(
+        z
+          .object({
+            id: slug,
+            device: slug,
+            rto: isoDuration().optional(),
+            connector: backupJobConnector,
+            connection: slug.optional(),
+            /** Only the snapshots of these paths (restic), the latest of which is restored. */
+            paths: z.array(snapshotPath).min(1).max(50).optional(),
+          })
+          .superRefine(connectionNamed),
+      )
       .max(limits.assets)
       .default([])
       .superRefine(uniqueBy((b) => b.id, 'backup job id')),

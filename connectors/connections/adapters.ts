@@ -1,5 +1,7 @@
 // From a stored connection and its secret to the adapter that reaches the system: the one place that
 // knows which port each connection type serves.
+import { createPostgresDatabase } from '../databases/postgres.js';
+import type { Database } from '../databases/port.js';
 import type { Directory } from '../directory/port.js';
 import { createLdapDirectory } from '../directory/ldap.js';
 import { ConnectorError } from '../failures.js';
@@ -7,7 +9,10 @@ import type { Host } from '../hosts/port.js';
 import { createSshHost, sshLogin } from '../hosts/ssh.js';
 import type { Connection } from './port.js';
 
-export type Adapter = { type: 'ssh'; host: Host } | { type: 'ldap'; directory: Directory };
+export type Adapter =
+  | { type: 'ssh'; host: Host }
+  | { type: 'ldap'; directory: Directory }
+  | { type: 'postgres'; database: Database };
 
 export function adapterOf(connection: Connection, secret: string): Adapter {
   switch (connection.type) {
@@ -15,6 +20,8 @@ export function adapterOf(connection: Connection, secret: string): Adapter {
       return { type: 'ssh', host: createSshHost(connection, secret) };
     case 'ldap':
       return { type: 'ldap', directory: createLdapDirectory(connection, secret) };
+    case 'postgres':
+      return { type: 'postgres', database: createPostgresDatabase(connection, secret) };
   }
 }
 
@@ -29,6 +36,17 @@ export function secretProblem(type: Connection['type'], secret: string): string 
   }
 }
 
+function checkOf(adapter: Adapter): () => Promise<{ detail: string }> {
+  switch (adapter.type) {
+    case 'ssh':
+      return () => adapter.host.check();
+    case 'ldap':
+      return () => adapter.directory.check();
+    case 'postgres':
+      return () => adapter.database.check();
+  }
+}
+
 /** A real round trip to the system: `ok` with what was found, or not with why (never a secret). */
 export async function checkConnection(
   connection: Connection,
@@ -36,7 +54,7 @@ export async function checkConnection(
 ): Promise<{ ok: boolean; detail: string; checkedAt: string }> {
   const adapter = adapterOf(connection, secret);
   try {
-    const { detail } = await (adapter.type === 'ssh' ? adapter.host.check() : adapter.directory.check());
+    const { detail } = await checkOf(adapter)();
     return { ok: true, detail, checkedAt: new Date().toISOString() };
   } catch (error) {
     if (!(error instanceof ConnectorError)) throw error;

@@ -38,7 +38,47 @@ export const ldapSettings = z.strictObject({
   startTls: z.boolean().default(false),
 });
 
+/** A PostgreSQL role the runbook logs in as, and the database it connects to first. */
+export const postgresSettings = z.strictObject({
+  host: hostName,
+  port: z.number().int().min(1).max(65535).default(5432),
+  database: z.string().trim().min(1).max(63).check(oneLine),
+  user: z.string().trim().min(1).max(63).check(oneLine),
+});
+
+/** A restic repository: a local path, or an `s3:` URL whose keys another connection holds. */
+export const resticSettings = z.strictObject({
+  repository: z
+    .string()
+    .trim()
+    .min(1)
+    .max(1000)
+    .check(oneLine)
+    .refine((value) => value.startsWith('/') || value.startsWith('s3:'), {
+      message: 'expected an absolute path or an s3: URL',
+    }),
+  s3Connection: connectionId.optional(),
+});
+
+/** An S3 bucket (any S3-compatible server), reached with an access key whose secret is vaulted. */
+export const s3Settings = z.strictObject({
+  endpoint: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).max(500),
+  region: z.string().trim().min(1).max(64).check(oneLine),
+  bucket: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'expected an S3 bucket name: 3-63 lowercase letters, digits, . and -',
+    ),
+  prefix: z.string().max(500).check(oneLine).optional(),
+  accessKeyId: z.string().trim().min(1).max(200).check(oneLine),
+  forcePathStyle: z.boolean().default(false),
+});
+
 export type SshSettings = z.infer<typeof sshSettings>;
+export type PostgresSettings = z.infer<typeof postgresSettings>;
+export type ResticSettings = z.infer<typeof resticSettings>;
+export type S3Settings = z.infer<typeof s3Settings>;
 export type LdapSettings = z.infer<typeof ldapSettings>;
 
 // Not trimmed: spaces can be part of a password, and a private key ends with a newline.
@@ -50,6 +90,13 @@ const clientId = connectionId.optional();
 export const connectionRequest = z.discriminatedUnion('type', [
   z.strictObject({ id: connectionId, type: z.literal('ssh'), clientId, settings: sshSettings, secret }),
   z.strictObject({ id: connectionId, type: z.literal('ldap'), clientId, settings: ldapSettings, secret }),
+  z.strictObject({
+    id: connectionId,
+    type: z.literal('postgres'),
+    clientId,
+    settings: postgresSettings,
+    secret,
+  }),
 ]);
 export type ConnectionRequest = z.infer<typeof connectionRequest>;
 export type ConnectionType = ConnectionRequest['type'];

@@ -29,7 +29,7 @@ interface ConnectedAsset {
 export function automationOf(
   asset: ConnectedAsset,
   action: AutomationAction,
-  details: Partial<Pick<AutomationItem, 'agents' | 'account' | 'hostname'>> = {},
+  details: Partial<Pick<AutomationItem, 'agents' | 'account' | 'hostname' | 'source'>> = {},
 ): TaskAutomationSpec | undefined {
   if (asset.connector === 'manual' || !asset.connection) return undefined;
   return { connector: asset.connector, connection: asset.connection, action, ...details };
@@ -145,7 +145,14 @@ export class Automation {
     task.status = 'completed';
     task.completedAt = nowIso();
     task.completedBy = `connector ${automation.connector}`;
-    task.evidence = { text: summary(outcome) };
+    // A restore test's and a deletion's records go where a person's would: the report and the
+    // certificate read them from there, whoever made them.
+    const { restore, sanitization } = outcome.evidence;
+    task.evidence = {
+      text: summary(outcome),
+      ...(restore ? { restore } : {}),
+      ...(sanitization ? { sanitization } : {}),
+    };
     const secret = outcome.evidence.secret;
     if (secret) for (const listener of this.secretListeners) listener(task, secret);
   }

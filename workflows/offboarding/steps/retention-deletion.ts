@@ -4,6 +4,7 @@ import type { Evidence, TaskState } from '../../../domain/definitions.js';
 import type { DeletionCertificate, Performer, SanitizedDataSet } from '../../../domain/facts.js';
 import { escapeMarkdown } from '../../../domain/markdown.js';
 import { remindersBefore } from '../../../domain/timeline.js';
+import { automationOf } from '../../runbook/automation.js';
 import { nowIso } from '../../runbook/state.js';
 import type { StepDefinition } from '../../runbook/step.js';
 import type { OffboardingContext } from '../context.js';
@@ -20,6 +21,7 @@ export const retentionDeletion: StepDefinition<'retention-deletion', Offboarding
     request.scope.dataSets.map((set) => ({
       id: set.id,
       title: `Delete every retained copy of ${set.description} following NIST SP 800-88; record method, tool and verification`,
+      automation: automationOf(set, 'delete-data', { ...(set.source ? { source: set.source } : {}) }),
     })),
   async run(context, { approve, completeTasks }) {
     const { runbook, dates, remindAhead } = context;
@@ -99,6 +101,12 @@ function performersOf(tasks: TaskState[]): Performer[] {
   return [...byKey.values()];
 }
 
+/** Whether the task's record is its connector's own (done and verified), not typed by a person. */
+function byConnector(task: TaskState | undefined): boolean {
+  const automation = task?.automation;
+  return !!automation?.evidence && task!.completedBy === `connector ${automation.connector}`;
+}
+
 /** A data set with the evidence of its own deletion task: the certificate lists each medium apart. */
 function sanitizedDataSet(set: { id: string; description: string }, tasks: TaskState[]): SanitizedDataSet {
   const task = tasks.find((candidate) => candidate.assetId === set.id);
@@ -111,6 +119,8 @@ function sanitizedDataSet(set: { id: string; description: string }, tasks: TaskS
     performer: task?.completedByHolder,
     completedAt: task?.completedAt,
     sanitization: evidence?.sanitization,
+    recordedBy: task?.status !== 'completed' ? undefined : byConnector(task) ? 'connector' : 'person',
+    ...(byConnector(task) ? { verifications: task!.automation!.evidence!.verifications } : {}),
     method: evidence?.method,
     tool: evidence?.tool,
     verification: evidence?.verification,

@@ -1,5 +1,6 @@
 // Step 4: a test restore of every backup job, timed against its RTO and checked for integrity.
 import { restoreResults } from '../../../domain/restore.js';
+import { automationOf } from '../../runbook/automation.js';
 import type { StepDefinition } from '../../runbook/step.js';
 import { restoresSoFar, type OnboardingContext } from '../context.js';
 
@@ -18,6 +19,9 @@ export const restoreValidation: StepDefinition<'restore-validation', OnboardingC
       id: job.id,
       title: `Restore from backup job ${job.id} (${job.device}) into a scratch target, time it${job.rto ? ` against its RTO of ${job.rto}` : ''}, check its integrity; record start, end, integrity check and who verified`,
       evidenceNeeded: 'restore' as const,
+      automation: automationOf(job, 'validate-restore', {
+        ...(job.paths ? { source: { paths: job.paths } } : {}),
+      }),
     })),
   async run(context, { approve, completeTasks }) {
     const tasks = await completeTasks();

@@ -1,0 +1,19 @@
+// The databases port (docs/design.md §8): a client's database server. `postgres.ts` is its adapter.
+import type { AutomationEvidence } from '../../domain/automation.js';
+
+export interface Database {
+  /** A real round trip: logs in as the connection and asks the server its version. */
+  check(): Promise<{ detail: string }>;
+  /**
+   * Sets `role`'s password, then checks that it logs in and that `previousPassword`, when the
+   * runbook knew it, is refused.
+   */
+  rotatePassword(role: string, newPassword: string, previousPassword?: string): Promise<AutomationEvidence>;
+  /** Takes `role`'s login and password away; then checks that `previousPassword`, when known, is refused. */
+  disableRole(role: string, previousPassword?: string): Promise<AutomationEvidence>;
+  /**
+   * Drops `database` (by default the connection's; sessions on it ended), then checks that the
+   * server lists it no more and refuses a connection to it.
+   */
+  dropDatabase(database?: string): Promise<AutomationEvidence>;
+}
