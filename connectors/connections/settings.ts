@@ -97,6 +97,7 @@ export const connectionRequest = z.discriminatedUnion('type', [
     settings: postgresSettings,
     secret,
   }),
+  z.strictObject({ id: connectionId, type: z.literal('restic'), clientId, settings: resticSettings, secret }),
 ]);
 export type ConnectionRequest = z.infer<typeof connectionRequest>;
 export type ConnectionType = ConnectionRequest['type'];
