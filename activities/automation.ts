@@ -179,12 +179,12 @@ export function createAutomationActivities(deps: AutomationDeps) {
         const previous = await previousPassword(input, item, connection, secret);
         return accountsOf(adapter).revoke(account(), previous);
       }
-      case 'delete-data': {
-        if (adapter.type !== 'postgres')
-          throw notConfigured(`a ${adapter.type} connection cannot delete data`);
-        return adapter.database.dropDatabase(item.source?.database);
-      }
+      case 'delete-data':
+        if (adapter.type === 'postgres') return adapter.database.dropDatabase(item.source?.database);
+        if (adapter.type === 'restic') return adapter.backups.deleteSnapshots(item.source);
+        throw notConfigured(`a ${adapter.type} connection cannot delete data`);
       case 'validate-restore':
+        if (adapter.type === 'restic') return adapter.backups.validateRestore(item.source);
         throw notConfigured(`a ${adapter.type} connection cannot validate a restore`);
     }
   }

@@ -1,0 +1,302 @@
+// The runbook moving, proving and deleting data by itself, end to end over HTTP: an onboarding
+// validates a real restic restore against its RTO (a damaged repository falls back to a person with
+// restic's error); an offboarding rotates a PostgreSQL role, and at the deletion date drops the
+// database and forgets the client's restic snapshots, with a certificate of deletion whose fields
+// come from the connectors' own checks. What the documents claim is checked apart from them: logins
+// with `pg`, snapshots with restic.
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalVault, loadVaultKey } from '../../connectors/vault/local.js';
+import type { TaskState, TransitionState } from '../../domain/definitions.js';
+import { offboardingBody, uniqueClientId } from '../factories.js';
+import { csrfIn, linkIn, postForm } from '../support/links.js';
+import { startPostgres, type Postgres } from '../support/postgres.js';
+import { createResticRepository, type TestRepository } from '../support/restic.js';
+import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
+
+let stack: Stack;
+let server: Postgres;
+let admin: { host: string; port: number; user: string; password: string };
+const repositories: TestRepository[] = [];
+
+beforeAll(async () => {
+  [stack, server] = await Promise.all([startStack(), startPostgres()]);
+  const url = new URL(server.url);
+  admin = {
+    host: url.hostname,
+    port: Number(url.port),
+    user: url.username,
+    password: decodeURIComponent(url.password),
+  };
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([stack?.stop(), server?.stop(), ...repositories.map((repo) => repo.remove())]);
+});
+
+async function repository(): Promise<TestRepository> {
+  const repo = await createResticRepository();
+  repositories.push(repo);
+  return repo;
+}
+
+async function addConnection(body: Record<string, unknown>) {
+  const response = await stack.call('POST', '/v1/connections', body);
+  expect(response.status, await response.clone().text()).toBe(201);
+}
+
+function resticConnection(id: string, clientId: string, repo: TestRepository) {
+  return { id, type: 'restic', clientId, settings: { repository: repo.repository }, secret: repo.password };
+}
+
+async function tasksOf(id: string): Promise<TaskState[]> {
+  const response = await stack.call('GET', `/v1/transitions/${id}/tasks?limit=100`, undefined, auditorKey);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { tasks: TaskState[] }).tasks;
+}
+
+async function documentText(id: string, docId: string): Promise<string> {
+  const response = await stack.call('GET', `/v1/transitions/${id}/documents/${docId}`, undefined, auditorKey);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+async function complete(id: string, taskId: string, evidence: Record<string, unknown>) {
+  const response = await stack.call('POST', `/v1/transitions/${id}/tasks/${taskId}/complete`, { evidence });
+  expect(response.status, await response.clone().text()).toBe(200);
+}
+
+async function logsIn(user: string, password: string, database = 'runbooks'): Promise<boolean> {
+  const db = new pg.Client({ host: admin.host, port: admin.port, user, password, database });
+  db.on('error', () => undefined);
+  try {
+    await db.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+}
+
+async function asAdmin(sql: string) {
+  const db = new pg.Client({ ...admin, database: 'runbooks' });
+  await db.connect();
+  try {
+    await db.query(sql);
+  } finally {
+    await db.end();
+  }
+}
+
+describe('data connectors in a running onboarding', () => {
+  it('validates a real restore against its RTO; a damaged repository leaves the job to a person with the error', async () => {
+    const clientId = uniqueClientId('bright');
+    const good = await repository();
+    await good.backup({ 'charts/2026.csv': 'patient,visit\n1,2026-01-02\n', 'xray.bin': 'x'.repeat(50_000) });
+    const damaged = await repository();
+    await damaged.backup({ 'big.bin': Buffer.alloc(200_000, 7) });
+    await damaged.corrupt();
+    await addConnection(resticConnection(`${clientId}-fs`, clientId, good));
+    await addConnection(resticConnection(`${clientId}-nas`, clientId, damaged));
+    const id = `onboarding-${clientId}`;
+    const started = await stack.call('POST', '/v1/transitions', {
+      kind: 'onboarding',
+      client: { id: clientId, name: 'Bright Smiles Dental', timezone: 'UTC' },
+      requestedBy: 'ops@msp.example',
+      contacts: {
+        approvers: [{ name: 'Riley Chen', email: 'riley@bright.example' }],
+        operators: [{ name: 'MSP Ops', email: 'ops@msp.example' }],
+      },
+      scope: {
+        backupJobs: [
+          { id: 'fs-daily', device: 'fs01', rto: 'PT1H', connector: 'restic', connection: `${clientId}-fs` },
+          {
+            id: 'nas-weekly',
+            device: 'nas01',
+            rto: 'PT4H',
+            connector: 'restic',
+            connection: `${clientId}-nas`,
+          },
+        ],
+      },
+      approvalSteps: [],
+    });
+    expect(started.status, await started.clone().text()).toBe(201);
+
+    const waiting = await waitForState<TransitionState>(
+      stack,
+      id,
+      (current) =>
+        current.tasks.some(
+          (task) => task.id === 'restore-validation.nas-weekly' && task.automation?.status === 'failed',
+        ),
+      90_000,
+    );
+    const nas = waiting.tasks.find((task) => task.id === 'restore-validation.nas-weekly')!;
+    expect(nas.status).toBe('open');
+    expect(nas.automation!.error).toMatchObject({ type: 'ConnectorVerificationFailed' });
+    expect(nas.automation!.error!.message).toContain('restic check failed');
+    const fs = (await tasksOf(id)).find((task) => task.id === 'restore-validation.fs-daily')!;
+    expect(fs).toMatchObject({ status: 'completed', completedBy: 'connector restic' });
+    expect(fs.evidence!.restore).toMatchObject({ integrityCheck: 'passed', restoredFiles: 2 });
+
+    // The technician restores the NAS from its second copy by hand and records it: a manual entry.
+    await complete(id, 'restore-validation.nas-weekly', {
+      text: 'Restored from the offsite copy; checksums compared by hand',
+      restore: {
+        startedAt: '2026-11-26T08:00:00Z',
+        endedAt: '2026-11-26T09:30:00Z',
+        integrityCheck: 'passed',
+        verifiedBy: 'Sam Tech',
+      },
+    });
+    await waitForState<TransitionState>(stack, id, (current) => current.status === 'completed', 60_000);
+    const report = await documentText(id, '04-restore-validation');
+    expect(report).toMatch(
+      /\| `fs-daily` \| `fs01` \|.*\| PT1H \| yes \| 2 file\(s\), 50027 bytes \| passed \| connector restic/,
+    );
+    expect(report).toContain('restic check --read-data-subset=100% finds no error | passed');
+    expect(report).toContain('the scratch copy is removed | passed');
+    expect(report).toContain('ConnectorVerificationFailed');
+    expect(report).toMatch(/\| `nas-weekly` \| `nas01` \|.*\| PT4H \| yes \| — \| passed \| Sam Tech/);
+  }, 180_000);
+});
+
+describe('data connectors in a running offboarding', () => {
+  it('rotates a database role, then drops the database and prunes the snapshots with a certificate from the checks', async () => {
+    const clientId = uniqueClientId('acme');
+    const database = `crm-${clientId}`;
+    await server.createDatabase(database);
+    await asAdmin(`CREATE ROLE app_rw LOGIN PASSWORD 'app-old-1'`).catch(() => undefined);
+    await asAdmin(`ALTER ROLE app_rw PASSWORD 'app-old-1'`);
+    const backups = await repository();
+    await backups.backup({ 'docs/a.txt': 'acme monday' }, { tag: clientId });
+    await backups.backup({ 'docs/a.txt': 'acme tuesday' }, { tag: clientId });
+    await backups.backup({ 'other.txt': 'another client' }, { tag: 'globex' });
+    await addConnection({
+      id: `${clientId}-db`,
+      type: 'postgres',
+      clientId,
+      settings: { host: admin.host, port: admin.port, database: 'runbooks', user: admin.user },
+      secret: admin.password,
+    });
+    await addConnection(resticConnection(`${clientId}-backups`, clientId, backups));
+    // The role's password as the client's onboarding vaulted it: what the rotation must see refused.
+    const vault = createLocalVault(path.join(stack.dataDir, 'vault'), await loadVaultKey(stack.dataDir));
+    await vault.put(`onboarding-${clientId}/credential-vaulting/crm-app`, 'app-old-1');
+
+    const body = offboardingBody({
+      clientId,
+      terms: { noticePeriod: 'PT1S', transitionPeriod: 'PT2S', retentionPeriod: 'PT1S' },
+      scope: {
+        credentials: [
+          {
+            id: 'crm-app',
+            system: 'PostgreSQL',
+            account: 'app_rw',
+            connector: 'postgres',
+            connection: `${clientId}-db`,
+          },
+        ],
+        dataSets: [
+          {
+            id: 'crm',
+            description: 'CRM database',
+            connector: 'postgres',
+            connection: `${clientId}-db`,
+            source: { database },
+          },
+          {
+            id: 'file-backups',
+            description: 'File server backups',
+            connector: 'restic',
+            connection: `${clientId}-backups`,
+            source: { tag: clientId },
+          },
+          { id: 'paper', description: 'Paper records' },
+        ],
+      },
+      approvalSteps: [],
+    });
+    const id = `offboarding-${clientId}`;
+    const started = await stack.call('POST', '/v1/transitions', body);
+    expect(started.status, await started.clone().text()).toBe(201);
+
+    await waitForState<TransitionState>(stack, id, (current) =>
+      current.tasks.some((task) => task.id === 'data-export.paper' && task.status === 'open'),
+    );
+    for (const set of ['crm', 'file-backups', 'paper'])
+      await complete(id, `data-export.${set}`, { text: `exported ${set}` });
+
+    const revealMail = await stack.waitForMail(
+      (mail) => mail.subject?.startsWith('New credential ready:') ?? false,
+      60_000,
+    );
+    const link = linkIn(revealMail, 'reveal');
+    const revealed = await (await postForm(link, { csrf: csrfIn(await (await fetch(link)).text()) })).text();
+
+    // Paper is shredded by a person, who records it by hand.
+    await waitForState<TransitionState>(
+      stack,
+      id,
+      (current) => current.tasks.some((task) => task.id === 'retention-deletion.paper'),
+      60_000,
+    );
+    await complete(id, 'retention-deletion.paper', {
+      text: 'Shredded on site',
+      method: 'Destroy (cross-cut shredding)',
+      tool: 'HSM shredder',
+      verification: 'visual inspection of the particles',
+    });
+    const finished = await waitForState<TransitionState>(
+      stack,
+      id,
+      (current) => current.status === 'completed',
+      90_000,
+    );
+
+    const rotated = finished.credentials.find((credential) => credential.id === 'crm-app')!;
+    const { secret } = await vault.get(rotated.reference!.vaultId, rotated.reference!.version);
+    expect(revealed).toContain(secret);
+    expect(await logsIn('app_rw', secret)).toBe(true);
+    expect(await logsIn('app_rw', 'app-old-1')).toBe(false);
+    expect(await logsIn(admin.user, admin.password, database)).toBe(false);
+    expect(await backups.snapshots(['--tag', clientId])).toEqual([]);
+    expect((await backups.snapshots()).length).toBe(1);
+
+    const tasks = await tasksOf(id);
+    expect(
+      tasks.filter((task) => task.step !== 'data-export').map((task) => [task.id, task.completedBy]),
+    ).toEqual([
+      ['credential-rotation.crm-app', 'connector postgres'],
+      ['retention-deletion.crm', 'connector postgres'],
+      ['retention-deletion.file-backups', 'connector restic'],
+      ['retention-deletion.paper', expect.any(String)],
+    ]);
+    expect(JSON.stringify(finished)).not.toContain(secret);
+
+    const rotation = await documentText(id, '05-credential-rotation');
+    expect(rotation).toContain('new password logs in | passed');
+    expect(rotation).toContain('previous password refused | passed');
+    expect(rotation).not.toContain(secret);
+
+    // The certificate as an auditor reads it: each data set's record, whose it is, and the checks.
+    const certificate = await documentText(id, '07-retention-deletion');
+    expect(certificate).toMatch(
+      new RegExp(
+        `\\| CRM database \\(\`crm\`\\) \\| PostgreSQL database \\| \`${admin.host}:${admin.port}/${database}\` \\| Purge \\| logical deletion: DROP DATABASE .* \\| PostgreSQL \\d+[^|]* \\| pg\\\\_database lists no database ${database}; a connection to ${database} is refused \\(database does not exist\\) \\| passed \\| connector postgres \\|.*\\| from the connector's verification \\|`,
+      ),
+    );
+    expect(certificate).toMatch(
+      new RegExp(
+        `\\| File server backups \\(\`file-backups\`\\) \\| restic backup repository \\| \`${backups.repository} \\(tag ${clientId}\\)\` \\| Purge \\| .*forget --prune.* \\| restic \\d+\\.\\d+\\.\\d+ \\| restic snapshots lists no snapshot of tag ${clientId}; restic check finds the repository consistent after the prune \\| passed \\| connector restic \\|.*\\| from the connector's verification \\|`,
+      ),
+    );
+    expect(certificate).toMatch(/\| Paper records \(`paper`\) \|.*\| HSM shredder \|.*\| manual entry \|/);
+    expect(certificate).toContain(`- pg\\_database lists no database ${database}: **passed**`);
+    expect(certificate).toContain(`- restic snapshots lists no snapshot of tag ${clientId}: **passed**`);
+    expect(certificate).not.toContain(backups.password);
+  }, 240_000);
+});
