@@ -45,6 +45,7 @@ function ownAccount(connection: Connection): string | undefined {
     case 'postgres':
       return connection.settings.user;
     case 'restic':
+    case 's3':
       return undefined;
   }
 }
@@ -182,6 +183,10 @@ export function createAutomationActivities(deps: AutomationDeps) {
       case 'delete-data':
         if (adapter.type === 'postgres') return adapter.database.dropDatabase(item.source?.database);
         if (adapter.type === 'restic') return adapter.backups.deleteSnapshots(item.source);
+        if (adapter.type === 's3') {
+          if (!item.source?.prefix) throw notConfigured('an s3 data set names the prefix of its objects');
+          return adapter.storage.deletePrefix(item.source.prefix);
+        }
         throw notConfigured(`a ${adapter.type} connection cannot delete data`);
       case 'validate-restore':
         if (adapter.type === 'restic') return adapter.backups.validateRestore(item.source);

@@ -14,6 +14,17 @@ export interface CommandRun {
   at: string;
 }
 
+/** One object an export put in the destination bucket, as the manifest lists it: verified after upload. */
+export interface ExportedObject {
+  /** `s3://<bucket>/<key>`. */
+  location: string;
+  bytes: number;
+  sha256: string;
+  uploadedAt: string;
+  /** When it was read back and its size and SHA-256 matched. */
+  verifiedAt: string;
+}
+
 /** A check the connector made after its change and what it found. */
 export interface Verification {
   /** What was checked, in words: "`rmm` check exits non-zero", "old password refused". */
@@ -37,6 +48,8 @@ export interface AutomationEvidence {
   secret?: SecretReference;
   /** A restore test's times and integrity check, which the restore validation report reads. */
   restore?: RestoreEvidence;
+  /** What an export put in the destination, for the data export manifest. */
+  objects?: ExportedObject[];
   /** A deletion's NIST SP 800-88 record, which the certificate of deletion reads. */
   sanitization?: SanitizationEvidence;
   startedAt: string;
@@ -77,6 +90,8 @@ export type AutomationAction =
 export interface DataSource {
   /** A PostgreSQL database (default: the connection's). */
   database?: string;
+  /** S3: the retained objects' prefix, under the connection's. */
+  prefix?: string;
   /** restic: only the snapshots of this host, with this tag, of these paths. */
   host?: string;
   tag?: string;

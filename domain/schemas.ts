@@ -138,7 +138,7 @@ function uniqueBy<T>(key: (item: T) => string, what: string) {
 /** The connectors that can do an asset's work; `manual` is a task for a person. */
 const deviceConnector = z.enum(['manual', 'ssh']).default('manual');
 const credentialConnector = z.enum(['manual', 'ssh', 'ldap', 'postgres']).default('manual');
-const dataSetConnector = z.enum(['manual', 'postgres', 'restic']).default('manual');
+const dataSetConnector = z.enum(['manual', 'postgres', 'restic', 's3']).default('manual');
 const backupJobConnector = z.enum(['manual', 'restic']).default('manual');
 
 const snapshotPath = z
@@ -158,6 +158,7 @@ const dataSource = z.strictObject({
   host: z.string().trim().min(1).max(253).check(oneLine).optional(),
   tag: z.string().trim().min(1).max(200).check(oneLine).optional(),
   paths: z.array(snapshotPath).min(1).max(50).optional(),
+  prefix: z.string().trim().min(1).max(500).check(oneLine).optional(),
 });
 
 /** An automated connector reaches its asset through a connection (POST /v1/connections); `manual` needs none. */

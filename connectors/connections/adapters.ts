@@ -2,6 +2,8 @@
 // knows which port each connection type serves.
 import { createResticBackups, type ResticOptions } from '../backups/restic.js';
 import type { Backups } from '../backups/port.js';
+import { createS3Storage } from '../objects/s3.js';
+import type { ObjectStorage } from '../objects/port.js';
 import { createPostgresDatabase } from '../databases/postgres.js';
 import type { Database } from '../databases/port.js';
 import type { Directory } from '../directory/port.js';
@@ -15,7 +17,8 @@ export type Adapter =
   | { type: 'ssh'; host: Host }
   | { type: 'ldap'; directory: Directory }
   | { type: 'postgres'; database: Database }
-  | { type: 'restic'; backups: Backups };
+  | { type: 'restic'; backups: Backups }
+  | { type: 's3'; storage: ObjectStorage };
 
 /** What an adapter may need beyond its connection: for now, a restic run's progress and keys. */
 export type AdapterOptions = Pick<ResticOptions, 'onProgress' | 'signal' | 's3Credentials'>;
@@ -30,6 +33,8 @@ export function adapterOf(connection: Connection, secret: string, options: Adapt
       return { type: 'postgres', database: createPostgresDatabase(connection, secret) };
     case 'restic':
       return { type: 'restic', backups: createResticBackups(connection, secret, options) };
+    case 's3':
+      return { type: 's3', storage: createS3Storage(connection, secret) };
   }
 }
 
@@ -54,6 +59,8 @@ function checkOf(adapter: Adapter): () => Promise<{ detail: string }> {
       return () => adapter.database.check();
     case 'restic':
       return () => adapter.backups.check();
+    case 's3':
+      return () => adapter.storage.check();
   }
 }
 

@@ -98,6 +98,7 @@ export const connectionRequest = z.discriminatedUnion('type', [
     secret,
   }),
   z.strictObject({ id: connectionId, type: z.literal('restic'), clientId, settings: resticSettings, secret }),
+  z.strictObject({ id: connectionId, type: z.literal('s3'), clientId, settings: s3Settings, secret }),
 ]);
 export type ConnectionRequest = z.infer<typeof connectionRequest>;
 export type ConnectionType = ConnectionRequest['type'];
