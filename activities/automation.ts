@@ -4,6 +4,9 @@
 // reported, so the workflow opens a manual task showing the error. Secrets are read from the vault
 // here and nowhere else; only vault references leave.
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import {
   permanentConnectorFailures,
@@ -137,6 +140,63 @@ export function createAutomationActivities(deps: AutomationDeps) {
     return { secret, reference: { vaultId, version: ref.version, fingerprint: ref.fingerprint } };
   }
 
+  /**
+   * Dumps a data set to a scratch file (pg_dump, restic dump), uploads it to the destination's
+   * bucket and reads it back; the scratch file is removed either way.
+   */
+  async function exportData(
+    input: AutomateAssetsInput,
+    item: AutomationItem,
+    adapter: Adapter,
+  ): Promise<AutomationEvidence> {
+    const startedAt = new Date().toISOString();
+    const destination = item.destination;
+    if (!destination) throw notConfigured('an export names its destination: an s3 connection and a prefix');
+    const bucket = await connectionOf(
+      { ...item, connector: 's3', connection: destination.connection },
+      input.clientId,
+    );
+    const storage = adapterOf(bucket.connection, bucket.secret);
+    if (storage.type !== 's3') throw notConfigured(`connection ${destination.connection} is no s3 bucket`);
+    const dir = await mkdtemp(path.join(tmpdir(), 'data-export-'));
+    try {
+      const file = path.join(dir, 'export');
+      const dump =
+        adapter.type === 'postgres'
+          ? await adapter.database.dump(file, item.source?.database)
+          : adapter.type === 'restic'
+            ? await adapter.backups.dump(file, item.source)
+            : undefined;
+      if (!dump) throw notConfigured(`a ${adapter.type} connection cannot export data`);
+      Context.current().heartbeat({ assetId: item.assetId, phase: 'uploading the export' });
+      const object = await storage.storage.upload(
+        `${destination.prefix.replace(/\/+$/, '')}/${dump.name}`,
+        file,
+      );
+      return {
+        connector: item.connector,
+        connection: item.connection,
+        target: object.location,
+        commands: dump.commands,
+        verifications: [
+          ...dump.verifications,
+          {
+            what: `${object.location} read back: its size and SHA-256 are the manifest's`,
+            passed: true,
+            at: object.verifiedAt,
+            detail: `${object.bytes} bytes, SHA-256 ${object.sha256}`,
+          },
+        ],
+        facts: dump.facts,
+        objects: [object],
+        startedAt,
+        finishedAt: new Date().toISOString(),
+      };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   async function automate(input: AutomateAssetsInput, item: AutomationItem): Promise<AutomationEvidence> {
     const { connection, secret } = await connectionOf(item, input.clientId);
     const context = Context.current();
@@ -188,6 +248,8 @@ export function createAutomationActivities(deps: AutomationDeps) {
           return adapter.storage.deletePrefix(item.source.prefix);
         }
         throw notConfigured(`a ${adapter.type} connection cannot delete data`);
+      case 'export-data':
+        return exportData(input, item, adapter);
       case 'validate-restore':
         if (adapter.type === 'restic') return adapter.backups.validateRestore(item.source);
         throw notConfigured(`a ${adapter.type} connection cannot validate a restore`);

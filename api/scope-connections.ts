@@ -18,6 +18,17 @@ export async function checkScopeConnections(store: ConnectionStore, request: Sta
       asset,
       path: ['scope', 'dataSets', index, 'connection'],
     })),
+    // An export's destination bucket is a connection too, of type s3.
+    ...request.scope.dataSets.flatMap((set, index) =>
+      typeof set.destination === 'object'
+        ? [
+            {
+              asset: { connector: 's3', connection: set.destination.connection },
+              path: ['scope', 'dataSets', index, 'destination', 'connection'],
+            },
+          ]
+        : [],
+    ),
     ...request.scope.backupJobs.map((asset, index) => ({
       asset,
       path: ['scope', 'backupJobs', index, 'connection'],

@@ -1,6 +1,6 @@
 // What an approval is about, item by item, for the client's confirmation page. Bounded, so a scope
 // of thousands of devices still answers a small query.
-import type { Scope, StepKey } from './schemas.js';
+import { destinationText, type Scope, type StepKey } from './schemas.js';
 
 /** The most items a page lists; the rest are counted ("and N more"). */
 export const shownItemsLimit = 50;
@@ -33,7 +33,9 @@ const devices = (scope: Scope) =>
 const dataSets = (scope: Scope) =>
   listOf('data set', scope.dataSets, (set) => ({
     name: set.description,
-    detail: [set.id, set.destination && `to ${set.destination}`, set.format].filter(Boolean).join(' · '),
+    detail: [set.id, set.destination && `to ${destinationText(set.destination)}`, set.format]
+      .filter(Boolean)
+      .join(' · '),
   }));
 const credentials = (scope: Scope) =>
   listOf('credential', scope.credentials, (credential) => ({

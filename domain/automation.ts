@@ -56,6 +56,15 @@ export interface AutomationEvidence {
   finishedAt: string;
 }
 
+/** A data set written to a local file by its connector (pg_dump, restic dump), before its upload. */
+export interface DumpRecord {
+  /** The file name the export gets in the destination. */
+  name: string;
+  commands: CommandRun[];
+  verifications: Verification[];
+  facts: Record<string, string>;
+}
+
 /**
  * Why an automation failed, as the connectors name it. `auth-refused`, `host-key-mismatch` and
  * `not-configured` cannot be fixed by a retry (non-retryable); the others may pass on the next try.
@@ -84,6 +93,7 @@ export type AutomationAction =
   | 'rotate-password'
   | 'revoke-account'
   | 'validate-restore'
+  | 'export-data'
   | 'delete-data';
 
 /** Where a data set or a backup job lives in its system, beyond what the connection says. */
@@ -111,8 +121,10 @@ export interface AutomationItem {
   account?: string;
   /** The host name the scope gives, which discovery compares with what the host says. */
   hostname?: string;
-  /** The data set or backup job to restore or delete. */
+  /** The data set or backup job to restore, export or delete. */
   source?: DataSource;
+  /** Where an export goes: an `s3` connection and the prefix under it. */
+  destination?: { connection: string; prefix: string };
 }
 
 /** A chunk of one step's assets, run in one activity call. */

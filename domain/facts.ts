@@ -1,7 +1,7 @@
 // What each step's document shows, as typed contracts: a step's `run` returns its facts, and its
 // template (`templates/<kind>/<step>.md.hbs`) renders exactly these. Renaming a key here fails the
 // type check of the step and the template test (test/unit/step-templates.test.ts).
-import type { Verification } from './automation.js';
+import type { ExportedObject, Verification } from './automation.js';
 import type {
   ApprovalState,
   ControlRecord,
@@ -69,7 +69,11 @@ export interface OffboardingFacts {
     dates: OffboardingDates;
     approvalSteps: OffboardingRequest['approvalSteps'];
   };
-  'data-export': { dataSets: Scope['dataSets'] };
+  'data-export': {
+    dataSets: Scope['dataSets'];
+    /** Every object the connectors exported, verified after upload (absent on older runs). */
+    manifest?: (ExportedObject & { dataSet: string })[];
+  };
   cutover: { cutoverAt: string };
   'agent-removal': { devices: Scope['devices'] };
   'credential-rotation': { rotated: Scope['credentials'] };

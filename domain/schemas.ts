@@ -153,6 +153,20 @@ const snapshotPath = z
  * Where a data set or backup job lives in its connection's system: a PostgreSQL database (default:
  * the connection's), or which restic snapshots are the client's (default: every one in the repository).
  */
+/** An export's destination a connector can reach: an `s3` connection and the prefix under it. */
+const exportDestination = z.strictObject({
+  connection: slug,
+  prefix: z.string().trim().min(1).max(500).check(oneLine).regex(/^[^/]/, 'a prefix does not start with /'),
+});
+
+/** The destination of a data set in words, as a task title or an approval page says it. */
+export function destinationText(destination: string | { connection: string; prefix: string } | undefined) {
+  if (destination === undefined) return undefined;
+  return typeof destination === 'string'
+    ? destination
+    : `S3 connection ${destination.connection}, prefix ${destination.prefix}`;
+}
+
 const dataSource = z.strictObject({
   database: z.string().trim().min(1).max(63).check(oneLine).optional(),
   host: z.string().trim().min(1).max(253).check(oneLine).optional(),
@@ -224,7 +238,8 @@ const scopeSchema = z
           .object({
             id: slug,
             description: shortText,
-            destination: shortText.optional(),
+            /** Where the export goes: in words for a person, or an S3 connection and prefix for a connector. */
+            destination: z.union([shortText, exportDestination]).optional(),
             format: shortText.optional(),
             connector: dataSetConnector,
             connection: slug.optional(),

@@ -2,7 +2,6 @@
 // repository password in its environment (never in its arguments, so never in `ps`, the evidence or
 // a log). Every run is recorded as a command with its exit code and a digest of its output; every
 // claim the evidence makes is something restic or this file checked after the fact.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -11,6 +10,7 @@ import path from 'node:path';
 import type { AutomationEvidence, CommandRun, DataSource, Verification } from '../../domain/automation.js';
 import type { ResticSettings } from '../connections/settings.js';
 import { authRefused, notConfigured, unreachable, verificationFailed } from '../failures.js';
+import { runTool } from '../tool.js';
 import type { Backups } from './port.js';
 
 export interface ResticOptions {
@@ -91,49 +91,26 @@ export function createResticBackups(
   }
 
   /** Runs restic; its stdout, and the run as the evidence records it. Fails with restic's message. */
-  function restic(args: string[]): Promise<{ stdout: string; run: CommandRun }> {
-    const all = ['--no-cache', ...args];
-    return new Promise((resolve, reject) => {
-      const child = spawn(binary, all, {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: process.env.HOME ?? tmpdir(),
-          RESTIC_REPOSITORY: settings.repository,
-          RESTIC_PASSWORD: secret,
-          ...(options.s3Credentials
-            ? {
-                AWS_ACCESS_KEY_ID: options.s3Credentials.accessKeyId,
-                AWS_SECRET_ACCESS_KEY: options.s3Credentials.secretAccessKey,
-              }
-            : {}),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      child.on('error', (error) =>
-        reject(
-          (error as NodeJS.ErrnoException).code === 'ENOENT'
-            ? notConfigured(`restic is not installed on the worker (${binary})`)
-            : unreachable(`${target}: restic ${args[0]}: ${error.message}`),
-        ),
-      );
-      child.on('close', (code) => {
-        const out = Buffer.concat(stdout);
-        const err = Buffer.concat(stderr);
-        const run: CommandRun = {
-          command: `restic ${all.join(' ')}`,
-          exitCode: code,
-          outputSha256: createHash('sha256').update(out).update(err).digest('hex'),
-          at: new Date().toISOString(),
-        };
-        if (code === 0) resolve({ stdout: out.toString('utf8'), run });
-        else reject(failure(args, `${err.toString('utf8')}\n${out.toString('utf8')}`));
-      });
+  async function restic(args: string[], stdoutFile?: string): Promise<{ stdout: string; run: CommandRun }> {
+    const result = await runTool(binary, ['--no-cache', ...args], {
+      env: {
+        RESTIC_REPOSITORY: settings.repository,
+        RESTIC_PASSWORD: secret,
+        ...(options.s3Credentials
+          ? {
+              AWS_ACCESS_KEY_ID: options.s3Credentials.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: options.s3Credentials.secretAccessKey,
+            }
+          : {}),
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(stdoutFile ? { stdoutFile } : {}),
     });
+    if (result.code !== 0) throw failure(args, `${result.stderr}\n${result.stdout}`);
+    return {
+      stdout: result.stdout,
+      run: { ...result.run, command: result.run.command.replace(binary, 'restic') },
+    };
   }
 
   async function version(): Promise<string> {
@@ -275,6 +252,32 @@ export function createResticBackups(
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
+    },
+
+    async dump(file, source) {
+      const commands: CommandRun[] = [];
+      const toolVersion = await version();
+      const listed = await snapshotsOf(source);
+      commands.push(listed.run);
+      const latest = listed.snapshots.at(-1);
+      if (!latest) throw verificationFailed(`${target}: no snapshot to export (${describe(source)})`);
+      progress(`writing snapshot ${latest.short_id} as a tar archive`);
+      const dumped = await restic(['dump', '--archive', 'tar', latest.id, '/'], file);
+      commands.push(dumped.run);
+      const { size } = await stat(file);
+      const verifications: Verification[] = [];
+      verified(verifications, 'restic dump wrote the snapshot as a tar archive', size > 0, `${size} bytes`);
+      return {
+        name: `snapshot-${latest.short_id}.tar`,
+        commands,
+        verifications,
+        facts: {
+          snapshot: latest.id,
+          snapshotTime: latest.time,
+          snapshotPaths: latest.paths.join(', '),
+          tool: `restic ${toolVersion}`,
+        },
+      };
     },
 
     async deleteSnapshots(source) {

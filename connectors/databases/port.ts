@@ -1,5 +1,5 @@
 // The databases port (docs/design.md §8): a client's database server. `postgres.ts` is its adapter.
-import type { AutomationEvidence } from '../../domain/automation.js';
+import type { AutomationEvidence, DumpRecord } from '../../domain/automation.js';
 
 export interface Database {
   /** A real round trip: logs in as the connection and asks the server its version. */
@@ -11,6 +11,11 @@ export interface Database {
   rotatePassword(role: string, newPassword: string, previousPassword?: string): Promise<AutomationEvidence>;
   /** Takes `role`'s login and password away; then checks that `previousPassword`, when known, is refused. */
   disableRole(role: string, previousPassword?: string): Promise<AutomationEvidence>;
+  /**
+   * Dumps `database` (by default the connection's) with `pg_dump` in its custom format into `file`,
+   * then checks that `pg_restore --list` reads the dump back.
+   */
+  dump(file: string, database?: string): Promise<DumpRecord>;
   /**
    * Drops `database` (by default the connection's; sessions on it ended), then checks that the
    * server lists it no more and refuses a connection to it.

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { AutomationEvidence, CommandRun, Verification } from '../../domain/automation.js';
 import type { PostgresSettings } from '../connections/settings.js';
 import { ConnectorError, authRefused, notConfigured, unreachable, verificationFailed } from '../failures.js';
+import { runTool } from '../tool.js';
 import type { Database } from './port.js';
 
 export interface PostgresOptions {
@@ -218,6 +219,54 @@ export function createPostgresDatabase(
       });
       if (!passed) throw verificationFailed(`${target}: role ${role} may still log in`);
       return evidence(startedAt, [command], verifications);
+    },
+
+    async dump(file, database = settings.database) {
+      // The password goes in the environment: pg_dump's arguments show in `ps` and in the evidence.
+      const env = { PGPASSWORD: secret, PGCONNECT_TIMEOUT: String(Math.ceil(timeout / 1000)) };
+      const dumped = await runTool(
+        'pg_dump',
+        [
+          '--format=custom',
+          '--no-password',
+          '-h',
+          settings.host,
+          '-p',
+          String(settings.port),
+          '-U',
+          settings.user,
+          '-f',
+          file,
+          database,
+        ],
+        { env },
+      );
+      if (dumped.code !== 0) {
+        if (/password authentication failed/.test(dumped.stderr))
+          throw authRefused(`${target} refused the login of ${settings.user}`);
+        if (/does not exist/.test(dumped.stderr))
+          throw notConfigured(`${target}: there is no database ${database}`);
+        throw unreachable(`${target}: pg_dump of ${database} failed: ${dumped.stderr.trim().slice(0, 300)}`);
+      }
+      const listed = await runTool('pg_restore', ['--list', file]);
+      const entries = listed.stdout.split('\n').filter((line) => line && !line.startsWith(';')).length;
+      const verifications: Verification[] = [
+        {
+          what: 'pg_restore --list reads the dump back',
+          passed: listed.code === 0,
+          at: new Date().toISOString(),
+          detail: listed.code === 0 ? `${entries} archive entries` : listed.stderr.trim().slice(0, 200),
+        },
+      ];
+      if (listed.code !== 0)
+        throw verificationFailed(`${target}: the dump of ${database} does not read back`);
+      const version = /(\d+[.\d]*)/.exec((await runTool('pg_dump', ['--version'])).stdout)?.[1] ?? 'unknown';
+      return {
+        name: `${database}.dump`,
+        commands: [dumped.run, listed.run],
+        verifications,
+        facts: { database, format: 'pg_dump custom format', tool: `pg_dump ${version}` },
+      };
     },
 
     async dropDatabase(database = settings.database) {

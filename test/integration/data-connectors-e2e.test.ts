@@ -1,10 +1,15 @@
 // The runbook moving, proving and deleting data by itself, end to end over HTTP: an onboarding
 // validates a real restic restore against its RTO (a damaged repository falls back to a person with
-// restic's error); an offboarding rotates a PostgreSQL role, and at the deletion date drops the
-// database and forgets the client's restic snapshots, with a certificate of deletion whose fields
-// come from the connectors' own checks. What the documents claim is checked apart from them: logins
-// with `pg`, snapshots with restic.
+// restic's error); an offboarding exports a PostgreSQL database and a restic snapshot to an S3
+// bucket (SeaweedFS) with a manifest of its own (an unreachable bucket falls back to a person),
+// rotates a PostgreSQL role, and at the deletion date drops the database, forgets the client's
+// snapshots and deletes the retained objects with every version, with a certificate of deletion
+// whose fields come from the connectors' own checks. What the documents claim is checked apart from
+// them: logins with `pg`, snapshots with restic, objects with an S3 client of the test's own.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalVault, loadVaultKey } from '../../connectors/vault/local.js';
@@ -12,16 +17,19 @@ import type { TaskState, TransitionState } from '../../domain/definitions.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
+import { freePort } from '../support/ports.js';
 import { createResticRepository, type TestRepository } from '../support/restic.js';
+import { startS3Server, type S3Server } from '../support/s3-server.js';
 import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 let server: Postgres;
+let s3: S3Server;
 let admin: { host: string; port: number; user: string; password: string };
 const repositories: TestRepository[] = [];
 
 beforeAll(async () => {
-  [stack, server] = await Promise.all([startStack(), startPostgres()]);
+  [stack, server, s3] = await Promise.all([startStack(), startPostgres(), startS3Server()]);
   const url = new URL(server.url);
   admin = {
     host: url.hostname,
@@ -32,7 +40,12 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([stack?.stop(), server?.stop(), ...repositories.map((repo) => repo.remove())]);
+  await Promise.all([
+    stack?.stop(),
+    server?.stop(),
+    s3?.stop(),
+    ...repositories.map((repo) => repo.remove()),
+  ]);
 });
 
 async function repository(): Promise<TestRepository> {
@@ -65,6 +78,25 @@ async function documentText(id: string, docId: string): Promise<string> {
 async function complete(id: string, taskId: string, evidence: Record<string, unknown>) {
   const response = await stack.call('POST', `/v1/transitions/${id}/tasks/${taskId}/complete`, { evidence });
   expect(response.status, await response.clone().text()).toBe(200);
+}
+
+function s3Connection(id: string, clientId: string, bucket: string, endpoint = s3.endpoint) {
+  return {
+    id,
+    type: 's3',
+    clientId,
+    settings: { endpoint, region: 'us-east-1', bucket, accessKeyId: s3.accessKeyId, forcePathStyle: true },
+    secret: s3.secretAccessKey,
+  };
+}
+
+/** The SHA-256 of an object as the bucket serves it, read with the test's own client. */
+async function objectSha256(location: string): Promise<string> {
+  const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(location)!;
+  const got = await s3.client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const hash = createHash('sha256');
+  for await (const chunk of got.Body as Readable) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 async function logsIn(user: string, password: string, database = 'runbooks'): Promise<boolean> {
@@ -165,48 +197,58 @@ describe('data connectors in a running onboarding', () => {
 });
 
 describe('data connectors in a running offboarding', () => {
-  it('rotates a database role, then drops the database and prunes the snapshots with a certificate from the checks', async () => {
+  it('exports to S3 with a manifest, rotates a database role, then drops the database, prunes the snapshots and deletes the retained objects, with a certificate from the checks', async () => {
     const clientId = uniqueClientId('acme');
     const database = `crm-${clientId}`;
+    const mailDatabase = `mail-${clientId}`;
     await server.createDatabase(database);
+    await server.createDatabase(mailDatabase);
+    const crm = new pg.Client({ ...admin, database });
+    await crm.connect();
+    await crm.query(`CREATE TABLE customers (id int, name text); INSERT INTO customers VALUES (1, 'Dana')`);
+    await crm.end();
     await asAdmin(`CREATE ROLE app_rw LOGIN PASSWORD 'app-old-1'`).catch(() => undefined);
     await asAdmin(`ALTER ROLE app_rw PASSWORD 'app-old-1'`);
     const backups = await repository();
     await backups.backup({ 'docs/a.txt': 'acme monday' }, { tag: clientId });
     await backups.backup({ 'docs/a.txt': 'acme tuesday' }, { tag: clientId });
     await backups.backup({ 'other.txt': 'another client' }, { tag: 'globex' });
+    const bucket = `exports-${clientId}`.slice(0, 63);
+    await s3.createBucket(bucket);
+    const db = `${clientId}-db`;
     await addConnection({
-      id: `${clientId}-db`,
+      id: db,
       type: 'postgres',
       clientId,
       settings: { host: admin.host, port: admin.port, database: 'runbooks', user: admin.user },
       secret: admin.password,
     });
     await addConnection(resticConnection(`${clientId}-backups`, clientId, backups));
+    await addConnection(s3Connection(`${clientId}-exports`, clientId, bucket));
+    await addConnection(
+      s3Connection(`${clientId}-offline`, clientId, bucket, `http://127.0.0.1:${await freePort()}`),
+    );
     // The role's password as the client's onboarding vaulted it: what the rotation must see refused.
     const vault = createLocalVault(path.join(stack.dataDir, 'vault'), await loadVaultKey(stack.dataDir));
     await vault.put(`onboarding-${clientId}/credential-vaulting/crm-app`, 'app-old-1');
 
+    const handover = { connection: `${clientId}-exports`, prefix: 'handover' };
     const body = offboardingBody({
       clientId,
-      terms: { noticePeriod: 'PT1S', transitionPeriod: 'PT2S', retentionPeriod: 'PT1S' },
+      // Deletion comes 20 s after the transition: time to look into the bucket before it is emptied.
+      terms: { noticePeriod: 'PT1S', transitionPeriod: 'PT2S', retentionPeriod: 'PT20S' },
       scope: {
         credentials: [
-          {
-            id: 'crm-app',
-            system: 'PostgreSQL',
-            account: 'app_rw',
-            connector: 'postgres',
-            connection: `${clientId}-db`,
-          },
+          { id: 'crm-app', system: 'PostgreSQL', account: 'app_rw', connector: 'postgres', connection: db },
         ],
         dataSets: [
           {
             id: 'crm',
             description: 'CRM database',
             connector: 'postgres',
-            connection: `${clientId}-db`,
+            connection: db,
             source: { database },
+            destination: handover,
           },
           {
             id: 'file-backups',
@@ -214,6 +256,22 @@ describe('data connectors in a running offboarding', () => {
             connector: 'restic',
             connection: `${clientId}-backups`,
             source: { tag: clientId },
+            destination: handover,
+          },
+          {
+            id: 'mail',
+            description: 'Mail archive',
+            connector: 'postgres',
+            connection: db,
+            source: { database: mailDatabase },
+            destination: { connection: `${clientId}-offline`, prefix: 'handover' },
+          },
+          {
+            id: 'retained-copies',
+            description: "The MSP's retained copies of the export",
+            connector: 's3',
+            connection: `${clientId}-exports`,
+            source: { prefix: 'handover/' },
           },
           { id: 'paper', description: 'Paper records' },
         ],
@@ -224,11 +282,41 @@ describe('data connectors in a running offboarding', () => {
     const started = await stack.call('POST', '/v1/transitions', body);
     expect(started.status, await started.clone().text()).toBe(201);
 
-    await waitForState<TransitionState>(stack, id, (current) =>
-      current.tasks.some((task) => task.id === 'data-export.paper' && task.status === 'open'),
+    // The bucket that does not answer leaves the mail archive to a person, with the error.
+    const exporting = await waitForState<TransitionState>(
+      stack,
+      id,
+      (current) =>
+        current.tasks.some((task) => task.id === 'data-export.mail' && task.automation?.status === 'failed'),
+      90_000,
     );
-    for (const set of ['crm', 'file-backups', 'paper'])
-      await complete(id, `data-export.${set}`, { text: `exported ${set}` });
+    const mail = exporting.tasks.find((task) => task.id === 'data-export.mail')!;
+    expect(mail.automation!.error).toMatchObject({ type: 'ConnectorUnreachable' });
+    expect(mail.automation!.error!.message).toContain('cannot upload handover/');
+    await complete(id, 'data-export.mail', { text: 'Mail archive handed over on a disk, by hand' });
+    for (const set of ['retained-copies', 'paper'])
+      await complete(id, `data-export.${set}`, { text: `${set}: nothing to export` });
+
+    // The manifest, as the client receives it: every SHA-256 is what the bucket serves.
+    await waitForState<TransitionState>(stack, id, (current) =>
+      current.steps.some((step) => step.key === 'data-export' && step.documentId !== undefined),
+    );
+    const manifest = await documentText(id, '02-data-export');
+    const rows = [
+      ...manifest.matchAll(/\| `([a-z-]+)` \| `(s3:\/\/[^`]+)` \| (\d+) \| `([0-9a-f]{64})` \|/g),
+    ];
+    expect(rows.map((row) => [row[1], row[2]])).toEqual([
+      ['crm', `s3://${bucket}/handover/${database}.dump`],
+      [
+        'file-backups',
+        expect.stringMatching(new RegExp(`^s3://${bucket}/handover/snapshot-[0-9a-f]{8}\\.tar$`)),
+      ],
+    ]);
+    for (const row of rows) expect(await objectSha256(row[2]!)).toBe(row[4]);
+    expect(manifest).toMatch(
+      /pg\\_restore --list reads the dump back \| passed \|.*\| [1-9]\d* archive entries \|/,
+    );
+    expect(manifest).toContain('ConnectorUnreachable');
 
     const revealMail = await stack.waitForMail(
       (mail) => mail.subject?.startsWith('New credential ready:') ?? false,
@@ -267,14 +355,23 @@ describe('data connectors in a running offboarding', () => {
     expect((await backups.snapshots()).length).toBe(1);
 
     const tasks = await tasksOf(id);
-    expect(
-      tasks.filter((task) => task.step !== 'data-export').map((task) => [task.id, task.completedBy]),
-    ).toEqual([
+    expect(tasks.map((task) => [task.id, task.completedBy])).toEqual([
+      ['data-export.crm', 'connector postgres'],
+      ['data-export.file-backups', 'connector restic'],
+      ['data-export.mail', 'ops'],
+      ['data-export.retained-copies', 'ops'],
+      ['data-export.paper', 'ops'],
       ['credential-rotation.crm-app', 'connector postgres'],
       ['retention-deletion.crm', 'connector postgres'],
       ['retention-deletion.file-backups', 'connector restic'],
-      ['retention-deletion.paper', expect.any(String)],
+      ['retention-deletion.mail', 'connector postgres'],
+      ['retention-deletion.retained-copies', 'connector s3'],
+      ['retention-deletion.paper', 'ops'],
     ]);
+    const left = await s3
+      .client()
+      .send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'handover/' }));
+    expect([...(left.Versions ?? []), ...(left.DeleteMarkers ?? [])]).toEqual([]);
     expect(JSON.stringify(finished)).not.toContain(secret);
 
     const rotation = await documentText(id, '05-credential-rotation');
@@ -292,6 +389,11 @@ describe('data connectors in a running offboarding', () => {
     expect(certificate).toMatch(
       new RegExp(
         `\\| File server backups \\(\`file-backups\`\\) \\| restic backup repository \\| \`${backups.repository} \\(tag ${clientId}\\)\` \\| Purge \\| .*forget --prune.* \\| restic \\d+\\.\\d+\\.\\d+ \\| restic snapshots lists no snapshot of tag ${clientId}; restic check finds the repository consistent after the prune \\| passed \\| connector restic \\|.*\\| from the connector's verification \\|`,
+      ),
+    );
+    expect(certificate).toMatch(
+      new RegExp(
+        `\\| The MSP's retained copies of the export \\(\`retained-copies\`\\) \\| S3 objects and all their versions \\| \`s3://${bucket}/handover/\` \\| Purge \\| .* \\| @aws-sdk/client-s3 \\d+\\.\\d+\\.\\d+ \\| ListObjectsV2 under s3://${bucket}/handover/ is empty; ListObjectVersions .* \\| passed \\| connector s3 \\|.*\\| from the connector's verification \\|`,
       ),
     );
     expect(certificate).toMatch(/\| Paper records \(`paper`\) \|.*\| HSM shredder \|.*\| manual entry \|/);

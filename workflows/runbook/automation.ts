@@ -29,7 +29,7 @@ interface ConnectedAsset {
 export function automationOf(
   asset: ConnectedAsset,
   action: AutomationAction,
-  details: Partial<Pick<AutomationItem, 'agents' | 'account' | 'hostname' | 'source'>> = {},
+  details: Partial<Pick<AutomationItem, 'agents' | 'account' | 'hostname' | 'source' | 'destination'>> = {},
 ): TaskAutomationSpec | undefined {
   if (asset.connector === 'manual' || !asset.connection) return undefined;
   return { connector: asset.connector, connection: asset.connection, action, ...details };
