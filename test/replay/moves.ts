@@ -3,6 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   cancelUpdate,
+  completeTasksUpdate,
   completeTaskUpdate,
   decideUpdate,
   extendUpdate,
@@ -18,6 +19,7 @@ import type { StepKey } from '../../domain/schemas.js';
 import type { OffboardingPeriod } from '../../domain/timeline.js';
 import { readMailbox } from '../../embedded/mailbox.js';
 import { sha256Hex } from '../../security/links.js';
+import { allTasks } from '../support/workflow-env.js';
 
 export interface Driver {
   env: TestWorkflowEnvironment;
@@ -68,15 +70,29 @@ export const skip =
     await driver.env.sleep(duration);
   };
 
+/** More open tasks than this are completed in batches. */
+const batchFrom = 20;
+
 export const completeTasks =
   (step: StepKey): Move =>
   async (driver) => {
-    const state = await until(
+    await until(
       driver,
       `${step} tasks`,
       (s) => s.steps.find((x) => x.key === step)?.status === 'awaiting-task',
     );
-    for (const task of state.tasks.filter((t) => t.step === step && t.status === 'open')) {
+    const open = await allTasks(driver.handle, { step, status: 'open' });
+    // Many tasks go in batches, as an operator's script sends them (a run takes 2,000 Updates).
+    if (open.length > batchFrom) {
+      for (let i = 0; i < open.length; i += 1_000) {
+        const items = open
+          .slice(i, i + 1_000)
+          .map((task) => ({ taskId: task.id, evidence: { text: `done: ${task.id}` } }));
+        await driver.handle.executeUpdate(completeTasksUpdate, { args: [{ actor: 'recorder', items }] });
+      }
+      return;
+    }
+    for (const task of open) {
       const restore =
         task.evidenceNeeded === 'restore'
           ? {
