@@ -174,6 +174,8 @@ export function transitionPages(router: Router, context: ConsoleContext) {
       'evidence.restore.endedAt',
       'evidence.restore.integrityCheck',
       'evidence.restore.verifiedBy',
+      'evidence.validation.verificationMethod',
+      'evidence.validation.verificationResult',
     ],
     form: (params) => `task:${params.taskId}`,
     // The restore's start and end are typed in the client's zone.

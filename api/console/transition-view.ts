@@ -58,8 +58,8 @@ const milestones: [keyof TransitionState['dates'], string][] = [
 ];
 
 /** The structured evidence a task's step records beyond the text. */
-function evidenceFields(task: TaskState): 'restore' | 'sanitization' | null {
-  if (task.evidenceNeeded === 'restore') return 'restore';
+function evidenceFields(task: TaskState): 'restore' | 'validation' | 'sanitization' | null {
+  if (task.evidenceNeeded) return task.evidenceNeeded;
   // The certificate of deletion names the method, tool and verification (NIST SP 800-88).
   return task.step === 'retention-deletion' ? 'sanitization' : null;
 }

@@ -49,6 +49,17 @@ export const completeTaskBody = z.object({
       })
       .optional()
       .describe('For deletion tasks: the NIST SP 800-88 record of the medium sanitized'),
+    validation: z
+      .object({
+        verificationMethod: evidenceField.describe(
+          'what the second person checked again: "listing of the bucket and its versions", "read-back of sectors"',
+        ),
+        verificationResult: z.enum(['passed', 'failed']),
+      })
+      .optional()
+      .describe(
+        'For the validation task of a deletion (`retention-deletion.<data set>.validation`): the verification repeated by someone other than the performer, and its result',
+      ),
     restore: z
       .object({
         startedAt: instant,
@@ -69,7 +80,12 @@ export const taskPageQuery = runQuery.extend({
     .optional(),
   limit: z.coerce.number().int().min(1).max(maxTaskPage).default(100),
 });
-const taskId = z.string().regex(/^[a-z-]+\.[a-z0-9-]+$/, 'expected a task id such as agent-removal.srv-01');
+const taskId = z
+  .string()
+  .regex(
+    /^[a-z-]+\.[a-z0-9-]+(\.validation)?$/,
+    'expected a task id such as agent-removal.srv-01 or retention-deletion.ehr-backups.validation',
+  );
 export const completeTasksBody = z.object({
   items: z
     .array(z.object({ taskId, evidence: completeTaskBody.shape.evidence }))

@@ -102,12 +102,21 @@ export const completeTasks =
               verifiedBy: 'recorder',
             }
           : undefined;
+      // A validation checks someone else's work: a second key completes it.
+      const validation =
+        task.evidenceNeeded === 'validation'
+          ? { verificationMethod: 'listing', verificationResult: 'passed' as const }
+          : undefined;
       await driver.handle.executeUpdate(completeTaskUpdate, {
         args: [
           {
-            actor: 'recorder',
+            actor: validation ? 'second-recorder' : 'recorder',
             taskId: task.id,
-            evidence: { text: `done: ${task.id}`, ...(restore ? { restore } : {}) },
+            evidence: {
+              text: `done: ${task.id}`,
+              ...(restore ? { restore } : {}),
+              ...(validation ? { validation } : {}),
+            },
           },
         ],
       });

@@ -133,6 +133,15 @@ const samples: { [K in StepKey]: StepFactsOf<K> } = {
             verificationMethod: 'zulu listing',
             verificationResult: 'passed',
           },
+          validation: {
+            status: 'completed',
+            validatedBy: 'kilo-ops',
+            validator: { name: 'Lima Person', title: 'Mike auditor' },
+            completedAt: later,
+            text: 'november listed again',
+            verificationMethod: 'oscar relisting',
+            verificationResult: 'failed',
+          },
         },
         {
           id: 'set-legacy',
@@ -145,6 +154,7 @@ const samples: { [K in StepKey]: StepFactsOf<K> } = {
       ],
       consent: [{ approver: 'delta@client.example', decidedAt: at, comment: 'echo consent' }],
       performers: [{ key: 'hotel-key', holder: { name: 'India Person', title: 'Juliet lead' } }],
+      validators: [{ key: 'papa-key', holder: { name: 'Quebec Person', title: 'Romeo checker' } }],
     },
   },
   closure: { steps, handedOver: custody },
