@@ -195,8 +195,9 @@ const notShown: Partial<Record<StepKey, string[]>> = {
   'termination-notice': ['terms.approvalPolicy', 'terms.noticeReceivedAt'],
   // A data set's connector is how the MSP exports it, not part of the manifest.
   'data-export': ['dataSets.*.connector'],
-  // The deletion started when the tasks opened; the certificate dates the deletion itself.
-  'retention-deletion': ['deletionStartedAt'],
+  // The deletion started when the tasks opened; the certificate dates the deletion itself. The
+  // performers and validators, named as people, stand for the lists of their keys.
+  'retention-deletion': ['deletionStartedAt', 'certificate.performedBy', 'certificate.validatedBy'],
   discovery: ['report.accounts.*.connector', 'report.backupJobs.*.connector'],
   // The restore tables show the outcome (yes/no, FLAGGED), not the raw booleans.
   'restore-validation': [

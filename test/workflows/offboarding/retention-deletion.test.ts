@@ -10,7 +10,7 @@ import {
   type Evidence,
   type KeyHolder,
 } from '../../../domain/definitions.js';
-import { dateInWordsAndUtc, humanDate } from '../../../domain/timeline.js';
+import { dateInWordsAndUtc } from '../../../domain/timeline.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
 import { allTasks, decideByMail, finishTask, waitFor } from '../../support/workflow-env.js';
@@ -181,11 +181,11 @@ describe('offboarding step retention-deletion', () => {
       'legal-hold-released',
     ]);
 
-    const validated = (set: string) =>
-      tasks.find((task) => task.id === `retention-deletion.${set}.validation`)!.completedAt!;
+    const completed = (asset: string) =>
+      tasks.find((task) => task.id === `retention-deletion.${asset}`)!.completedAt!;
     const text = await workflows.documentText(handle, '01-retention-deletion');
     expect(text).toContain(
-      `Retained copies of the client's data were due for deletion at ${humanDate(state.dates.deletionDueAt!, zone)}`,
+      `Retained copies of the client's data were due for deletion on ${dateInWordsAndUtc(state.dates.deletionDueAt!, zone)}.`,
     );
     expect(text).toContain(
       '| Media and data sanitized | EHR database backups (ehr-backups); Mail archive (mail-archive) |',
@@ -193,18 +193,40 @@ describe('offboarding step retention-deletion', () => {
     expect(text).toContain('| Sanitization method | Purge |');
     expect(text).toContain('| Tool used | shred; Exchange compliance purge |');
     expect(text).toContain('| Verification method | read-back of every sector; search finds nothing |');
-    expect(text).toContain('| Performed by | jordan, sam |');
+    expect(text).toContain('| Performed by | Jordan Lee (jordan); sam |');
     // The validators are the second persons; the client's approver only consented, beforehand.
-    expect(text).toContain('| Validated by | Sam Ortiz (sam), Jordan Lee (jordan) |');
+    expect(text).toContain('| Validated by | Sam Ortiz (sam); Jordan Lee (jordan) |');
     expect(text).toMatch(
       /## Client's prior consent\n\nThe client consented to the deletion before anything was deleted:\n\n- dana@acme\.example, /,
     );
-    expect(text).toContain(
-      `| EHR database backups (\`ehr-backups\`) | Sam Ortiz, Service desk lead (sam) | listing of the backup store | passed | listed the backup store again: no EHR backup left | ${dateInWordsAndUtc(validated('ehr-backups'), zone)} |`,
-    );
-    expect(text).toContain(
-      `| Mail archive (\`mail-archive\`) | Jordan Lee, Systems engineer (jordan) | compliance search of every mailbox | passed | searched the mailboxes again | ${dateInWordsAndUtc(validated('mail-archive'), zone)} |`,
-    );
+    /** The rows of one data set's record: `| Field | Value |` under its heading. */
+    const recordOf = (heading: string) =>
+      Object.fromEntries(
+        text
+          .slice(text.indexOf(`#### ${heading}`))
+          .split('\n\n')[1]!
+          .split('\n')
+          .slice(2)
+          .map((row) => row.split(' | ').map((cell) => cell.replace(/^\| | \|$/g, ''))),
+      );
+    expect(recordOf('EHR database backups')).toEqual({
+      Method: 'Purge',
+      Tool: 'shred',
+      Verification: 'read-back of every sector',
+      'Performed by': 'Jordan Lee, Systems engineer (jordan)',
+      Completed: dateInWordsAndUtc(completed('ehr-backups'), zone),
+      'Validated by': 'Sam Ortiz, Service desk lead (sam)',
+      'What the validator checked again': 'listing of the backup store',
+      'Validation result': 'passed',
+      "Validator's record": 'listed the backup store again: no EHR backup left',
+      Validated: dateInWordsAndUtc(completed('ehr-backups.validation'), zone),
+    });
+    expect(recordOf('Mail archive')).toMatchObject({
+      'Performed by': 'sam',
+      'Validated by': 'Jordan Lee, Systems engineer (jordan)',
+      'What the validator checked again': 'compliance search of every mailbox',
+      Validated: dateInWordsAndUtc(completed('mail-archive.validation'), zone),
+    });
     expect(text).toContain('| Name | Jordan Lee (jordan); sam | Sam Ortiz (sam); Jordan Lee (jordan) |');
     expect(text).toContain('| Title | Systems engineer; — | Service desk lead; Systems engineer |');
     const lastTask = tasks
@@ -212,7 +234,7 @@ describe('offboarding step retention-deletion', () => {
       .map((task) => task.completedAt!)
       .sort()
       .at(-1)!;
-    expect(text).toContain(`| Date | ${humanDate(lastTask, zone)} |`);
+    expect(text).toContain(`| Date | ${dateInWordsAndUtc(lastTask, zone)} |`);
     expect(text).toMatch(/\| .+ \| legal-hold-placed \| ops \| litigation notice from counsel \|/);
     expect(text).toMatch(/\| .+ \| legal-hold-released \| ops \| case settled \|/);
   });
