@@ -11,6 +11,7 @@ import { credentialParams, secretBody } from '../routes/credentials.js';
 import { runQuery } from '../routes/runs.js';
 import {
   completeTaskBody,
+  sanitizationRecord,
   documentParams,
   documentQuery,
   documentsOf,
@@ -63,6 +64,7 @@ const doneMessages = {
 const doneQuery = z.object({ done: z.enum(Object.keys(doneMessages) as [keyof typeof doneMessages]) });
 const reasonField = ['reason'];
 const restoreDates = ['evidence.restore.startedAt', 'evidence.restore.endedAt'];
+const sanitizationFields = Object.keys(sanitizationRecord.shape);
 
 /** How many finished tasks the transition page lists; the API pages through all of them. */
 const finishedTasksShown = 100;
@@ -167,9 +169,7 @@ export function transitionPages(router: Router, context: ConsoleContext) {
     fields: [
       'evidence.text',
       'evidence.url',
-      'evidence.method',
-      'evidence.tool',
-      'evidence.verification',
+      ...sanitizationFields.map((field) => `evidence.sanitization.${field}`),
       'evidence.restore.startedAt',
       'evidence.restore.endedAt',
       'evidence.restore.integrityCheck',

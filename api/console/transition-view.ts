@@ -1,7 +1,12 @@
 // What a transition's console page shows, from its state and documents: the timeline, the running
 // timer, tasks, approvals, credentials, controls, documents and exports, with a form for each thing an
 // operator can do now. An auditor's view is the same without any form.
-import type { ControlRecord, TaskState, TransitionState } from '../../domain/definitions.js';
+import {
+  sanitizationCategories,
+  type ControlRecord,
+  type TaskState,
+  type TransitionState,
+} from '../../domain/definitions.js';
 import type { StepKey } from '../../domain/schemas.js';
 import { realStatus, stepLabel, undecided, waitingOf } from '../waiting.js';
 import { when } from './dates.js';
@@ -90,6 +95,8 @@ export function transitionView(
     operator: options.operator,
     status,
     statusClass: status.replace(/ /g, '-'),
+    // The values a task form's selects offer, as the API's schema takes them.
+    choices: { category: sanitizationCategories, result: ['passed', 'failed'] },
     restoreLabels: {
       started: `Restore started at (${zoneLabel(zone)})`,
       ended: `Restore ended at (${zoneLabel(zone)})`,

@@ -24,6 +24,17 @@ import { reasonBody, transitionIdParams } from './transitions.js';
 // Sized so the evidence of every task of a step, at the largest scope, fits in one document's
 // activity input (Temporal refuses payloads over 2 MB): about 3 kB a task, 500 tasks.
 const evidenceField = shortText.max(evidenceLimits.field);
+/** The NIST SP 800-88 record of one medium's sanitization, as a deletion task's evidence holds it. */
+export const sanitizationRecord = z.object({
+  mediaType: evidenceField.describe('the kind of medium: "S3 bucket", "SSD", "LTO-8 tape"'),
+  mediaId: evidenceField.describe('which one: bucket name, serial number, barcode'),
+  category: z.enum(sanitizationCategories).describe('NIST SP 800-88 category'),
+  technique: evidenceField.describe('how: "cryptographic erase", "overwrite, 1 pass", "shredding"'),
+  tool: evidenceField,
+  toolVersion: evidenceField,
+  verificationMethod: evidenceField.describe('how the result was checked: "full read-back", "listing"'),
+  verificationResult: z.enum(['passed', 'failed']),
+});
 export const completeTaskBody = z.object({
   evidence: z.object({
     text: z
@@ -36,17 +47,7 @@ export const completeTaskBody = z.object({
     method: evidenceField.optional(),
     tool: evidenceField.optional(),
     verification: evidenceField.optional(),
-    sanitization: z
-      .object({
-        mediaType: evidenceField.describe('the kind of medium: "S3 bucket", "SSD", "LTO-8 tape"'),
-        mediaId: evidenceField.describe('which one: bucket name, serial number, barcode'),
-        category: z.enum(sanitizationCategories).describe('NIST SP 800-88 category'),
-        technique: evidenceField.describe('how: "cryptographic erase", "overwrite, 1 pass", "shredding"'),
-        tool: evidenceField,
-        toolVersion: evidenceField,
-        verificationMethod: evidenceField.describe('how the result was checked: "full read-back", "listing"'),
-        verificationResult: z.enum(['passed', 'failed']),
-      })
+    sanitization: sanitizationRecord
       .optional()
       .describe('For deletion tasks: the NIST SP 800-88 record of the medium sanitized'),
     validation: z
