@@ -132,11 +132,6 @@ export function inZones(iso: string, timezone: string): { utc: string; local: st
   return { utc: at.toISO()!, local: at.setZone(timezone).toISO()! };
 }
 
-/** A human reading of an instant in the client's zone, for emails and documents. */
-export function humanDate(iso: string, timezone: string): string {
-  return utc(iso).setZone(timezone).toFormat('yyyy-LL-dd HH:mm:ss ZZZZ');
-}
-
 /** The zone as a person names it: "Dublin time", "New York time", or "UTC". */
 export function zoneLabel(timezone: string): string {
   if (timezone === 'UTC' || timezone === 'Etc/UTC') return 'UTC';

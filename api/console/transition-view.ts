@@ -141,6 +141,9 @@ export function transitionView(
       ...task,
       stepLabel: stepLabel(task.step),
       completed: at(task.completedAt),
+      restoreRan: task.evidence?.restore
+        ? { started: at(task.evidence.restore.startedAt), ended: at(task.evidence.restore.endedAt) }
+        : null,
     })),
     approvals: state.approvals.map((approval) => {
       const heldStep = state.steps.find((step) => step.key === approval.step)?.status === 'rejected';
