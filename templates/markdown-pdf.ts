@@ -44,6 +44,25 @@ const standardFonts: Record<FontRole, string> = {
   code: 'Courier',
 };
 const fonts = Object.values(dejaVu).every((file) => existsSync(file)) ? dejaVu : standardFonts;
+/**
+ * WenQuanYi Micro Hei (fonts-wqy-microhei), embedded when installed, for the Chinese, Japanese and
+ * Korean text DejaVu has no glyph for: a run or cell holding any such character is drawn in it whole
+ * (it has Latin too, and a mono face for code), so a name typed in Chinese reads as typed.
+ */
+const cjkCollection = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
+const cjkFaces = existsSync(cjkCollection)
+  ? { proportional: 'WenQuanYiMicroHei', mono: 'WenQuanYiMicroHeiMono' }
+  : null;
+/** Hangul, CJK symbols and punctuation, kana, Han (and its extensions), compatibility and full-width forms. */
+const cjkText =
+  /[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u{20000}-\u{3134f}]/u;
+
+/** Sets the font of `role` for `text`: the CJK font when the text needs it and it is installed. */
+function useFont(doc: PDFKit.PDFDocument, role: FontRole, text: string): PDFKit.PDFDocument {
+  if (cjkFaces && cjkText.test(text))
+    return doc.font(cjkCollection, role === 'code' ? cjkFaces.mono : cjkFaces.proportional);
+  return doc.font(fonts[role]);
+}
 const bodySize = 10;
 const tableSize = 8;
 const cellPadding = 3;
@@ -175,8 +194,7 @@ export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Pr
       doc.x = x;
       if (line.length === 0) doc.font(fonts.body).fontSize(size).text(' ', { width: runWidth });
       line.forEach((run, index) => {
-        doc
-          .font(fonts[run.font])
+        useFont(doc, run.font, run.text)
           .fontSize(size)
           .text(run.text, { width: runWidth, continued: index < line.length - 1 });
       });
@@ -186,10 +204,10 @@ export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Pr
   function heading(token: Tokens.Heading): void {
     doc.moveDown(0.6);
     doc.x = left;
-    doc
-      .font(fonts.bold)
+    const text = plainText(inlineRuns(token.tokens));
+    useFont(doc, 'bold', text)
       .fontSize(headingSizes[token.depth] ?? bodySize + 1)
-      .text(plainText(inlineRuns(token.tokens)), { width });
+      .text(text, { width });
     doc.moveDown(0.3);
   }
 
@@ -214,19 +232,20 @@ export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Pr
 
   /** The width `text` of the cell takes on one line, padding included. */
   function textWidth(content: Run, text: string, bold: boolean): number {
-    doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
+    // The cell's whole text picks the font, as when it is drawn.
+    useFont(doc, bold ? 'bold' : content.font, content.text).fontSize(tableSize);
     return doc.widthOfString(text) + 2 * cellPadding + 1;
   }
 
   /** The lines of a cell, in its font, as it is drawn. */
   function cellLines(content: Run, cellWidth: number, bold: boolean): string[] {
-    doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
+    useFont(doc, bold ? 'bold' : content.font, content.text).fontSize(tableSize);
     return wrap(content.text, cellWidth - 2 * cellPadding, (text) => doc.widthOfString(text));
   }
 
   function cellHeight(content: Run, cellWidth: number, bold = false): number {
     const lines = cellLines(content, cellWidth, bold);
-    doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
+    useFont(doc, bold ? 'bold' : content.font, content.text).fontSize(tableSize);
     return lines.length * doc.currentLineHeight(true) + 2 * cellPadding;
   }
 
