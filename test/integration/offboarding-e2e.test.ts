@@ -482,6 +482,9 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
         expect(createHash('sha256').update(files[file.path]!).digest('hex')).toBe(file.sha256);
       // Markdown, HTML and PDF of each of the 8 documents.
       expect(manifest.files.filter((f) => f.path.startsWith('documents/'))).toHaveLength(24);
+      const pdfs = Object.keys(files).filter((name) => name.endsWith('.pdf'));
+      expect(pdfs).toEqual(listed.documents.map((doc) => `documents/${doc.id}.pdf`));
+      for (const name of pdfs) expect(strFromU8(files[name]!.subarray(0, 5))).toBe('%PDF-');
       expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['trail.json', 'trail.html']));
     });
 
