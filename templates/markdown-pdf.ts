@@ -67,6 +67,8 @@ const bodySize = 10;
 const tableSize = 8;
 const cellPadding = 3;
 const headingSizes: Record<number, number> = { 1: 18, 2: 14, 3: 12 };
+/** How many lines of what follows a heading must fit on its page. */
+const keptLines = 4;
 // A4 with 2 cm side margins; the bottom margin leaves room for the two footer lines.
 const margins = { top: 56, left: 56, right: 56, bottom: 72 };
 
@@ -201,13 +203,15 @@ export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Pr
     }
   }
 
+  /** A heading keeps with what follows: at the foot of a page, it starts the next one instead. */
   function heading(token: Tokens.Heading): void {
-    doc.moveDown(0.6);
-    doc.x = left;
     const text = plainText(inlineRuns(token.tokens));
-    useFont(doc, 'bold', text)
-      .fontSize(headingSizes[token.depth] ?? bodySize + 1)
-      .text(text, { width });
+    useFont(doc, 'bold', text).fontSize(headingSizes[token.depth] ?? bodySize + 1);
+    const withFirstLines = doc.heightOfString(text, { width }) + keptLines * bodySize * 1.5;
+    if (doc.y + withFirstLines > pageBottom()) doc.addPage();
+    else doc.moveDown(0.6);
+    doc.x = left;
+    doc.text(text, { width });
     doc.moveDown(0.3);
   }
 

@@ -288,12 +288,14 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     expect(certificate).toMatch(/<td>Performed by<\/td>\s*<td>Alex Kim \(ops\)<\/td>/);
     expect(certificate).toMatch(/<td>Validated by<\/td>\s*<td>Morgan Lee \(validator\)<\/td>/);
     expect(certificate).toMatch(
-      /<td>Name<\/td>\s*<td>Alex Kim \(ops\)<\/td>\s*<td>Morgan Lee \(validator\)<\/td>/,
+      /<th>Role<\/th>\s*<th>Name<\/th>\s*<th>Title<\/th>\s*<th>Signature<\/th>\s*<th>Date<\/th>/,
     );
     expect(certificate).toMatch(
-      /<td>Title<\/td>\s*<td>Systems engineer<\/td>\s*<td>Compliance officer<\/td>/,
+      /<td>Performed the deletion<\/td>\s*<td>Alex Kim \(ops\)<\/td>\s*<td>Systems engineer<\/td>/,
     );
-    expect(certificate).toMatch(/<td>Signature<\/td>/);
+    expect(certificate).toMatch(
+      /<td>Validated the deletion<\/td>\s*<td>Morgan Lee \(validator\)<\/td>\s*<td>Compliance officer<\/td>/,
+    );
     const rotationDoc = await (
       await stack.call('GET', `/v1/transitions/${id}/documents/05-credential-rotation`)
     ).text();

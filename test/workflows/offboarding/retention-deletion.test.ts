@@ -184,8 +184,9 @@ describe('offboarding step retention-deletion', () => {
     const completed = (asset: string) =>
       tasks.find((task) => task.id === `retention-deletion.${asset}`)!.completedAt!;
     const text = await workflows.documentText(handle, '01-retention-deletion');
+    // A paragraph of its own, not a last row of the header's table.
     expect(text).toContain(
-      `Retained copies of the client's data were due for deletion on ${dateInWordsAndUtc(state.dates.deletionDueAt!, zone)}.`,
+      `|\n\nRetained copies of the client's data were due for deletion on ${dateInWordsAndUtc(state.dates.deletionDueAt!, zone)}.`,
     );
     expect(text).toContain(
       '| Media and data sanitized | EHR database backups (ehr-backups); Mail archive (mail-archive) |',
@@ -227,8 +228,17 @@ describe('offboarding step retention-deletion', () => {
       'What the validator checked again': 'compliance search of every mailbox',
       Validated: dateInWordsAndUtc(completed('mail-archive.validation'), zone),
     });
-    expect(text).toContain('| Name | Jordan Lee (jordan); sam | Sam Ortiz (sam); Jordan Lee (jordan) |');
-    expect(text).toContain('| Title | Systems engineer; — | Service desk lead; Systems engineer |');
+    // Each signatory on a line of their own, to sign and date.
+    expect(text).toContain(
+      [
+        '| Role | Name | Title | Signature | Date |',
+        '| --- | --- | --- | --- | --- |',
+        '| Performed the deletion | Jordan Lee (jordan) | Systems engineer | | |',
+        '| Performed the deletion | sam | — | | |',
+        '| Validated the deletion | Sam Ortiz (sam) | Service desk lead | | |',
+        '| Validated the deletion | Jordan Lee (jordan) | Systems engineer | | |',
+      ].join('\n'),
+    );
     const lastTask = tasks
       .filter((task) => !task.id.endsWith('.validation'))
       .map((task) => task.completedAt!)
