@@ -143,6 +143,19 @@ export function dateInWords(iso: string, timezone: string): string {
   return `${utc(iso).setZone(timezone).setLocale('en-GB').toFormat('cccc d LLLL yyyy, HH:mm')} (${zoneLabel(timezone)})`;
 }
 
+/** The day of an instant in words in the client's zone: "Monday 23 November 2026 (Chicago time)". */
+export function dayInWords(iso: string, timezone: string): string {
+  return `${utc(iso).setZone(timezone).setLocale('en-GB').toFormat('cccc d LLLL yyyy')} (${zoneLabel(timezone)})`;
+}
+
+/** The time of an instant in the client's zone, and the instant in UTC, for a list grouped by day. */
+export function timeAndUtc(iso: string, timezone: string): { time: string; utc: string } {
+  return {
+    time: utc(iso).setZone(timezone).toFormat('HH:mm:ss'),
+    utc: `${utc(iso).toFormat('yyyy-LL-dd HH:mm:ss')} UTC`,
+  };
+}
+
 /**
  * An instant for a document: in words in the client's zone, then in UTC, because documents are read
  * in more than one zone (the MSP's, an auditor's): "Monday 23 November 2026, 09:04 (Chicago time),

@@ -276,7 +276,7 @@ export function transitionPages(router: Router, context: ConsoleContext) {
     await sendDocument(context, res, params.data.id, params.data.docId, query.data);
   });
 
-  const trailQuery = runQuery.extend({ format: z.enum(['csv', 'html']).default('html') });
+  const trailQuery = runQuery.extend({ format: z.enum(['csv', 'html', 'pdf']).default('html') });
   router.get('/console/transitions/:id/audit', async (req, res) => {
     const query = trailQuery.safeParse(req.query);
     if (!query.success) throw notFound('no such export');

@@ -222,6 +222,7 @@ export function transitionView(
     exports: {
       html: `${base}/audit?format=html`,
       csv: `${base}/audit?format=csv`,
+      pdf: `${base}/audit?format=pdf`,
       pack: `${base}/pack`,
     },
   };

@@ -46,6 +46,13 @@ async function completeTask(id: string, taskId: string, evidence: Record<string,
   expect(response.status).toBe(200);
 }
 
+/** The text of a PDF as `pdftotext` reads it. */
+async function pdfText(pdf: Buffer, name: string): Promise<string> {
+  const file = path.join(stack.dataDir, `${name}.pdf`);
+  await writeFile(file, pdf);
+  return (await execFileAsync('pdftotext', ['-enc', 'UTF-8', file, '-'])).stdout;
+}
+
 /** The transition the first test runs to completion; the audit tests read it afterwards. */
 let completedId = '';
 
@@ -470,6 +477,20 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
       expect(html).toContain('verified: 8 document(s)');
       expect(html).not.toMatch(/<script|<link|src=|url\(/i);
 
+      // The trail as PDF: the same header and entries, with the run and the chain's state in every footer.
+      const trailResponse = await audit('pdf');
+      expect(trailResponse.headers.get('content-type')).toBe('application/pdf');
+      const trailText = (await pdfText(Buffer.from(await trailResponse.arrayBuffer()), 'trail')).replace(
+        /\s+/g,
+        ' ',
+      );
+      expect(trailText).toContain('Audit trail');
+      expect(trailText).toContain('verified: 8 document(s), every hash and link holds');
+      expect(trailText).toContain(`Audit trail of ${completedId}`);
+      expect(trailText).toContain('document chain verified (8 documents)');
+      expect(trailText).toContain('approval decided');
+      expect(trailText).toContain('dana@acme.example');
+
       const pack = await stack.call('GET', `/v1/transitions/${completedId}/pack`, undefined, auditorKey);
       expect(pack.status).toBe(200);
       expect(pack.headers.get('content-type')).toBe('application/zip');
@@ -484,9 +505,18 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
         expect(createHash('sha256').update(files[file.path]!).digest('hex')).toBe(file.sha256);
       // Markdown, HTML and PDF of each of the 8 documents.
       expect(manifest.files.filter((f) => f.path.startsWith('documents/'))).toHaveLength(24);
-      const pdfs = Object.keys(files).filter((name) => name.endsWith('.pdf'));
+      const pdfs = Object.keys(files).filter(
+        (name) => name.startsWith('documents/') && name.endsWith('.pdf'),
+      );
       expect(pdfs).toEqual(listed.documents.map((doc) => `documents/${doc.id}.pdf`));
       for (const name of pdfs) expect(strFromU8(files[name]!.subarray(0, 5))).toBe('%PDF-');
+      // One PDF holds the whole handover: every document with its own footer, then the trail.
+      const handover = (await pdfText(Buffer.from(files['handover.pdf']!), 'handover')).replace(/\s+/g, ' ');
+      for (const [position, doc] of listed.documents.entries())
+        expect(handover).toContain(`SHA-256 ${doc.sha256} Document ${position + 1} of the chain`);
+      expect(handover).toContain('Certificate of data deletion');
+      expect(handover).toContain(`Audit trail of ${completedId}`);
+      expect(strFromU8(files['trail.pdf']!.subarray(0, 5))).toBe('%PDF-');
       expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['trail.json', 'trail.html']));
     });
 
