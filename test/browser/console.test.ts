@@ -281,7 +281,7 @@ describe.each(Object.keys(viewports) as ViewportName[])('the console in Chromium
     await expectFits(page);
     await page.getByRole('button', { name: 'Complete task' }).click();
     expect(await announced(page)).toContain('Task completed');
-    const deleted = (await stateOf(id)).tasks.find((task) => task.id === 'retention-deletion.ehr-backups')!;
+    const deleted = (await tasksOf(id)).find((task) => task.id === 'retention-deletion.ehr-backups')!;
     expect(deleted.evidence!.sanitization).toEqual({
       mediaType: 'S3 bucket',
       mediaId: 'acme-ehr-backups',
@@ -311,13 +311,13 @@ describe.each(Object.keys(viewports) as ViewportName[])('the console in Chromium
     };
     await validate(page);
     expect(await announced(page, 'alert')).toContain('another person must complete it');
-    const refused = (await stateOf(id)).tasks.find((task) => task.id.endsWith('.validation'))!;
+    const refused = (await tasksOf(id)).find((task) => task.id.endsWith('.validation'))!;
     expect(refused.status).toBe('open');
 
     const second = await signedIn(viewport, validatorKey, `/console/transitions/${id}`);
     await validate(second);
     expect(await announced(second)).toContain('Task completed');
-    const validated = (await stateOf(id)).tasks.find((task) => task.id.endsWith('.validation'))!;
+    const validated = (await tasksOf(id)).find((task) => task.id.endsWith('.validation'))!;
     expect(validated).toMatchObject({
       status: 'completed',
       completedBy: 'validator',

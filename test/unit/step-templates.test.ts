@@ -305,3 +305,41 @@ describe('step templates', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('the certificate of deletion', () => {
+  const certificateWith = (
+    dataSets: NonNullable<StepFactsOf<'retention-deletion'>['certificate']['dataSets']>,
+  ) =>
+    createTemplateRenderer(path.join(projectRoot, 'templates')).render(
+      'offboarding/retention-deletion.md.hbs',
+      {
+        client: { id: 'templates', name: 'Templates Client', timezone: zone },
+        msp: { name: 'Test MSP' },
+        facts: {
+          ...samples['retention-deletion'],
+          certificate: { ...samples['retention-deletion'].certificate, dataSets },
+        },
+      },
+    );
+  const [recorded] = samples['retention-deletion'].certificate.dataSets!;
+  const attention =
+    '| Attention | **A verification failed: data of this set may remain, and this certificate does not certify its deletion.** |';
+
+  it('says plainly when the verification or the validation of a data set failed', async () => {
+    const passed = {
+      ...recorded!,
+      validation: { ...recorded!.validation!, verificationResult: 'passed' as const },
+    };
+    expect(await certificateWith([passed])).not.toContain(attention);
+    expect(
+      await certificateWith([
+        { ...passed, validation: { ...passed.validation, verificationResult: 'failed' } },
+      ]),
+    ).toContain(attention);
+    expect(
+      await certificateWith([
+        { ...passed, sanitization: { ...passed.sanitization!, verificationResult: 'failed' } },
+      ]),
+    ).toContain(attention);
+  });
+});
