@@ -20,8 +20,9 @@ RUN npm run build && npm run build:workflows -- dist/workflow-bundle.js
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# The PDF documents embed DejaVu when it is installed (templates/markdown-pdf.ts): text beyond Latin-1 reads as typed.
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
+# The PDF documents embed DejaVu and WenQuanYi Micro Hei when installed (templates/markdown-pdf.ts): text beyond
+# Latin-1, Chinese, Japanese and Korean included, reads as typed.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 # package.json carries "type": "module", which the compiled ESM in dist/ needs.
 COPY --chown=node:node package.json package-lock.json ./
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules

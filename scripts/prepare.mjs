@@ -83,9 +83,9 @@ function ensureTemporalBinaries() {
 /**
  * The Debian programs the tests drive: Chromium for the browser tests (never a browser downloaded by
  * a test tool) and poppler's `pdftotext`/`pdftoppm`, which read the PDF documents back as a reader
- * would; the DejaVu fonts the PDFs embed, so the tests draw what production draws; and PostgreSQL,
- * the shared state database of the multi-host test. As root they are installed with apt-get;
- * otherwise the one command to run is printed.
+ * would; the fonts the PDFs embed (DejaVu, and WenQuanYi Micro Hei for Chinese, Japanese and
+ * Korean), so the tests draw what production draws; and PostgreSQL, the shared state database of the
+ * multi-host test. As root they are installed with apt-get; otherwise the one command to run is printed.
  */
 function ensureTestTools() {
   if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return;
@@ -98,6 +98,11 @@ function ensureTestTools() {
       path: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
       pkg: 'fonts-dejavu-core',
       installed: installed('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+    },
+    {
+      path: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
+      pkg: 'fonts-wqy-microhei',
+      installed: installed('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc'),
     },
     { path: '/usr/lib/postgresql/<version>/bin/postgres', pkg: 'postgresql', installed: postgresInstalled },
   ].filter((tool) => !tool.installed());

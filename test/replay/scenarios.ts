@@ -115,6 +115,13 @@ export const scenarios: Scenario[] = [
     at('retention-deletion', 'awaiting-task'),
   ),
   offboarding(
+    'offboarding-retention-deletion-awaiting-validation',
+    ...deletionDue,
+    approve('retention-deletion'),
+    completeTasks('retention-deletion'),
+    at('retention-deletion', 'awaiting-task'),
+  ),
+  offboarding(
     'offboarding-cancelled',
     ...pastCutover,
     at('agent-removal', 'awaiting-approval'),
@@ -125,6 +132,8 @@ export const scenarios: Scenario[] = [
     'offboarding-completed',
     ...deletionDue,
     approve('retention-deletion'),
+    completeTasks('retention-deletion'),
+    // The validation of each deletion, by a second person.
     completeTasks('retention-deletion'),
     status('completed'),
   ),

@@ -13,4 +13,11 @@ export const patches = {
    * every interval until the client answered, however long, growing the history without bound).
    */
   boundedIntakeReminders: 'bounded-intake-reminders',
+  /**
+   * The release after 0.4.0 (issue 16): once its data set's deletion task is completed, a second
+   * person validates it in a task of its own (an Update wait and a task email more), so the
+   * certificate names a real validator. Runs that began the deletion step before keep the
+   * certificate without it.
+   */
+  deletionValidation: 'deletion-validation',
 } as const;
