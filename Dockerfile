@@ -15,14 +15,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build
+RUN npm run build && npm run build:workflows -- dist/workflow-bundle.js
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# The PDF documents embed DejaVu when it is installed (templates/markdown-pdf.ts): text beyond Latin-1 reads as typed.
-# The data connectors run restic (connectors/backups/restic.ts) and PostgreSQL's client tools.
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core restic postgresql-client && rm -rf /var/lib/apt/lists/*
+# The PDF documents embed DejaVu and WenQuanYi Micro Hei when installed (templates/markdown-pdf.ts): text beyond
+# Latin-1, Chinese, Japanese and Korean included, reads as typed. The data connectors run restic
+# (connectors/backups/restic.ts) and PostgreSQL's client tools (pg_dump, pg_restore).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-wqy-microhei restic postgresql-client && rm -rf /var/lib/apt/lists/*
 # package.json carries "type": "module", which the compiled ESM in dist/ needs.
 COPY --chown=node:node package.json package-lock.json ./
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
@@ -31,10 +32,8 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node templates ./templates
 # The state database's versioned SQL migrations, read at start from the same place (connectors/state-db/state-db.ts).
 COPY --chown=node:node connectors/state-db/migrations ./connectors/state-db/migrations
-# The worker bundles its workflow code at start from /app/workflows/index.ts (webpack + swc, both
-# production dependencies of @temporalio/worker); the workflows import ../domain, so ship both as .ts.
-COPY --chown=node:node workflows ./workflows
-COPY --chown=node:node domain ./domain
+# The worker runs the workflow code bundled in the build stage (dist/workflow-bundle.js): no webpack at start.
+ENV WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 # DATA_DIR in compose. Created here owned by node so a fresh named volume mounted on it inherits
 # that ownership and the non-root process can write documents and the ledger.
 RUN mkdir -p /data && chown node:node /data

@@ -9,7 +9,6 @@ import {
 } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from '../config/config.js';
-import { createHash } from 'node:crypto';
 import type { ConnectionStore } from '../connectors/connections/port.js';
 import type { DocumentStore } from '../connectors/documents/port.js';
 import type { Vault } from '../connectors/vault/port.js';
@@ -28,14 +27,11 @@ import {
   resumeUpdate,
   retryTaskUpdate,
   searchAttributes,
-  inlineScopeCharacters,
-  scopeLists,
   stateQuery,
   supplyCredentialUpdate,
   tasksQuery,
   type CompleteTasksResult,
   type Evidence,
-  type ScopeRef,
   type TaskPageRequest,
   type ExtendRequest,
   type SecretReference,
@@ -54,6 +50,7 @@ import { stepCatalogue } from '../workflows/catalogue.js';
 import { fromTemporal, HttpError, knownHttpError, notFound, updateLimitReached } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { Caller } from './auth.js';
+import { runbookInput } from './runbook-input.js';
 import { checkScopeConnections } from './scope-connections.js';
 import { waitingOf, type Waiting } from './waiting.js';
 import { workflowQueries, workflowUpdates } from './workflow-gates.js';
@@ -161,25 +158,6 @@ export function plan(request: StartRequest) {
   };
 }
 export type Plan = ReturnType<typeof plan>;
-
-/**
- * The workflow's input: a scope too large to travel in Temporal is stored first (by its SHA-256) and
- * the input names it; a small one goes inline, so the history alone shows it.
- */
-async function runbookInput(documents: DocumentStore, id: string, request: StartRequest, startedBy: string) {
-  const json = JSON.stringify(request.scope);
-  if (json.length <= inlineScopeCharacters) return { ...request, startedBy };
-  const bytes = Buffer.from(json);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  await documents.writeInput(id, sha256, bytes);
-  const counts = Object.fromEntries(scopeLists.map((list) => [list, request.scope[list].length]));
-  return {
-    ...request,
-    scope: { devices: [], credentials: [], dataSets: [], backupJobs: [] },
-    scopeRef: { sha256, counts: counts as ScopeRef['counts'] },
-    startedBy,
-  };
-}
 
 export function createOperations({
   temporal,

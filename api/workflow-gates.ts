@@ -30,6 +30,9 @@ export class WorkflowGates {
   }
 }
 
-/** Every call of this API process to one workflow shares these: Temporal's limits are per workflow. */
+/**
+ * Every call of this API process to one workflow shares these: Temporal's limits are per workflow.
+ * Updates up to Temporal's own 10 in flight: another API process's extra ones back off and retry.
+ */
 export const workflowQueries = new WorkflowGates(1);
-export const workflowUpdates = new WorkflowGates(8);
+export const workflowUpdates = new WorkflowGates(10);

@@ -1,5 +1,29 @@
-import type { DocumentStore, RunRef } from '../connectors/documents/port.js';
-import { markdownToPdf } from '../templates/markdown-pdf.js';
+import type { DocumentMeta, DocumentStore, RunRef } from '../connectors/documents/port.js';
+import { markdownToPdf, type PdfSection } from '../templates/markdown-pdf.js';
+
+/** A stored document's pages: its Markdown, with its hash and place in the chain in every footer. */
+function documentSection(meta: DocumentMeta, position: number, markdown: string): PdfSection {
+  const previous = meta.previousSha256 ?? 'none (first document)';
+  return {
+    markdown,
+    footer: (page, pages) => [
+      `SHA-256 ${meta.sha256}`,
+      `Document ${position} of the chain, previous SHA-256 ${previous}. Page ${page} of ${pages}.`,
+    ],
+  };
+}
+
+/** Each document of the run's chain, in order, with its section of a PDF. */
+async function documentSections(documents: DocumentStore, run: RunRef) {
+  const chain = await documents.list(run);
+  const sections: { meta: DocumentMeta; section: PdfSection }[] = [];
+  for (const [index, meta] of chain.entries()) {
+    const markdown = await documents.read(run, meta.id, 'md');
+    if (markdown)
+      sections.push({ meta, section: documentSection(meta, index + 1, markdown.toString('utf8')) });
+  }
+  return sections;
+}
 
 /**
  * A stored document as a PDF, rendered on read from its stored Markdown: the chain hashes the
@@ -11,17 +35,31 @@ export async function documentPdf(
   run: RunRef,
   documentId: string,
 ): Promise<Buffer | null> {
-  const chain = await documents.list(run);
-  const position = chain.findIndex((meta) => meta.id === documentId);
-  const meta = chain[position];
-  const markdown = meta ? await documents.read(run, documentId, 'md') : null;
-  if (!meta || !markdown) return null;
-  return markdownToPdf(markdown.toString('utf8'), {
+  const found = (await documentSections(documents, run)).find(({ meta }) => meta.id === documentId);
+  if (!found) return null;
+  const { meta, section } = found;
+  return markdownToPdf([section], {
     title: meta.title,
     subject: `${meta.transitionId}: step ${meta.step}, document ${meta.id}`,
     createdAt: meta.createdAt,
-    sha256: meta.sha256,
-    previousSha256: meta.previousSha256,
-    chainPosition: position + 1,
+  });
+}
+
+/**
+ * The whole handover in one PDF: every document of the chain in order, each from a new page with
+ * its own footer, then the `after` sections (the audit trail). Dated by its last document, so the
+ * same run gives the same bytes.
+ */
+export async function handoverPdf(
+  documents: DocumentStore,
+  run: RunRef,
+  after: PdfSection[],
+  title: string,
+): Promise<Buffer> {
+  const sections = await documentSections(documents, run);
+  return markdownToPdf([...sections.map(({ section }) => section), ...after], {
+    title,
+    subject: `${run.transitionId}: every document and the audit trail`,
+    createdAt: sections.at(-1)?.meta.createdAt ?? new Date(0).toISOString(),
   });
 }

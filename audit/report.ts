@@ -8,7 +8,9 @@ import { stringify } from 'csv-stringify/sync';
 import { strToU8, zipSync } from 'fflate';
 import type { DocumentStore, RunRef } from '../connectors/documents/port.js';
 import { historyArchiveName } from '../domain/activity-contracts.js';
-import { documentPdf } from './document-pdf.js';
+import { dayInWords, timeAndUtc } from '../domain/timeline.js';
+import { documentPdf, handoverPdf } from './document-pdf.js';
+import { markdownToPdf, type PdfSection } from '../templates/markdown-pdf.js';
 import type { TemplateRenderer } from '../templates/render.js';
 import { isNotFound, UnknownTransitionError } from './runs.js';
 import { buildTrail, type History, type TrailEntry, type TrailHeader } from './trail.js';
@@ -121,6 +123,17 @@ export async function auditReport(
   };
 }
 
+/** The trail's entries by day of the client's zone: a day in words once, then each entry's time and UTC. */
+function entriesByDay({ entries, header }: AuditReport) {
+  const days: { day: string; entries: (TrailEntry & { time: string; utc: string })[] }[] = [];
+  for (const entry of entries) {
+    const day = dayInWords(entry.at, header.timezone);
+    if (days.at(-1)?.day !== day) days.push({ day, entries: [] });
+    days.at(-1)!.entries.push({ ...entry, ...timeAndUtc(entry.at, header.timezone) });
+  }
+  return days;
+}
+
 export function trailCsv(report: AuditReport): string {
   return stringify(
     report.entries.map((entry) => csvColumns.map((column) => entry[column])),
@@ -129,11 +142,38 @@ export function trailCsv(report: AuditReport): string {
 }
 
 export async function trailHtml(report: AuditReport, pages: TemplateRenderer): Promise<string> {
-  const body = await pages.render('audit/trail.html.hbs', report);
+  const body = await pages.render('audit/trail.html.hbs', { ...report, days: entriesByDay(report) });
   return pages.htmlPage(`Audit trail: ${report.header.clientName} (${report.transitionId})`, body);
 }
 
-/** The handover pack: every document (Markdown, HTML and PDF), the trail (JSON, HTML), and a manifest of SHA-256s. */
+/** The trail's pages of a PDF: the same report its HTML shows, with the run and the chain's state in every footer. */
+async function trailSection(report: AuditReport, pages: TemplateRenderer): Promise<PdfSection> {
+  const { verification } = report;
+  const chain = verification.valid
+    ? `document chain verified (${verification.documents} documents)`
+    : `document chain BROKEN at ${verification.firstBroken?.documentId ?? 'an unknown document'}`;
+  return {
+    markdown: await pages.render('audit/trail.md.hbs', { ...report, days: entriesByDay(report) }),
+    footer: (page, count) => [
+      `Audit trail of ${report.transitionId}, run ${report.runId}: ${chain}`,
+      `Read from the ${report.source} when this file was made. Page ${page} of ${count}.`,
+    ],
+  };
+}
+
+/** The trail as a PDF, dated by its last entry. */
+export async function trailPdf(report: AuditReport, pages: TemplateRenderer): Promise<Buffer> {
+  return markdownToPdf([await trailSection(report, pages)], {
+    title: `Audit trail: ${report.header.clientName}`,
+    subject: `${report.transitionId}: audit trail of run ${report.runId}`,
+    createdAt: report.entries.at(-1)?.at ?? report.header.startedAt,
+  });
+}
+
+/**
+ * The handover pack: every document (Markdown, HTML and PDF), the trail (JSON, HTML and PDF), all of
+ * them in one PDF (`handover.pdf`), and a manifest of SHA-256s.
+ */
 export async function handoverPack(
   report: AuditReport,
   documents: DocumentStore,
@@ -151,6 +191,15 @@ export async function handoverPack(
   }
   files['trail.json'] = strToU8(JSON.stringify(report, null, 2));
   files['trail.html'] = strToU8(await trailHtml(report, pages));
+  files['trail.pdf'] = new Uint8Array(await trailPdf(report, pages));
+  files['handover.pdf'] = new Uint8Array(
+    await handoverPdf(
+      documents,
+      run,
+      [await trailSection(report, pages)],
+      `Handover pack: ${report.header.clientName}`,
+    ),
+  );
   const manifest = {
     transitionId: report.transitionId,
     runId: report.runId,

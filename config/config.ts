@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -250,6 +250,12 @@ const envSchema = z
         .regex(/^[A-Za-z0-9._+-]{1,64}$/, 'expected 1-64 letters, digits and . _ + -')
         .optional(),
     ),
+    WORKFLOW_BUNDLE: optionalNonEmpty.pipe(
+      z
+        .string()
+        .refine((file) => existsSync(file), 'expected the file `npm run build:workflows` writes')
+        .optional(),
+    ),
     DOCUMENTS_URL: optionalNonEmpty.pipe(documentsUrl.optional()),
     STATE_DB_URL: optionalNonEmpty.pipe(stateDbUrl.optional()),
     AWS_ACCESS_KEY_ID: optionalNonEmpty,
@@ -327,6 +333,8 @@ function toConfig(env: z.infer<typeof envSchema>) {
     webUiOrigin: env.WEB_UI_ORIGIN,
     /** The worker's build, recorded on every workflow task it completes; defaults to the package version. */
     buildId: env.BUILD_ID ?? `${packageVersion}-dev`,
+    /** The workflow code bundled ahead of time (production); unset, each worker bundles it at start. */
+    workflowBundle: env.WORKFLOW_BUNDLE,
     /** The MSP as clients see it on pages, emails and certificates. */
     msp: { name: env.MSP_NAME, address: env.MSP_ADDRESS, contact: env.MSP_CONTACT },
     /** The shortest reminderInterval a request may ask for: each reminder is an email to every approver. */

@@ -55,6 +55,8 @@ export interface Evidence {
   sanitization?: SanitizationEvidence;
   /** For restore tests: when the restore ran, whether its integrity check passed, who verified it. */
   restore?: RestoreEvidence;
+  /** For the validation of a deletion by a second person: what they checked again, and what they found. */
+  validation?: ValidationEvidence;
 }
 
 /** NIST SP 800-88 Rev. 1 sanitization categories, weakest to strongest. */
@@ -68,6 +70,12 @@ export interface SanitizationEvidence {
   technique: string;
   tool: string;
   toolVersion: string;
+  verificationMethod: string;
+  verificationResult: 'passed' | 'failed';
+}
+
+/** A second person's check of a sanitization (NIST SP 800-88 Rev. 1, appendix G: "validation"). */
+export interface ValidationEvidence {
   verificationMethod: string;
   verificationResult: 'passed' | 'failed';
 }
@@ -89,7 +97,9 @@ export interface TaskState {
   title: string;
   status: 'open' | 'completed' | 'cancelled';
   /** Evidence this task cannot be completed without, beyond the text. */
-  evidenceNeeded?: 'restore';
+  evidenceNeeded?: 'restore' | 'validation';
+  /** Who may not complete it (by key name, or as the same person): the one whose work it checks. */
+  excludedCompleter?: { key: string; holder?: KeyHolder };
   createdAt: string;
   completedAt?: string;
   completedBy?: string;

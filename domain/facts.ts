@@ -11,6 +11,7 @@ import type {
   SanitizationEvidence,
   StepState,
   TaskState,
+  ValidationEvidence,
 } from './definitions.js';
 import type { DiscoveryGap, DiscoveryReport } from './discovery.js';
 import type { RestoreResult } from './restore.js';
@@ -32,6 +33,8 @@ export interface DeletionCertificate {
   consent?: ConsentRecord[];
   /** Who completed the deletion tasks, by key and, when the key names them, as a person: they sign. */
   performers?: Performer[];
+  /** Who validated the deletions, each someone other than its performer: they sign too (absent on older runs). */
+  validators?: Performer[];
 }
 
 export interface Performer {
@@ -55,6 +58,20 @@ export interface SanitizedDataSet {
   method?: string;
   tool?: string;
   verification?: string;
+  /** The second person's check of this deletion (absent on older runs). */
+  validation?: DeletionValidation;
+}
+
+/** What the validation task of one data set recorded: who checked the deletion again, how, and when. */
+export interface DeletionValidation {
+  status: TaskState['status'];
+  validatedBy?: string;
+  validator?: KeyHolder;
+  completedAt?: string;
+  /** What they did, in their words. */
+  text?: string;
+  verificationMethod?: string;
+  verificationResult?: ValidationEvidence['verificationResult'];
 }
 
 export interface ConsentRecord {

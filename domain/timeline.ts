@@ -132,11 +132,6 @@ export function inZones(iso: string, timezone: string): { utc: string; local: st
   return { utc: at.toISO()!, local: at.setZone(timezone).toISO()! };
 }
 
-/** A human reading of an instant in the client's zone, for emails and documents. */
-export function humanDate(iso: string, timezone: string): string {
-  return utc(iso).setZone(timezone).toFormat('yyyy-LL-dd HH:mm:ss ZZZZ');
-}
-
 /** The zone as a person names it: "Dublin time", "New York time", or "UTC". */
 export function zoneLabel(timezone: string): string {
   if (timezone === 'UTC' || timezone === 'Etc/UTC') return 'UTC';
@@ -146,6 +141,19 @@ export function zoneLabel(timezone: string): string {
 /** An instant in words in the client's zone: "Friday 28 November 2026, 17:00 (Dublin time)". */
 export function dateInWords(iso: string, timezone: string): string {
   return `${utc(iso).setZone(timezone).setLocale('en-GB').toFormat('cccc d LLLL yyyy, HH:mm')} (${zoneLabel(timezone)})`;
+}
+
+/** The day of an instant in words in the client's zone: "Monday 23 November 2026 (Chicago time)". */
+export function dayInWords(iso: string, timezone: string): string {
+  return `${utc(iso).setZone(timezone).setLocale('en-GB').toFormat('cccc d LLLL yyyy')} (${zoneLabel(timezone)})`;
+}
+
+/** The time of an instant in the client's zone, and the instant in UTC, for a list grouped by day. */
+export function timeAndUtc(iso: string, timezone: string): { time: string; utc: string } {
+  return {
+    time: utc(iso).setZone(timezone).toFormat('HH:mm:ss'),
+    utc: `${utc(iso).toFormat('yyyy-LL-dd HH:mm:ss')} UTC`,
+  };
 }
 
 /**

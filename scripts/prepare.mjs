@@ -83,11 +83,12 @@ function ensureTemporalBinaries() {
 /**
  * The Debian programs the tests drive: Chromium for the browser tests (never a browser downloaded by
  * a test tool) and poppler's `pdftotext`/`pdftoppm`, which read the PDF documents back as a reader
- * would; the DejaVu fonts the PDFs embed, so the tests draw what production draws; PostgreSQL,
- * the shared state database of the multi-host test; OpenSSH's sshd and OpenLDAP's slapd (with
- * its command-line tools), which the connector tests start on loopback ports of their own; and
- * restic and PostgreSQL's client tools, which the data connectors run themselves. As root
- * they are installed with apt-get; otherwise the one command to run is printed.
+ * would; the fonts the PDFs embed (DejaVu, and WenQuanYi Micro Hei for Chinese, Japanese and
+ * Korean), so the tests draw what production draws; PostgreSQL, the shared state database of the
+ * multi-host test; OpenSSH's sshd and OpenLDAP's slapd (with its command-line tools), which the
+ * connector tests start on loopback ports of their own; and restic and PostgreSQL's client tools,
+ * which the data connectors run themselves. As root they are installed with apt-get; otherwise the
+ * one command to run is printed.
  */
 function ensureTestTools() {
   if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return;
@@ -100,6 +101,11 @@ function ensureTestTools() {
       path: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
       pkg: 'fonts-dejavu-core',
       installed: installed('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+    },
+    {
+      path: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
+      pkg: 'fonts-wqy-microhei',
+      installed: installed('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc'),
     },
     { path: '/usr/lib/postgresql/<version>/bin/postgres', pkg: 'postgresql', installed: postgresInstalled },
     { path: '/usr/sbin/sshd', pkg: 'openssh-server', installed: installed('/usr/sbin/sshd') },

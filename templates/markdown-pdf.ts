@@ -1,6 +1,6 @@
-// A step document as a PDF, drawn from the same stored Markdown its HTML comes from, so both say the
-// same words. It draws what the step templates write (headings, paragraphs, bullet lists, tables,
-// code spans, bold) and no more; anything else is drawn as its text, never dropped.
+// Step documents (and the audit trail) as a PDF, drawn from the same Markdown their HTML comes from,
+// so both say the same words. It draws what the templates write (headings, paragraphs, bullet
+// lists, tables, code spans, bold) and no more; anything else is drawn as its text, never dropped.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
@@ -8,15 +8,18 @@ import type { Token, Tokens } from 'marked';
 import { markdownLineBreak } from '../domain/markdown.js';
 import { markdownParser } from './render.js';
 
-/** What every page's footer says about the document: its hash and its place in the chain. */
-export interface PdfDocumentInfo {
+/** The PDF's metadata; its creation date is the content's, so the same content gives the same bytes. */
+export interface PdfInfo {
   title: string;
   subject: string;
   createdAt: string;
-  sha256: string;
-  previousSha256: string | null;
-  /** 1-based position in the run's chain of documents. */
-  chainPosition: number;
+}
+
+/** Markdown starting on a page of its own, with what every one of its pages says in its footer. */
+export interface PdfSection {
+  markdown: string;
+  /** The footer's two lines on the section's `page`-th page (1-based) of `pages`. */
+  footer: (page: number, pages: number) => [string, string];
 }
 
 type FontRole = 'body' | 'bold' | 'italic' | 'code';
@@ -44,10 +47,31 @@ const standardFonts: Record<FontRole, string> = {
   code: 'Courier',
 };
 const fonts = Object.values(dejaVu).every((file) => existsSync(file)) ? dejaVu : standardFonts;
+/**
+ * WenQuanYi Micro Hei (fonts-wqy-microhei), embedded when installed, for the Chinese, Japanese and
+ * Korean text DejaVu has no glyph for: a run or cell holding any such character is drawn in it whole
+ * (it has Latin too, and a mono face for code), so a name typed in Chinese reads as typed.
+ */
+const cjkCollection = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
+const cjkFaces = existsSync(cjkCollection)
+  ? { proportional: 'WenQuanYiMicroHei', mono: 'WenQuanYiMicroHeiMono' }
+  : null;
+/** Hangul, CJK symbols and punctuation, kana, Han (and its extensions), compatibility and full-width forms. */
+const cjkText =
+  /[\u1100-\u11ff\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u{20000}-\u{3134f}]/u;
+
+/** Sets the font of `role` for `text`: the CJK font when the text needs it and it is installed. */
+function useFont(doc: PDFKit.PDFDocument, role: FontRole, text: string): PDFKit.PDFDocument {
+  if (cjkFaces && cjkText.test(text))
+    return doc.font(cjkCollection, role === 'code' ? cjkFaces.mono : cjkFaces.proportional);
+  return doc.font(fonts[role]);
+}
 const bodySize = 10;
 const tableSize = 8;
 const cellPadding = 3;
 const headingSizes: Record<number, number> = { 1: 18, 2: 14, 3: 12 };
+/** How many lines of what follows a heading must fit on its page. */
+const keptLines = 4;
 // A4 with 2 cm side margins; the bottom margin leaves room for the two footer lines.
 const margins = { top: 56, left: 56, right: 56, bottom: 72 };
 
@@ -152,8 +176,8 @@ function columnWidths(needs: ColumnNeed[], available: number): number[] {
   return minimum.map((width, index) => width + (extra * (lacking[index] ?? 0)) / sum(lacking));
 }
 
-/** Renders the document's Markdown as an A4 PDF with its hash and chain position in every footer. */
-export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Promise<Buffer> {
+/** Renders the sections' Markdown as one A4 PDF, each section from a new page, with its footer on each of its pages. */
+export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Promise<Buffer> {
   const doc = new PDFDocument({
     size: 'A4',
     margins,
@@ -175,21 +199,22 @@ export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Pr
       doc.x = x;
       if (line.length === 0) doc.font(fonts.body).fontSize(size).text(' ', { width: runWidth });
       line.forEach((run, index) => {
-        doc
-          .font(fonts[run.font])
+        useFont(doc, run.font, run.text)
           .fontSize(size)
           .text(run.text, { width: runWidth, continued: index < line.length - 1 });
       });
     }
   }
 
+  /** A heading keeps with what follows: at the foot of a page, it starts the next one instead. */
   function heading(token: Tokens.Heading): void {
-    doc.moveDown(0.6);
+    const text = plainText(inlineRuns(token.tokens));
+    useFont(doc, 'bold', text).fontSize(headingSizes[token.depth] ?? bodySize + 1);
+    const withFirstLines = doc.heightOfString(text, { width }) + keptLines * bodySize * 1.5;
+    if (doc.y + withFirstLines > pageBottom()) doc.addPage();
+    else doc.moveDown(0.6);
     doc.x = left;
-    doc
-      .font(fonts.bold)
-      .fontSize(headingSizes[token.depth] ?? bodySize + 1)
-      .text(plainText(inlineRuns(token.tokens)), { width });
+    doc.text(text, { width });
     doc.moveDown(0.3);
   }
 
@@ -214,19 +239,20 @@ export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Pr
 
   /** The width `text` of the cell takes on one line, padding included. */
   function textWidth(content: Run, text: string, bold: boolean): number {
-    doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
+    // The cell's whole text picks the font, as when it is drawn.
+    useFont(doc, bold ? 'bold' : content.font, content.text).fontSize(tableSize);
     return doc.widthOfString(text) + 2 * cellPadding + 1;
   }
 
   /** The lines of a cell, in its font, as it is drawn. */
   function cellLines(content: Run, cellWidth: number, bold: boolean): string[] {
-    doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
+    useFont(doc, bold ? 'bold' : content.font, content.text).fontSize(tableSize);
     return wrap(content.text, cellWidth - 2 * cellPadding, (text) => doc.widthOfString(text));
   }
 
   function cellHeight(content: Run, cellWidth: number, bold = false): number {
     const lines = cellLines(content, cellWidth, bold);
-    doc.font(fonts[bold ? 'bold' : content.font]).fontSize(tableSize);
+    useFont(doc, bold ? 'bold' : content.font, content.text).fontSize(tableSize);
     return lines.length * doc.currentLineHeight(true) + 2 * cellPadding;
   }
 
@@ -308,53 +334,63 @@ export async function markdownToPdf(markdown: string, info: PdfDocumentInfo): Pr
     doc.moveDown(0.5);
   }
 
-  for (const token of markdownParser.lexer(markdown)) {
-    switch (token.type) {
-      case 'heading':
-        heading(token as Tokens.Heading);
-        break;
-      case 'paragraph':
-        runsAt(inlineRuns((token as Tokens.Paragraph).tokens), left, width, bodySize);
-        doc.moveDown(0.6);
-        break;
-      case 'list':
-        list(token as Tokens.List);
-        break;
-      case 'table':
-        table(token as Tokens.Table);
-        break;
-      case 'space':
-      case 'hr':
-        break;
-      default:
-        runsAt([{ text: token.raw.trim(), font: 'body' }], left, width, bodySize);
-        doc.moveDown(0.6);
+  /** The Markdown's blocks from where the page stands. */
+  function draw(markdown: string): void {
+    for (const token of markdownParser.lexer(markdown)) {
+      switch (token.type) {
+        case 'heading':
+          heading(token as Tokens.Heading);
+          break;
+        case 'paragraph':
+          runsAt(inlineRuns((token as Tokens.Paragraph).tokens), left, width, bodySize);
+          doc.moveDown(0.6);
+          break;
+        case 'list':
+          list(token as Tokens.List);
+          break;
+        case 'table':
+          table(token as Tokens.Table);
+          break;
+        case 'space':
+        case 'hr':
+          break;
+        default:
+          runsAt([{ text: token.raw.trim(), font: 'body' }], left, width, bodySize);
+          doc.moveDown(0.6);
+      }
     }
   }
-  footers(doc, info);
+
+  const pageCount = () => doc.bufferedPageRange().count;
+  const ranges = sections.map((section, index) => {
+    if (index > 0) doc.addPage();
+    const first = pageCount() - 1;
+    draw(section.markdown);
+    return { section, first, last: pageCount() - 1 };
+  });
+  footers(doc, ranges);
   doc.end();
   await ended;
   return Buffer.concat(chunks);
 }
 
-/** The hash and chain position on every page, below the text area (where drawing adds no page). */
-function footers(doc: PDFKit.PDFDocument, info: PdfDocumentInfo): void {
-  const { start, count } = doc.bufferedPageRange();
-  const previous = info.previousSha256 ?? 'none (first document)';
-  for (let index = start; index < start + count; index++) {
-    doc.switchToPage(index);
-    doc.page.margins.bottom = 0;
-    const width = doc.page.width - margins.left - margins.right;
-    doc
-      .fillColor('#555555')
-      .font(fonts.body)
-      .fontSize(7)
-      .text(`SHA-256 ${info.sha256}`, margins.left, doc.page.height - 52, { width, lineBreak: false })
-      .text(
-        `Document ${info.chainPosition} of the chain, previous SHA-256 ${previous}. Page ${index - start + 1} of ${count}.`,
-        margins.left,
-        doc.page.height - 42,
-        { width },
-      );
+/** Each section's footer on each of its pages, below the text area (where drawing adds no page). */
+function footers(
+  doc: PDFKit.PDFDocument,
+  ranges: { section: PdfSection; first: number; last: number }[],
+): void {
+  for (const { section, first, last } of ranges) {
+    for (let index = first; index <= last; index++) {
+      doc.switchToPage(index);
+      doc.page.margins.bottom = 0;
+      const width = doc.page.width - margins.left - margins.right;
+      const [top, bottom] = section.footer(index - first + 1, last - first + 1);
+      doc
+        .fillColor('#555555')
+        .font(fonts.body)
+        .fontSize(7)
+        .text(top, margins.left, doc.page.height - 52, { width, lineBreak: false })
+        .text(bottom, margins.left, doc.page.height - 42, { width });
+    }
   }
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { Marked } from 'marked';
 import { markdownLineBreak } from '../domain/markdown.js';
-import { dateInWordsAndUtc, humanDate } from '../domain/timeline.js';
+import { dateInWordsAndUtc } from '../domain/timeline.js';
 import { markdownTemplateCompiler } from './markdown-templates.js';
 
 export interface TemplateRenderer {
@@ -50,9 +50,6 @@ export const markdownParser = new Marked({
 
 export function createTemplateRenderer(dir: string): TemplateRenderer {
   const handlebars = Handlebars.create();
-  handlebars.registerHelper('date', (iso: unknown, zone: unknown) =>
-    typeof iso === 'string' && iso ? humanDate(iso, typeof zone === 'string' ? zone : 'UTC') : '—',
-  );
   // Documents date what happened in words in the client's zone with UTC beside.
   handlebars.registerHelper('when', (iso: unknown, zone: unknown) =>
     typeof iso === 'string' && iso ? dateInWordsAndUtc(iso, typeof zone === 'string' ? zone : 'UTC') : '—',

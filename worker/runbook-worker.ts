@@ -63,7 +63,8 @@ export async function createRunbookWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath,
+    // Bundled ahead of time in production (`npm run build:workflows`): a worker starts without webpack.
+    ...(config.workflowBundle ? { workflowBundle: { codePath: config.workflowBundle } } : { workflowsPath }),
     dataConverter,
     activities: await buildActivities(config, stores, dataConverter),
     // The build is recorded on each workflow task, so a deploy is visible per run (the state shows

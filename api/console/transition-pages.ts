@@ -11,6 +11,7 @@ import { credentialParams, secretBody } from '../routes/credentials.js';
 import { runQuery } from '../routes/runs.js';
 import {
   completeTaskBody,
+  sanitizationRecord,
   documentParams,
   documentQuery,
   documentsOf,
@@ -64,6 +65,7 @@ const doneMessages = {
 const doneQuery = z.object({ done: z.enum(Object.keys(doneMessages) as [keyof typeof doneMessages]) });
 const reasonField = ['reason'];
 const restoreDates = ['evidence.restore.startedAt', 'evidence.restore.endedAt'];
+const sanitizationFields = Object.keys(sanitizationRecord.shape);
 
 /** How many finished tasks the transition page lists; the API pages through all of them. */
 const finishedTasksShown = 100;
@@ -168,13 +170,13 @@ export function transitionPages(router: Router, context: ConsoleContext) {
     fields: [
       'evidence.text',
       'evidence.url',
-      'evidence.method',
-      'evidence.tool',
-      'evidence.verification',
+      ...sanitizationFields.map((field) => `evidence.sanitization.${field}`),
       'evidence.restore.startedAt',
       'evidence.restore.endedAt',
       'evidence.restore.integrityCheck',
       'evidence.restore.verifiedBy',
+      'evidence.validation.verificationMethod',
+      'evidence.validation.verificationResult',
     ],
     form: (params) => `task:${params.taskId}`,
     // The restore's start and end are typed in the client's zone.
@@ -286,7 +288,7 @@ export function transitionPages(router: Router, context: ConsoleContext) {
     await sendDocument(context, res, params.data.id, params.data.docId, query.data);
   });
 
-  const trailQuery = runQuery.extend({ format: z.enum(['csv', 'html']).default('html') });
+  const trailQuery = runQuery.extend({ format: z.enum(['csv', 'html', 'pdf']).default('html') });
   router.get('/console/transitions/:id/audit', async (req, res) => {
     const query = trailQuery.safeParse(req.query);
     if (!query.success) throw notFound('no such export');

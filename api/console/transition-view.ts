@@ -1,7 +1,12 @@
 // What a transition's console page shows, from its state and documents: the timeline, the running
 // timer, tasks, approvals, credentials, controls, documents and exports, with a form for each thing an
 // operator can do now. An auditor's view is the same without any form.
-import type { ControlRecord, TaskState, TransitionState } from '../../domain/definitions.js';
+import {
+  sanitizationCategories,
+  type ControlRecord,
+  type TaskState,
+  type TransitionState,
+} from '../../domain/definitions.js';
 import type { StepKey } from '../../domain/schemas.js';
 import { realStatus, stepLabel, undecided, waitingOf } from '../waiting.js';
 import { when } from './dates.js';
@@ -58,8 +63,8 @@ const milestones: [keyof TransitionState['dates'], string][] = [
 ];
 
 /** The structured evidence a task's step records beyond the text. */
-function evidenceFields(task: TaskState): 'restore' | 'sanitization' | null {
-  if (task.evidenceNeeded === 'restore') return 'restore';
+function evidenceFields(task: TaskState): 'restore' | 'validation' | 'sanitization' | null {
+  if (task.evidenceNeeded) return task.evidenceNeeded;
   // The certificate of deletion names the method, tool and verification (NIST SP 800-88).
   return task.step === 'retention-deletion' ? 'sanitization' : null;
 }
@@ -90,6 +95,8 @@ export function transitionView(
     operator: options.operator,
     status,
     statusClass: status.replace(/ /g, '-'),
+    // The values a task form's selects offer, as the API's schema takes them.
+    choices: { category: sanitizationCategories, result: ['passed', 'failed'] },
     restoreLabels: {
       started: `Restore started at (${zoneLabel(zone)})`,
       ended: `Restore ended at (${zoneLabel(zone)})`,
@@ -134,6 +141,9 @@ export function transitionView(
       ...task,
       stepLabel: stepLabel(task.step),
       completed: at(task.completedAt),
+      restoreRan: task.evidence?.restore
+        ? { started: at(task.evidence.restore.startedAt), ended: at(task.evidence.restore.endedAt) }
+        : null,
     })),
     approvals: state.approvals.map((approval) => {
       const heldStep = state.steps.find((step) => step.key === approval.step)?.status === 'rejected';
@@ -212,6 +222,7 @@ export function transitionView(
     exports: {
       html: `${base}/audit?format=html`,
       csv: `${base}/audit?format=csv`,
+      pdf: `${base}/audit?format=pdf`,
       pack: `${base}/pack`,
     },
   };

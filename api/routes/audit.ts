@@ -1,31 +1,40 @@
 import type { Client } from '@temporalio/client';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { auditReport, handoverPack, trailCsv, trailHtml, type AuditReport } from '../../audit/report.js';
+import {
+  auditReport,
+  handoverPack,
+  trailCsv,
+  trailHtml,
+  trailPdf,
+  type AuditReport,
+} from '../../audit/report.js';
 import type { DocumentStore } from '../../connectors/documents/port.js';
 import type { TemplateRenderer } from '../../templates/render.js';
 import type { ApiRoutes } from '../routes.js';
 import { runQuery, runToRead } from './runs.js';
 import { transitionIdParams } from './transitions.js';
 
-const formatQuery = runQuery.extend({ format: z.enum(['json', 'csv', 'html']).default('json') });
+const formatQuery = runQuery.extend({ format: z.enum(['json', 'csv', 'html', 'pdf']).default('json') });
 
 type AuditDeps = { temporal: Client; documents: DocumentStore; pages: TemplateRenderer };
 
 const report = async (deps: AuditDeps, id: string, runId: string | undefined): Promise<AuditReport> =>
   auditReport(deps.temporal, deps.documents, await runToRead(deps, id, runId));
 
-/** Sends the trail as CSV or printable HTML (the API's JSON aside): for the API and the console alike. */
+/** Sends the trail as CSV, printable HTML or PDF (the API's JSON aside): for the API and the console alike. */
 export async function sendTrail(
   deps: AuditDeps,
   res: Response,
   id: string,
-  query: { runId?: string; format: 'csv' | 'html' },
+  query: { runId?: string; format: 'csv' | 'html' | 'pdf' },
 ): Promise<void> {
   const trail = await report(deps, id, query.runId);
   res.set('X-Audit-Source', trail.source);
   if (query.format === 'csv') {
     res.type('text/csv; charset=utf-8').attachment(`${id}-audit.csv`).send(trailCsv(trail));
+  } else if (query.format === 'pdf') {
+    res.type('application/pdf').send(await trailPdf(trail, deps.pages));
   } else {
     res.type('html').send(await trailHtml(trail, deps.pages));
   }
@@ -51,7 +60,7 @@ export function auditRoutes(routes: ApiRoutes, deps: AuditDeps) {
       method: 'get',
       path: '/v1/transitions/:id/audit',
       summary:
-        'The audit trail of the latest run (or ?runId=) from the workflow history (or its archive), with the document chain verified: JSON, CSV or printable HTML',
+        'The audit trail of the latest run (or ?runId=) from the workflow history (or its archive), with the document chain verified: JSON, CSV, printable HTML or PDF',
       roles: ['operator', 'auditor'],
       params: transitionIdParams,
       query: formatQuery,
@@ -74,7 +83,7 @@ export function auditRoutes(routes: ApiRoutes, deps: AuditDeps) {
       method: 'get',
       path: '/v1/transitions/:id/pack',
       summary:
-        'The handover pack of the latest run (or ?runId=): every document, the trail (JSON and HTML) and a manifest of SHA-256s, as a zip',
+        'The handover pack of the latest run (or ?runId=): every document (Markdown, HTML, PDF), the trail (JSON, HTML, PDF), all of them in one PDF, and a manifest of SHA-256s, as a zip',
       roles: ['operator', 'auditor'],
       params: transitionIdParams,
       query: runQuery,

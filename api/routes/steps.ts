@@ -24,6 +24,17 @@ import { reasonBody, transitionIdParams } from './transitions.js';
 // Sized so the evidence of every task of a step, at the largest scope, fits in one document's
 // activity input (Temporal refuses payloads over 2 MB): about 3 kB a task, 500 tasks.
 const evidenceField = shortText.max(evidenceLimits.field);
+/** The NIST SP 800-88 record of one medium's sanitization, as a deletion task's evidence holds it. */
+export const sanitizationRecord = z.object({
+  mediaType: evidenceField.describe('the kind of medium: "S3 bucket", "SSD", "LTO-8 tape"'),
+  mediaId: evidenceField.describe('which one: bucket name, serial number, barcode'),
+  category: z.enum(sanitizationCategories).describe('NIST SP 800-88 category'),
+  technique: evidenceField.describe('how: "cryptographic erase", "overwrite, 1 pass", "shredding"'),
+  tool: evidenceField,
+  toolVersion: evidenceField,
+  verificationMethod: evidenceField.describe('how the result was checked: "full read-back", "listing"'),
+  verificationResult: z.enum(['passed', 'failed']),
+});
 export const completeTaskBody = z.object({
   evidence: z.object({
     text: z
@@ -36,19 +47,20 @@ export const completeTaskBody = z.object({
     method: evidenceField.optional(),
     tool: evidenceField.optional(),
     verification: evidenceField.optional(),
-    sanitization: z
+    sanitization: sanitizationRecord
+      .optional()
+      .describe('For deletion tasks: the NIST SP 800-88 record of the medium sanitized'),
+    validation: z
       .object({
-        mediaType: evidenceField.describe('the kind of medium: "S3 bucket", "SSD", "LTO-8 tape"'),
-        mediaId: evidenceField.describe('which one: bucket name, serial number, barcode'),
-        category: z.enum(sanitizationCategories).describe('NIST SP 800-88 category'),
-        technique: evidenceField.describe('how: "cryptographic erase", "overwrite, 1 pass", "shredding"'),
-        tool: evidenceField,
-        toolVersion: evidenceField,
-        verificationMethod: evidenceField.describe('how the result was checked: "full read-back", "listing"'),
+        verificationMethod: evidenceField.describe(
+          'what the second person checked again: "listing of the bucket and its versions", "read-back of sectors"',
+        ),
         verificationResult: z.enum(['passed', 'failed']),
       })
       .optional()
-      .describe('For deletion tasks: the NIST SP 800-88 record of the medium sanitized'),
+      .describe(
+        'For the validation task of a deletion (`retention-deletion.<data set>.validation`): the verification repeated by someone other than the performer, and its result',
+      ),
     restore: z
       .object({
         startedAt: instant,
@@ -69,7 +81,12 @@ export const taskPageQuery = runQuery.extend({
     .optional(),
   limit: z.coerce.number().int().min(1).max(maxTaskPage).default(100),
 });
-const taskId = z.string().regex(/^[a-z-]+\.[a-z0-9-]+$/, 'expected a task id such as agent-removal.srv-01');
+const taskId = z
+  .string()
+  .regex(
+    /^[a-z-]+\.[a-z0-9-]+(\.validation)?$/,
+    'expected a task id such as agent-removal.srv-01 or retention-deletion.ehr-backups.validation',
+  );
 export const completeTasksBody = z.object({
   items: z
     .array(z.object({ taskId, evidence: completeTaskBody.shape.evidence }))

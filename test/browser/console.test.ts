@@ -14,7 +14,14 @@ import {
   type ViewportName,
 } from '../support/browser.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
-import { auditorKey, operatorKey, startStack, waitForState, type Stack } from '../support/stack.js';
+import {
+  auditorKey,
+  operatorKey,
+  startStack,
+  validatorKey,
+  waitForState,
+  type Stack,
+} from '../support/stack.js';
 
 let stack: Stack;
 let session: BrowserSession;
@@ -35,7 +42,9 @@ const credential = { id: 'domain-admin', system: 'Active Directory', account: 'A
 async function offboarding(options: {
   devices?: object[];
   credentials?: object[];
+  dataSets?: object[];
   approvalSteps?: string[];
+  retentionPeriod?: string;
 }) {
   const clientId = uniqueClientId('console');
   const name = `Acme ${clientId}`;
@@ -45,14 +54,14 @@ async function offboarding(options: {
     terms: {
       noticePeriod: 'PT1S',
       transitionPeriod: 'PT1S',
-      retentionPeriod: 'PT1H',
+      retentionPeriod: options.retentionPeriod ?? 'PT1H',
       approvalTimeout: 'PT1H',
       reminderInterval: 'PT1M',
     },
     scope: {
       devices: options.devices ?? [],
       credentials: options.credentials ?? [],
-      dataSets: [],
+      dataSets: options.dataSets ?? [],
       backupJobs: [],
     },
     approvalSteps: options.approvalSteps ?? [],
@@ -236,6 +245,89 @@ describe.each(Object.keys(viewports) as ViewportName[])('the console in Chromium
       endedAt: '2026-07-01T03:10:00.000+01:00',
       integrityCheck: 'passed',
       verifiedBy: 'Jordan',
+    });
+  });
+
+  it('a deletion is recorded with its NIST SP 800-88 fields, then validated by another person only', async () => {
+    const { id } = await offboarding({
+      dataSets: [{ id: 'ehr-backups', description: 'EHR database backups' }],
+      retentionPeriod: 'PT1S',
+    });
+    const openTask = (taskId: string) =>
+      waitForState<TransitionState>(stack, id, (s) =>
+        s.tasks.some((task) => task.id === taskId && task.status === 'open'),
+      );
+    await openTask('data-export.ehr-backups');
+    const exported = await stack.call(
+      'POST',
+      `/v1/transitions/${id}/tasks/data-export.ehr-backups/complete`,
+      {
+        evidence: { text: 'exported to the client bucket' },
+      },
+    );
+    expect(exported.status).toBe(200);
+    await openTask('retention-deletion.ehr-backups');
+
+    const page = await signedIn(viewport, operatorKey, `/console/transitions/${id}`);
+    await page.getByLabel('Evidence', { exact: true }).fill('Bucket and its versions deleted.');
+    await page.getByLabel('Media type').fill('S3 bucket');
+    await page.getByLabel('Media identifier').fill('acme-ehr-backups');
+    await page.getByLabel('Category').selectOption('Purge');
+    await page.getByLabel('Technique').fill('cryptographic erase');
+    await page.getByLabel('Tool', { exact: true }).fill('restic');
+    await page.getByLabel('Tool version').fill('0.17.3');
+    await page.getByLabel('Verification method').fill('bucket listing');
+    await page.getByLabel('Verification result').selectOption('passed');
+    await expectFits(page);
+    await page.getByRole('button', { name: 'Complete task' }).click();
+    expect(await announced(page)).toContain('Task completed');
+    const deleted = (await tasksOf(id)).find((task) => task.id === 'retention-deletion.ehr-backups')!;
+    expect(deleted.evidence!.sanitization).toEqual({
+      mediaType: 'S3 bucket',
+      mediaId: 'acme-ehr-backups',
+      category: 'Purge',
+      technique: 'cryptographic erase',
+      tool: 'restic',
+      toolVersion: '0.17.3',
+      verificationMethod: 'bucket listing',
+      verificationResult: 'passed',
+    });
+
+    // The performer may not validate their own deletion: the form says so, and the press is refused.
+    await openTask('retention-deletion.ehr-backups.validation');
+    await page.reload();
+    const tasks = page.getByRole('region', { name: 'Tasks' });
+    expect(await tasks.innerText()).toContain(
+      'Someone other than Alex Kim (ops), who performed the deletion, completes this task.',
+    );
+    const validate = async (on: Page) => {
+      await on
+        .getByLabel('Evidence', { exact: true })
+        .fill('Listed the bucket and its versions again: empty.');
+      await on.getByLabel('What you checked again').fill('listing of the bucket and its versions');
+      await on.getByLabel('Result', { exact: true }).selectOption('passed');
+      await expectFits(on);
+      await on.getByRole('button', { name: 'Complete task' }).click();
+    };
+    await validate(page);
+    expect(await announced(page, 'alert')).toContain('another person must complete it');
+    const refused = (await tasksOf(id)).find((task) => task.id.endsWith('.validation'))!;
+    expect(refused.status).toBe('open');
+
+    const second = await signedIn(viewport, validatorKey, `/console/transitions/${id}`);
+    await validate(second);
+    expect(await announced(second)).toContain('Task completed');
+    const validated = (await tasksOf(id)).find((task) => task.id.endsWith('.validation'))!;
+    expect(validated).toMatchObject({
+      status: 'completed',
+      completedBy: 'validator',
+      completedByHolder: { name: 'Morgan Lee', title: 'Compliance officer' },
+      evidence: {
+        validation: {
+          verificationMethod: 'listing of the bucket and its versions',
+          verificationResult: 'passed',
+        },
+      },
     });
   });
 

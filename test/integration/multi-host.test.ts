@@ -33,6 +33,8 @@ import { startS3Server, type S3Server } from '../support/s3-server.js';
 
 const operatorKey = 'multi-host-operator-key-0123456789';
 const auditorKey = 'multi-host-auditor-key-0123456789';
+/** A second operator: who validates the deletion the first one performed. */
+const validatorKey = 'multi-host-validator-key-0123456789';
 const bucket = 'runbooks-multi-host';
 
 /** One process of the topology, as a host runs it: `npm run worker` or `npm run api`. */
@@ -147,11 +149,23 @@ async function approveFromMail(api: Host, title: string, comment: string) {
   expect([title, posted.status]).toEqual([title, 200]);
 }
 
-async function completeTask(api: Host, id: string, taskId: string, evidence: Record<string, unknown>) {
+async function completeTask(
+  api: Host,
+  id: string,
+  taskId: string,
+  evidence: Record<string, unknown>,
+  key = operatorKey,
+) {
   await waitForState(api, id, (state) =>
     state.tasks.some((task) => task.id === taskId && task.status === 'open'),
   );
-  const response = await call(api, 'POST', `/v1/transitions/${id}/tasks/${taskId}/complete`, { evidence });
+  const response = await call(
+    api,
+    'POST',
+    `/v1/transitions/${id}/tasks/${taskId}/complete`,
+    { evidence },
+    key,
+  );
   expect([taskId, response.status]).toEqual([taskId, 200]);
 }
 
@@ -193,7 +207,7 @@ beforeAll(async () => {
     LINK_SECRET: randomBytes(32).toString('base64'),
     VAULT_KEY: randomBytes(32).toString('base64'),
     CODEC_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    API_KEYS: `ops[Alex Kim|Systems engineer]:operator:${operatorKey},audit:auditor:${auditorKey}`,
+    API_KEYS: `ops[Alex Kim|Systems engineer]:operator:${operatorKey},audit:auditor:${auditorKey},validator[Morgan Lee|Compliance officer]:operator:${validatorKey}`,
     LOG_LEVEL: 'info',
   };
   for (const name of ['worker-a', 'worker-b'])
@@ -329,6 +343,13 @@ describe('two workers and two APIs sharing Temporal, PostgreSQL and S3', () => {
     await completeTask(apiA, id, 'credential-rotation.domain-admin', { text: 'msp-admin disabled' });
     await approveFromMail(apiA, 'Certificate of data deletion', 'Delete it.');
     await completeTask(apiB, id, 'retention-deletion.ehr-backups', { text: 'All copies purged' });
+    await completeTask(
+      apiA,
+      id,
+      'retention-deletion.ehr-backups.validation',
+      { text: 'Listed again', validation: { verificationMethod: 'listing', verificationResult: 'passed' } },
+      validatorKey,
+    );
     const final = await waitForState(apiB, id, (state) => state.status === 'completed', 120_000);
     expect(final.steps.map((step) => step.status)).toEqual(Array(8).fill('completed'));
     // The other worker ran the rest of the run.

@@ -10,7 +10,7 @@ import { csvColumns } from '../../audit/report.js';
 import type { TransitionState } from '../../domain/definitions.js';
 import { temporalCli } from '../../embedded/temporal.js';
 import { offboardingBody } from '../factories.js';
-import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
+import { auditorKey, startStack, validatorKey, waitForState, type Stack } from '../support/stack.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 
 const execFileAsync = promisify(execFile);
@@ -44,6 +44,13 @@ async function completeTask(id: string, taskId: string, evidence: Record<string,
   );
   const response = await stack.call('POST', `/v1/transitions/${id}/tasks/${taskId}/complete`, { evidence });
   expect(response.status).toBe(200);
+}
+
+/** The text of a PDF as `pdftotext` reads it. */
+async function pdfText(pdf: Buffer, name: string): Promise<string> {
+  const file = path.join(stack.dataDir, `${name}.pdf`);
+  await writeFile(file, pdf);
+  return (await execFileAsync('pdftotext', ['-enc', 'UTF-8', file, '-'])).stdout;
 }
 
 /** The transition the first test runs to completion; the audit tests read it afterwards. */
@@ -183,6 +190,34 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
         verificationResult: 'passed',
       },
     });
+    // A second person validates the deletion: the performer's key is refused, another person's is not.
+    const validationTask = 'retention-deletion.ehr-backups.validation';
+    const validation = {
+      text: String.raw`listed the bucket and its versions again; also checked \\srv-01\imaging holds no copy`,
+      validation: {
+        verificationMethod: 'listing of the bucket and its versions',
+        verificationResult: 'passed',
+      },
+    };
+    await waitForState<TransitionState>(stack, id, (state) =>
+      state.tasks.some((task) => task.id === validationTask && task.status === 'open'),
+    );
+    const validationRoute = `/v1/transitions/${id}/tasks/${validationTask}/complete`;
+    const byPerformer = await stack.call('POST', validationRoute, { evidence: validation });
+    expect(byPerformer.status).toBe(409);
+    expect(((await byPerformer.json()) as { error: { message: string } }).error.message).toContain(
+      'this task checks the work of Alex Kim (key ops); another person must complete it',
+    );
+    const withoutCheck = await stack.call(
+      'POST',
+      validationRoute,
+      { evidence: { text: 'ok' } },
+      validatorKey,
+    );
+    expect(withoutCheck.status).toBe(400);
+    expect((await stack.call('POST', validationRoute, { evidence: validation }, validatorKey)).status).toBe(
+      200,
+    );
 
     const final = await waitForState<TransitionState>(stack, id, (state) => state.status === 'completed');
     completedId = id;
@@ -224,18 +259,50 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     ]) {
       expect(certificate).toContain(field);
     }
-    // Each data set's NIST SP 800-88 record, the issuer, the consent, the statement and the signatures.
-    expect(certificate).toMatch(
-      /<td>EHR database backups \(<code>ehr-backups<\/code>\)<\/td>\s*<td>S3 bucket<\/td>\s*<td><code>acme-ehr-backups<\/code><\/td>\s*<td>Purge<\/td>\s*<td>cryptographic erase<\/td>\s*<td>restic 0\.17\.3<\/td>\s*<td>bucket listing<\/td>\s*<td>passed<\/td>\s*<td>Alex Kim, Systems engineer \(ops\)<\/td>/,
+    // Each data set's NIST SP 800-88 record and its validation, the issuer, the consent, the statement and the signatures.
+    const dataSetSection = certificate.slice(
+      certificate.indexOf('<h4>EHR database backups (<code>ehr-backups</code>)</h4>'),
+      certificate.indexOf('<h2>Issued by</h2>'),
+    );
+    const record = Object.fromEntries(
+      [...dataSetSection.matchAll(/<tr>\s*<td>(.*?)<\/td>\s*<td>(.*?)<\/td>\s*<\/tr>/g)].map((row) => [
+        row[1],
+        row[2],
+      ]),
+    );
+    expect(record).toMatchObject({
+      'Media type': 'S3 bucket',
+      'Media identifier': '<code>acme-ehr-backups</code>',
+      Category: 'Purge',
+      Technique: 'cryptographic erase',
+      'Tool and version': 'restic 0.17.3',
+      'Verification method': 'bucket listing',
+      'Verification result': 'passed',
+      'Performed by': 'Alex Kim, Systems engineer (ops)',
+      'Validated by': 'Morgan Lee, Compliance officer (validator)',
+      'What the validator checked again': 'listing of the bucket and its versions',
+      'Validation result': 'passed',
+      'Validator&#39;s record': String.raw`listed the bucket and its versions again; also checked \\srv-01\imaging holds no copy`,
+    });
+    expect(record['Validated']).toMatch(
+      /^[A-Z][a-z]+day \d+ [A-Z][a-z]+ \d{4}, \d\d:\d\d \(Chicago time\), /,
     );
     expect(certificate).toContain('Your MSP');
     expect(certificate).toMatch(
       /Client&#39;s prior consent[\s\S]*dana@acme\.example, [A-Z][a-z]+day [^<]*: &quot;Delete it\.&quot;/,
     );
     expect(certificate).toContain('following NIST SP 800-88 Rev. 1');
-    expect(certificate).toMatch(/<td>Name<\/td>\s*<td>Alex Kim \(ops\)<\/td>/);
-    expect(certificate).toMatch(/<td>Title<\/td>\s*<td>Systems engineer<\/td>/);
-    expect(certificate).toMatch(/<td>Signature<\/td>/);
+    expect(certificate).toMatch(/<td>Performed by<\/td>\s*<td>Alex Kim \(ops\)<\/td>/);
+    expect(certificate).toMatch(/<td>Validated by<\/td>\s*<td>Morgan Lee \(validator\)<\/td>/);
+    expect(certificate).toMatch(
+      /<th>Role<\/th>\s*<th>Name<\/th>\s*<th>Title<\/th>\s*<th>Signature<\/th>\s*<th>Date<\/th>/,
+    );
+    expect(certificate).toMatch(
+      /<td>Performed the deletion<\/td>\s*<td>Alex Kim \(ops\)<\/td>\s*<td>Systems engineer<\/td>/,
+    );
+    expect(certificate).toMatch(
+      /<td>Validated the deletion<\/td>\s*<td>Morgan Lee \(validator\)<\/td>\s*<td>Compliance officer<\/td>/,
+    );
     const rotationDoc = await (
       await stack.call('GET', `/v1/transitions/${id}/documents/05-credential-rotation`)
     ).text();
@@ -258,6 +325,7 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
     expect(
       await (await stack.call('GET', `/v1/transitions/${id}/documents/02-data-export?format=html`)).text(),
     ).toContain(share);
+    let certificatePdf = '';
     for (const [position, doc] of listed.documents.entries()) {
       const response = await stack.call(
         'GET',
@@ -273,7 +341,28 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
       expect(text).toContain(`SHA-256 ${doc.sha256}`);
       expect(text).toContain(`Document ${position + 1} of the chain`);
       if (doc.id === '02-data-export') expect(text).toContain(share);
+      if (doc.id === '07-retention-deletion') certificatePdf = text;
     }
+    // The certificate's PDF names the MSP, the performer and the validator, and every NIST SP 800-88 field.
+    for (const field of [
+      'Your MSP',
+      'Alex Kim',
+      'Systems engineer',
+      'Morgan Lee',
+      'Compliance officer',
+      'S3 bucket',
+      'acme-ehr-backups',
+      'Purge',
+      'cryptographic erase',
+      'restic 0.17.3',
+      'bucket listing',
+      'passed',
+      'listing of the bucket and its versions',
+      share,
+      'dana@acme.example',
+      'following NIST SP 800-88 Rev. 1',
+    ])
+      expect(certificatePdf.replace(/\s+/g, ' ')).toContain(field);
   }, 120_000);
 
   describe('the auditor view of that offboarding', () => {
@@ -344,9 +433,10 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
         'agent-removal.srv-01',
         'credential-rotation.domain-admin',
         'retention-deletion.ehr-backups',
+        'retention-deletion.ehr-backups.validation',
       ]);
       const completedTasks = ofAction('task completed');
-      expect(completedTasks.map((entry) => entry.actor)).toEqual(['ops', 'ops', 'ops', 'ops']);
+      expect(completedTasks.map((entry) => entry.actor)).toEqual(['ops', 'ops', 'ops', 'ops', 'validator']);
       expect(completedTasks[0]!.details).toContain('12.4 GiB exported');
       expect(completedTasks[3]!.details).toContain('method Purge (cryptographic erase)');
       // Which timers fire depends on how fast the test clicks; every one that fired was started first.
@@ -387,6 +477,20 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
       expect(html).toContain('verified: 8 document(s)');
       expect(html).not.toMatch(/<script|<link|src=|url\(/i);
 
+      // The trail as PDF: the same header and entries, with the run and the chain's state in every footer.
+      const trailResponse = await audit('pdf');
+      expect(trailResponse.headers.get('content-type')).toBe('application/pdf');
+      const trailText = (await pdfText(Buffer.from(await trailResponse.arrayBuffer()), 'trail')).replace(
+        /\s+/g,
+        ' ',
+      );
+      expect(trailText).toContain('Audit trail');
+      expect(trailText).toContain('verified: 8 document(s), every hash and link holds');
+      expect(trailText).toContain(`Audit trail of ${completedId}`);
+      expect(trailText).toContain('document chain verified (8 documents)');
+      expect(trailText).toContain('approval decided');
+      expect(trailText).toContain('dana@acme.example');
+
       const pack = await stack.call('GET', `/v1/transitions/${completedId}/pack`, undefined, auditorKey);
       expect(pack.status).toBe(200);
       expect(pack.headers.get('content-type')).toBe('application/zip');
@@ -401,6 +505,18 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
         expect(createHash('sha256').update(files[file.path]!).digest('hex')).toBe(file.sha256);
       // Markdown, HTML and PDF of each of the 8 documents.
       expect(manifest.files.filter((f) => f.path.startsWith('documents/'))).toHaveLength(24);
+      const pdfs = Object.keys(files).filter(
+        (name) => name.startsWith('documents/') && name.endsWith('.pdf'),
+      );
+      expect(pdfs).toEqual(listed.documents.map((doc) => `documents/${doc.id}.pdf`));
+      for (const name of pdfs) expect(strFromU8(files[name]!.subarray(0, 5))).toBe('%PDF-');
+      // One PDF holds the whole handover: every document with its own footer, then the trail.
+      const handover = (await pdfText(Buffer.from(files['handover.pdf']!), 'handover')).replace(/\s+/g, ' ');
+      for (const [position, doc] of listed.documents.entries())
+        expect(handover).toContain(`SHA-256 ${doc.sha256} Document ${position + 1} of the chain`);
+      expect(handover).toContain('Certificate of data deletion');
+      expect(handover).toContain(`Audit trail of ${completedId}`);
+      expect(strFromU8(files['trail.pdf']!.subarray(0, 5))).toBe('%PDF-');
       expect(manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['trail.json', 'trail.html']));
     });
 

@@ -3,12 +3,19 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TransitionState } from '../../domain/definitions.js';
+import type { Evidence, TransitionState } from '../../domain/definitions.js';
 import { csrfValue, sha256Hex } from '../../security/links.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 import { historyText } from '../support/secrets.js';
-import { auditorKey, startStack, waitForState, webUiOrigin, type Stack } from '../support/stack.js';
+import {
+  auditorKey,
+  startStack,
+  validatorKey,
+  waitForState,
+  webUiOrigin,
+  type Stack,
+} from '../support/stack.js';
 
 let stack: Stack;
 
@@ -55,16 +62,19 @@ describe('security', () => {
     });
     transitionId = `offboarding-${clientId}`;
     expect((await stack.call('POST', '/v1/transitions', body)).status).toBe(201);
-    const finish = async (taskId: string, text: string) => {
+    const finish = async (taskId: string, evidence: Evidence, key?: string) => {
       await waitForState<TransitionState>(stack, transitionId, (state) =>
         state.tasks.some((task) => task.id === taskId && task.status === 'open'),
       );
-      const done = await stack.call('POST', `/v1/transitions/${transitionId}/tasks/${taskId}/complete`, {
-        evidence: { text },
-      });
+      const done = await stack.call(
+        'POST',
+        `/v1/transitions/${transitionId}/tasks/${taskId}/complete`,
+        { evidence },
+        key,
+      );
       expect(done.status).toBe(200);
     };
-    await finish('data-export.ehr', evidence);
+    await finish('data-export.ehr', { text: evidence });
     const mail = await stack.waitForMail(
       (m) => m.subject === `Approval needed: Data export manifest for ${clientName}`,
     );
@@ -72,8 +82,14 @@ describe('security', () => {
     const csrf = csrfIn(await (await fetch(approvalLink)).text());
     const decided = await postForm(approvalLink, { decision: 'approve', comment: 'ok', csrf });
     expect(decided.status).toBe(200);
-    await finish('agent-removal.srv-01', 'agents removed');
-    await finish('retention-deletion.ehr', 'purged');
+    await finish('agent-removal.srv-01', { text: 'agents removed' });
+    await finish('retention-deletion.ehr', { text: 'purged' });
+    // A second person validates the deletion.
+    await finish(
+      'retention-deletion.ehr.validation',
+      { text: 'listed again', validation: { verificationMethod: 'listing', verificationResult: 'passed' } },
+      validatorKey,
+    );
     await waitForState<TransitionState>(stack, transitionId, (state) => state.status === 'completed');
 
     const withoutCodec = new Client({ connection: stack.client.connection, namespace: 'default' });

@@ -218,7 +218,36 @@ describe('migrations', () => {
       'SELECT name FROM schema_migrations ORDER BY version',
     );
     await client.end();
-    expect(rows.map((row) => row.name)).toEqual(['0001_ledger_vault_rate_limit.sql']);
+    expect(rows.map((row) => row.name)).toEqual(['0001_ledger_vault_rate_limit.sql', '0002_connections.sql']);
+  });
+});
+
+describe('connections in PostgreSQL', () => {
+  it('are the same on every host, created once, and removed for all', async () => {
+    const [a, b] = [await host(), await host()];
+    const secretRef = await a.vault(vaultKey).put('connections/acme-srv-01', 'the key');
+    const connection = {
+      id: 'acme-srv-01',
+      type: 'ssh' as const,
+      clientId: 'acme',
+      settings: {
+        host: 'srv-01.acme.local',
+        port: 22,
+        username: 'root',
+        hostKey: `SHA256:${'A'.repeat(43)}`,
+        agents: {},
+      },
+      secretRef,
+      createdAt: new Date().toISOString(),
+      createdBy: 'ops',
+    };
+    const created = await Promise.all([a.connections.create(connection), b.connections.create(connection)]);
+    expect(created.sort()).toEqual([false, true]);
+    expect(await b.connections.get('acme-srv-01')).toEqual(connection);
+    expect((await b.connections.list()).map((stored) => stored.id)).toContain('acme-srv-01');
+    expect(await b.connections.delete('acme-srv-01')).toBe(true);
+    expect(await a.connections.get('acme-srv-01')).toBeNull();
+    expect(await a.connections.delete('acme-srv-01')).toBe(false);
   });
 });
 

@@ -15,6 +15,7 @@ import { encodeHistory } from '../../audit/history-codec.js';
 import { projectRoot } from '../../config/config.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import { createSmtpMailer } from '../../connectors/mail/smtp.js';
+import { runbookInput } from '../../api/runbook-input.js';
 import { startRequestSchema } from '../../domain/schemas.js';
 import { startMailbox } from '../../embedded/mailbox.js';
 import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
@@ -35,7 +36,15 @@ function requestOf(scenario: Scenario, now: string) {
       operators: [{ name: 'MSP Ops', email: 'ops@msp.example' }],
     },
     scope: {
-      devices: [{ id: 'srv-01', hostname: 'srv-01.client.local', type: 'server', agents: ['rmm', 'backup'] }],
+      devices: [
+        { id: 'srv-01', hostname: 'srv-01.client.local', type: 'server', agents: ['rmm', 'backup'] },
+        ...Array.from({ length: scenario.devices ?? 0 }, (_, i) => ({
+          id: `ws-${i}`,
+          hostname: `ws-${i}.client.local`,
+          type: 'workstation',
+          agents: ['rmm'],
+        })),
+      ],
       credentials: [{ id: 'domain-admin', system: 'Active Directory', account: 'msp-admin' }],
       dataSets: [{ id: 'ehr', description: 'EHR database backups' }],
       backupJobs: [{ id: 'srv-01-nightly', device: 'srv-01', rto: 'PT4H' }],
@@ -59,7 +68,7 @@ function requestOf(scenario: Scenario, now: string) {
           terms: { startAt: new Date(Date.parse(now) + 86_400_000).toISOString() },
           approvalSteps: ['discovery', 'service-acceptance'],
         };
-  return { ...startRequestSchema.parse(body), startedBy: 'recorder' };
+  return startRequestSchema.parse(body);
 }
 
 async function main(): Promise<void> {
@@ -88,13 +97,14 @@ async function main(): Promise<void> {
   const mailbox = await startMailbox(mailboxDir);
   try {
     await registerSearchAttributes(env.connection, 'default');
+    const documents = createFilesystemDocumentStore(path.join(dataDir, 'documents'));
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath,
       dataConverter,
       activities: createActivities({
-        documents: createFilesystemDocumentStore(path.join(dataDir, 'documents')),
+        documents,
         mailer: createSmtpMailer(mailbox.url, 'runbooks@msp.example'),
         templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
         ledger: createFileLedger(path.join(dataDir, 'ledger')),
@@ -108,10 +118,11 @@ async function main(): Promise<void> {
     await worker.runUntil(async () => {
       for (const scenario of wanted) {
         const now = new Date(await env.currentTimeMs()).toISOString();
+        const workflowId = `${scenario.kind}-${scenario.name}`;
         const handle = await env.client.workflow.start(`${scenario.kind}Workflow`, {
           taskQueue,
-          workflowId: `${scenario.kind}-${scenario.name}`,
-          args: [requestOf(scenario, now)],
+          workflowId,
+          args: [await runbookInput(documents, workflowId, requestOf(scenario, now), 'recorder')],
         });
         for (const move of scenario.moves) await move({ env, handle, mailboxDir });
         const history = await handle.fetchHistory();

@@ -20,6 +20,8 @@ export interface Scenario {
   name: string;
   kind: 'offboarding' | 'onboarding';
   moves: Move[];
+  /** Devices in scope beyond the usual one: enough, and the scope goes by reference as the API sends it. */
+  devices?: number;
 }
 
 const offboarding = (name: string, ...moves: Move[]): Scenario => ({ name, kind: 'offboarding', moves });
@@ -37,6 +39,12 @@ const deletionDue = [...revoked, at('transition-assistance', 'running'), skip('1
 const vaulted = [approve('discovery'), supplyCredential('domain-admin')];
 const deployed = [...vaulted, completeTasks('agent-deployment')];
 const restored = [...deployed, completeTasks('restore-validation')];
+
+/** A client of thousands of devices: its scope by reference, its tasks completed in batches. */
+const thousands = (name: string, ...moves: Move[]): Scenario => ({
+  ...offboarding(name, ...moves),
+  devices: 1_500,
+});
 
 export const scenarios: Scenario[] = [
   offboarding('offboarding-data-export-awaiting-tasks', at('data-export', 'awaiting-task')),
@@ -107,6 +115,13 @@ export const scenarios: Scenario[] = [
     at('retention-deletion', 'awaiting-task'),
   ),
   offboarding(
+    'offboarding-retention-deletion-awaiting-validation',
+    ...deletionDue,
+    approve('retention-deletion'),
+    completeTasks('retention-deletion'),
+    at('retention-deletion', 'awaiting-task'),
+  ),
+  offboarding(
     'offboarding-cancelled',
     ...pastCutover,
     at('agent-removal', 'awaiting-approval'),
@@ -115,6 +130,21 @@ export const scenarios: Scenario[] = [
   ),
   offboarding(
     'offboarding-completed',
+    ...deletionDue,
+    approve('retention-deletion'),
+    completeTasks('retention-deletion'),
+    // The validation of each deletion, by a second person.
+    completeTasks('retention-deletion'),
+    status('completed'),
+  ),
+  thousands(
+    'offboarding-thousands-agent-removal-awaiting-tasks',
+    ...pastCutover,
+    approve('agent-removal'),
+    at('agent-removal', 'awaiting-task'),
+  ),
+  thousands(
+    'offboarding-thousands-completed',
     ...deletionDue,
     approve('retention-deletion'),
     completeTasks('retention-deletion'),

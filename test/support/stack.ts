@@ -17,6 +17,8 @@ import { freePort } from './ports.js';
 
 export const operatorKey = 'test-operator-key-0123456789';
 export const auditorKey = 'test-auditor-key-0123456789a';
+/** A second operator, another person: who validates a deletion the first one performed. */
+export const validatorKey = 'test-validator-key-0123456789';
 /** The Temporal Web UI origin the test API allows to call its codec endpoint. */
 export const webUiOrigin = 'http://localhost:18233';
 
@@ -104,8 +106,8 @@ async function startStackParts(
     TASK_QUEUE: `test-${temporalPort}`,
     DATA_DIR: dataDir,
     SMTP_URL: mailbox.url,
-    // The operator key names its holder, who signs the certificate of deletion.
-    API_KEYS: `ops[Alex Kim|Systems engineer]:operator:${operatorKey},audit:auditor:${auditorKey}`,
+    // The operator keys name their holders, who sign the certificate of deletion: one performs, the other validates.
+    API_KEYS: `ops[Alex Kim|Systems engineer]:operator:${operatorKey},audit:auditor:${auditorKey},validator[Morgan Lee|Compliance officer]:operator:${validatorKey}`,
     LOG_LEVEL: 'info',
     WEB_UI_ORIGIN: webUiUrl ?? webUiOrigin,
     // So a test may remind approvers seconds apart.

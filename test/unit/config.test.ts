@@ -37,6 +37,10 @@ describe('config', () => {
     ],
     [{ MIN_REMINDER_INTERVAL: 'PT0.5S' }, /MIN_REMINDER_INTERVAL: expected at least PT1S \(got "PT0.5S"\)/],
     [
+      { WORKFLOW_BUNDLE: '/nowhere/workflow-bundle.js' },
+      /WORKFLOW_BUNDLE: expected the file `npm run build:workflows` writes/,
+    ],
+    [
       { MIN_REMINDER_INTERVAL: 'P2D' },
       /MIN_REMINDER_INTERVAL: expected at most P1D, the default reminderInterval/,
     ],

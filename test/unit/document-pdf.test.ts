@@ -31,6 +31,8 @@ const longEvidence =
   );
 // Beyond Latin-1: Cyrillic, Greek, typographic quotes and dashes, the euro sign (the embedded DejaVu draws them).
 const beyondLatin1 = 'Проверено – “Ωk” €5';
+// Chinese and Japanese: drawn in WenQuanYi Micro Hei (fonts-wqy-microhei), which DejaVu lacks.
+const cjk = '已删除全部备份副本 バックアップを削除しました 확인 완료';
 const unbroken = `sha256:${'0123456789abcdef'.repeat(12)}`;
 
 function task(id: string, text: string): TaskState {
@@ -69,7 +71,7 @@ beforeAll(async () => {
   const client = { id: 'pdf', name: 'PDF Client', timezone: 'America/Chicago' };
   let previousSha256: string | null = null;
   for (const [documentId, tasks] of [
-    ['01-data-export', [task('share', share), task('beyond', beyondLatin1)]],
+    ['01-data-export', [task('share', share), task('beyond', beyondLatin1), task('cjk', cjk)]],
     ['02-data-export', [task('long', longEvidence), task('unbroken', unbroken)]],
   ] as const) {
     const input: WriteDocumentInput = {
@@ -155,6 +157,9 @@ describe('a step document as PDF', () => {
     expect(text).toContain(share);
     // A cell may wrap at a space.
     expect(text.replace(/\s+/g, ' ')).toContain(beyondLatin1);
+    expect(text.replace(/\s+/g, ' ')).toContain(cjk);
+    const { stdout: embedded } = await execFileAsync('pdffonts', [file]);
+    expect(embedded).toMatch(/WenQuanYiMicroHei\s.*\byes\b/);
     expect(text).toContain(`SHA-256 ${first!.sha256}`);
     expect(text).toContain('Document 1 of the chain, previous SHA-256 none (first document).');
     expect(await pdfText(await pdfFile('02-data-export'))).toContain(

@@ -162,3 +162,46 @@ describe('the NIST SP 800-88 record of a deletion task', () => {
     expect(fields.category!.enum).toEqual(['Clear', 'Purge', 'Destroy']);
   });
 });
+
+describe('the validation of a deletion by a second person', () => {
+  const route = '/v1/transitions/offboarding-acme/tasks/retention-deletion.ehr.validation/complete';
+
+  it('refuses a result other than passed or failed, and names the field', async () => {
+    await expectRefused(
+      await post(route, {
+        evidence: { text: 'listed', validation: { verificationMethod: 'listing', verificationResult: 'ok' } },
+      }),
+      ['evidence', 'validation', 'verificationResult'],
+      /passed|failed/,
+    );
+  });
+
+  it('refuses a record that does not say what was checked', async () => {
+    await expectRefused(
+      await post(route, { evidence: { text: 'listed', validation: { verificationResult: 'passed' } } }),
+      ['evidence', 'validation', 'verificationMethod'],
+      /./,
+    );
+  });
+
+  it('is described in /openapi.json', async () => {
+    const spec = (await (await fetch(`${api.url}/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+    };
+    const body = spec.paths['/v1/transitions/{id}/tasks/{taskId}/complete']!.post!.requestBody.content[
+      'application/json'
+    ]!.schema as {
+      properties: {
+        evidence: {
+          properties: {
+            validation: { description: string; properties: Record<string, { enum?: string[] }> };
+          };
+        };
+      };
+    };
+    const validation = body.properties.evidence.properties.validation;
+    expect(validation.description).toContain('someone other than the performer');
+    expect(Object.keys(validation.properties)).toEqual(['verificationMethod', 'verificationResult']);
+    expect(validation.properties.verificationResult!.enum).toEqual(['passed', 'failed']);
+  });
+});

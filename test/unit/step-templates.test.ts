@@ -15,7 +15,7 @@ import type { DocumentMeta } from '../../connectors/documents/port.js';
 import type { CredentialState, StepState } from '../../domain/definitions.js';
 import type { RecordFacts, StepFactsOf } from '../../domain/facts.js';
 import { stepsOf, type StepKey, type TransitionKind } from '../../domain/schemas.js';
-import { dateInWordsAndUtc, humanDate } from '../../domain/timeline.js';
+import { dateInWordsAndUtc } from '../../domain/timeline.js';
 import { createTemplateRenderer } from '../../templates/render.js';
 
 const zone = 'America/Chicago';
@@ -133,6 +133,15 @@ const samples: { [K in StepKey]: StepFactsOf<K> } = {
             verificationMethod: 'zulu listing',
             verificationResult: 'passed',
           },
+          validation: {
+            status: 'completed',
+            validatedBy: 'kilo-ops',
+            validator: { name: 'Lima Person', title: 'Mike auditor' },
+            completedAt: later,
+            text: 'november listed again',
+            verificationMethod: 'oscar relisting',
+            verificationResult: 'failed',
+          },
         },
         {
           id: 'set-legacy',
@@ -145,6 +154,7 @@ const samples: { [K in StepKey]: StepFactsOf<K> } = {
       ],
       consent: [{ approver: 'delta@client.example', decidedAt: at, comment: 'echo consent' }],
       performers: [{ key: 'hotel-key', holder: { name: 'India Person', title: 'Juliet lead' } }],
+      validators: [{ key: 'papa-key', holder: { name: 'Quebec Person', title: 'Romeo checker' } }],
     },
   },
   closure: { steps, handedOver: custody },
@@ -185,8 +195,9 @@ const notShown: Partial<Record<StepKey, string[]>> = {
   'termination-notice': ['terms.approvalPolicy', 'terms.noticeReceivedAt'],
   // A data set's connector is how the MSP exports it, not part of the manifest.
   'data-export': ['dataSets.*.connector'],
-  // The deletion started when the tasks opened; the certificate dates the deletion itself.
-  'retention-deletion': ['deletionStartedAt'],
+  // The deletion started when the tasks opened; the certificate dates the deletion itself. The
+  // performers and validators, named as people, stand for the lists of their keys.
+  'retention-deletion': ['deletionStartedAt', 'certificate.performedBy', 'certificate.validatedBy'],
   discovery: ['report.accounts.*.connector', 'report.backupJobs.*.connector'],
   // The restore tables show the outcome (yes/no, FLAGGED), not the raw booleans.
   'restore-validation': [
@@ -288,12 +299,47 @@ describe('step templates', () => {
       .filter(
         ([, value]) =>
           !markdown.includes(value) &&
-          !(
-            Date.parse(value) &&
-            (markdown.includes(humanDate(value, zone)) || markdown.includes(dateInWordsAndUtc(value, zone)))
-          ),
+          !(Date.parse(value) && markdown.includes(dateInWordsAndUtc(value, zone))),
       )
       .map(([leafPath, value]) => `${leafPath} = ${value}`);
     expect(missing).toEqual([]);
+  });
+});
+
+describe('the certificate of deletion', () => {
+  const certificateWith = (
+    dataSets: NonNullable<StepFactsOf<'retention-deletion'>['certificate']['dataSets']>,
+  ) =>
+    createTemplateRenderer(path.join(projectRoot, 'templates')).render(
+      'offboarding/retention-deletion.md.hbs',
+      {
+        client: { id: 'templates', name: 'Templates Client', timezone: zone },
+        msp: { name: 'Test MSP' },
+        facts: {
+          ...samples['retention-deletion'],
+          certificate: { ...samples['retention-deletion'].certificate, dataSets },
+        },
+      },
+    );
+  const [recorded] = samples['retention-deletion'].certificate.dataSets!;
+  const attention =
+    '| Attention | **A verification failed: data of this set may remain, and this certificate does not certify its deletion.** |';
+
+  it('says plainly when the verification or the validation of a data set failed', async () => {
+    const passed = {
+      ...recorded!,
+      validation: { ...recorded!.validation!, verificationResult: 'passed' as const },
+    };
+    expect(await certificateWith([passed])).not.toContain(attention);
+    expect(
+      await certificateWith([
+        { ...passed, validation: { ...passed.validation, verificationResult: 'failed' } },
+      ]),
+    ).toContain(attention);
+    expect(
+      await certificateWith([
+        { ...passed, sanitization: { ...passed.sanitization!, verificationResult: 'failed' } },
+      ]),
+    ).toContain(attention);
   });
 });

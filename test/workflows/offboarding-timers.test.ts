@@ -184,6 +184,15 @@ describe('offboarding timers on the time-skipping server', () => {
         tool: 'shred',
         verification: 'read-back',
       });
+      await finishTask(
+        handle,
+        'retention-deletion.ehr-backups.validation',
+        {
+          text: 'read back again',
+          validation: { verificationMethod: 'read-back', verificationResult: 'passed' },
+        },
+        'second-operator',
+      );
       const final = (await handle.result()) as TransitionState;
       expect(final.status).toBe('completed');
       const deletion = final.steps.find((step) => step.key === 'retention-deletion')!;

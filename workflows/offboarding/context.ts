@@ -4,7 +4,8 @@ import { extendUpdate, type ExtendRequest, type RunbookInput } from '../../domai
 import { escapeMarkdown } from '../../domain/markdown.js';
 import type { OffboardingRequest } from '../../domain/schemas.js';
 import {
-  humanDate,
+  dateInWords,
+  dateInWordsAndUtc,
   offboardingDates,
   sumDurations,
   type OffboardingDates,
@@ -66,9 +67,9 @@ export function offboardingContext(
       runbook.notices.send(
         `reminder:${name}:${at}`,
         everyone(),
-        `Reminder: ${what} for ${request.client.name} on ${humanDate(deadline, zone)}`,
+        `Reminder: ${what} for ${request.client.name} on ${dateInWords(deadline, zone)}`,
         [
-          `${what} for ${escapeMarkdown(request.client.name)} is due on ${humanDate(deadline, zone)} (${deadline} UTC).`,
+          `${what} for ${escapeMarkdown(request.client.name)} is due on ${dateInWordsAndUtc(deadline, zone)}.`,
         ],
       ),
   };

@@ -14,7 +14,14 @@ export const patches = {
    */
   boundedIntakeReminders: 'bounded-intake-reminders',
   /**
-   * 0.5.0: a task whose asset names an automated connector (`ssh`, `ldap`) is first done by it; only
+   * The release after 0.4.0 (issue 16): once its data set's deletion task is completed, a second
+   * person validates it in a task of its own (an Update wait and a task email more), so the
+   * certificate names a real validator. Runs that began the deletion step before keep the
+   * certificate without it.
+   */
+  deletionValidation: 'deletion-validation',
+  /**
+   * The release after 0.4.0 (issue 17): a task whose asset names an automated connector (`ssh`, `ldap`) is first done by it; only
    * what it could not do is left to a person. Runs in flight keep their manual tasks.
    */
   connectorAutomation: 'connector-automation',

@@ -9,6 +9,7 @@ import {
   tasksQuery,
   type CompleteTaskRequest,
   type Evidence,
+  type KeyHolder,
   type TaskPage,
   type TaskPageRequest,
   type TaskState,
@@ -24,8 +25,27 @@ export interface TaskSpec {
   id: string;
   title: string;
   evidenceNeeded?: TaskState['evidenceNeeded'];
+  excludedCompleter?: TaskState['excludedCompleter'];
   /** The automated connector that does it first, when the asset names one. */
   automation?: TaskAutomationSpec;
+}
+
+/** Who completes a task: the key's name and, when it names one, the person. */
+type Completer = Pick<CompleteTaskRequest, 'actor' | 'actorHolder'>;
+
+/** Whether the caller is the one a task's `excludedCompleter` names: the same key, or the same person. */
+function isExcluded(task: TaskState, by: Completer): boolean {
+  const excluded = task.excludedCompleter;
+  if (!excluded) return false;
+  const person = (holder?: KeyHolder) => holder?.name.trim().toLowerCase();
+  return (
+    by.actor === excluded.key || (!!excluded.holder && person(by.actorHolder) === person(excluded.holder))
+  );
+}
+
+function excludedMessage({ key, holder }: NonNullable<TaskState['excludedCompleter']>): string {
+  const who = holder ? `${holder.name} (key ${key})` : `key ${key}`;
+  return `this task checks the work of ${who}; another person must complete it`;
 }
 
 /** How many tasks the task-list email names; the rest are counted and linked to the console. */
@@ -43,7 +63,7 @@ export class Tasks {
   ) {
     this.automation = new Automation(runbook, effects, (taskId) => this.byId.get(taskId));
     setHandler(completeTaskUpdate, (request) => this.completeOne(request.taskId, request.evidence, request), {
-      validator: (request) => this.checkCompletable(request.taskId, request.evidence),
+      validator: (request) => this.checkCompletable(request.taskId, request.evidence, request),
     });
     setHandler(
       completeTasksUpdate,
@@ -59,7 +79,7 @@ export class Tasks {
           for (const item of request.items) {
             if (seen.has(item.taskId)) throw invalid(`task ${item.taskId} is listed twice`);
             seen.add(item.taskId);
-            this.checkCompletable(item.taskId, item.evidence);
+            this.checkCompletable(item.taskId, item.evidence, request);
           }
         },
       },
@@ -89,7 +109,7 @@ export class Tasks {
     return { tasks, nextCursor: position < all.length ? String(position) : null, counts: countTasks(all) };
   }
 
-  private checkCompletable(taskId: string, evidence: Evidence | undefined): void {
+  private checkCompletable(taskId: string, evidence: Evidence | undefined, by: Completer): void {
     const task = this.byId.get(taskId);
     if (!task) throw notFound(`no task ${taskId}`);
     if (task.status !== 'open') throw conflict(`task ${task.id} is already ${task.status}`);
@@ -103,13 +123,14 @@ export class Tasks {
       if (!(Date.parse(restore.endedAt) >= Date.parse(restore.startedAt)))
         throw invalid(`evidence.restore.endedAt must not be before startedAt (task ${taskId})`);
     }
+    if (task.evidenceNeeded === 'validation' && !evidence.validation)
+      throw invalid(
+        `evidence.validation (verificationMethod, verificationResult) is required (task ${taskId})`,
+      );
+    if (isExcluded(task, by)) throw conflict(`${task.id}: ${excludedMessage(task.excludedCompleter!)}`);
   }
 
-  private completeOne(
-    taskId: string,
-    evidence: Evidence,
-    by: Pick<CompleteTaskRequest, 'actor' | 'actorHolder'>,
-  ): TaskState {
+  private completeOne(taskId: string, evidence: Evidence, by: Completer): TaskState {
     const task = this.byId.get(taskId)!;
     task.status = 'completed';
     task.completedAt = nowIso();
@@ -122,9 +143,10 @@ export class Tasks {
   /**
    * Opens a task per asset (reusing those `automate` opened), lets each automated connector do its
    * asset first, emails a summary of the tasks left for people to the operators, and waits until
-   * each is completed.
+   * each is completed. A step that opens tasks more than once names each later `batch`, so each list
+   * is emailed.
    */
-  async complete(key: StepKey, assets: TaskSpec[]): Promise<TaskState[]> {
+  async complete(key: StepKey, assets: TaskSpec[], batch?: string): Promise<TaskState[]> {
     if (assets.length === 0) return [];
     const { state } = this.runbook;
     // Tasks a connector ran before (a credential rotation automates before its hand-over) are not opened again.
@@ -142,7 +164,7 @@ export class Tasks {
     this.runbook.setStepStatus(key, 'awaiting-task');
     await this.effects.sendEmail({
       audit: { v: 1, event: 'tasks-created' },
-      idempotencyKey: `${state.id}:${key}:tasks`,
+      idempotencyKey: `${state.id}:${key}:tasks${batch ? `:${batch}` : ''}`,
       to: this.runbook.operatorEmails(),
       template: 'tasks',
       data: {
@@ -184,6 +206,7 @@ export class Tasks {
       title: asset.title,
       status: 'open',
       ...(asset.evidenceNeeded ? { evidenceNeeded: asset.evidenceNeeded } : {}),
+      ...(asset.excludedCompleter ? { excludedCompleter: asset.excludedCompleter } : {}),
       createdAt: nowIso(),
     }));
     for (const task of tasks) {

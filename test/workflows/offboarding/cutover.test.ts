@@ -2,7 +2,7 @@
 // reminders to everyone 7 days and 1 day ahead; an extension of the notice period moves it.
 import { describe, expect, it } from 'vitest';
 import { extendUpdate } from '../../../domain/definitions.js';
-import { humanDate } from '../../../domain/timeline.js';
+import { dateInWords, dateInWordsAndUtc } from '../../../domain/timeline.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
 
@@ -37,11 +37,11 @@ describe('offboarding step cutover', () => {
     expect(reminders.map((mail) => Math.round((Date.parse(cutoverAt) - mail.at) / day))).toEqual([7, 1]);
     for (const reminder of reminders) expect(reminder.to).toEqual(['dana@acme.example', 'ops@msp.example']);
     expect(await workflows.subjects()).toContain(
-      `Reminder: Service cutover for ${name} on ${humanDate(cutoverAt, zone)}`,
+      `Reminder: Service cutover for ${name} on ${dateInWords(cutoverAt, zone)}`,
     );
 
     const text = await workflows.documentText(handle, '01-cutover');
-    expect(text).toContain(`Service cutover was due at ${humanDate(cutoverAt, zone)} (\`${cutoverAt}\` UTC)`);
+    expect(text).toContain(`Service cutover was due on ${dateInWordsAndUtc(cutoverAt, zone)}, the end`);
     expect(text).toContain('| Outcome | completed |');
   });
 
@@ -77,7 +77,7 @@ describe('offboarding step cutover', () => {
     ]);
 
     const text = await workflows.documentText(handle, '01-cutover');
-    expect(text).toContain(`(\`${state.dates.cutoverAt}\` UTC)`);
+    expect(text).toContain(dateInWordsAndUtc(state.dates.cutoverAt!, request.client.timezone));
     expect(text).toMatch(/\| .+ \| extended \| ops \| client asked for ten more days \|/);
   });
 });

@@ -2,8 +2,15 @@
 // ahead), asks the client, never starts while a legal hold is on, and certifies the deletion
 // (NIST SP 800-88) from the evidence of its tasks.
 import { describe, expect, it } from 'vitest';
-import { legalHoldUpdate, releaseLegalHoldUpdate, stateQuery } from '../../../domain/definitions.js';
-import { humanDate } from '../../../domain/timeline.js';
+import {
+  completeTaskUpdate,
+  legalHoldUpdate,
+  releaseLegalHoldUpdate,
+  stateQuery,
+  type Evidence,
+  type KeyHolder,
+} from '../../../domain/definitions.js';
+import { dateInWordsAndUtc } from '../../../domain/timeline.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
 import { allTasks, decideByMail, finishTask, waitFor } from '../../support/workflow-env.js';
@@ -17,7 +24,7 @@ const dataSets = [
 ];
 
 describe('offboarding step retention-deletion', () => {
-  it('waits for deletionDueAt, the approval and the end of a legal hold; the certificate shows method, tool and verification', async () => {
+  it('waits for deletionDueAt, the approval and the end of a legal hold; a second person validates each deletion; the certificate shows method, tool, verification and both signatories', async () => {
     const zone = 'America/New_York';
     const name = 'Deletion Dental';
     const request = await workflows.requestNow({
@@ -26,11 +33,21 @@ describe('offboarding step retention-deletion', () => {
       approvalSteps: ['retention-deletion'],
     });
     const notice = Date.parse(request.terms.noticeReceivedAt);
+    const jordan = { name: 'Jordan Lee', title: 'Systems engineer' };
+    const sam = { name: 'Sam Ortiz', title: 'Service desk lead' };
     const operator = { actor: 'ops', reason: 'litigation notice from counsel' };
+    let complete: (
+      taskId: string,
+      actor: string,
+      actorHolder: KeyHolder,
+      evidence: Evidence,
+    ) => Promise<unknown>;
     const { state, tasks, handle, sent } = await withStep(
       workflows,
       { kind: 'offboarding', step: 'retention-deletion', request },
       async (handle, sent) => {
+        complete = (taskId, actor, actorHolder, evidence) =>
+          handle.executeUpdate(completeTaskUpdate, { args: [{ taskId, actor, actorHolder, evidence }] });
         await handle.executeUpdate(legalHoldUpdate, { args: [operator] });
         const { dates } = await handle.query(stateQuery);
         const due = Date.parse(dates.deletionDueAt!);
@@ -64,17 +81,13 @@ describe('offboarding step retention-deletion', () => {
         await handle.executeUpdate(releaseLegalHoldUpdate, {
           args: [{ actor: 'ops', reason: 'case settled' }],
         });
-        await finishTask(
-          handle,
-          'retention-deletion.ehr-backups',
-          {
-            text: 'backups purged',
-            method: 'Purge',
-            tool: 'shred',
-            verification: 'read-back of every sector',
-          },
-          'jordan',
-        );
+        await waitFor(async () => ((await handle.query(stateQuery)).tasks.length ? true : undefined));
+        await complete('retention-deletion.ehr-backups', 'jordan', jordan, {
+          text: 'backups purged',
+          method: 'Purge',
+          tool: 'shred',
+          verification: 'read-back of every sector',
+        });
         await finishTask(
           handle,
           'retention-deletion.mail-archive',
@@ -86,6 +99,62 @@ describe('offboarding step retention-deletion', () => {
           },
           'sam',
         );
+
+        // Each deletion is then validated by someone who did not perform it: a task of its own, mailed.
+        const validating = await waitFor(async () => {
+          const tasks = (await handle.query(stateQuery)).tasks.filter((task) =>
+            task.id.endsWith('.validation'),
+          );
+          return tasks.length === 2 ? tasks : undefined;
+        });
+        expect(validating.map((task) => [task.id, task.status, task.evidenceNeeded])).toEqual([
+          ['retention-deletion.ehr-backups.validation', 'open', 'validation'],
+          ['retention-deletion.mail-archive.validation', 'open', 'validation'],
+        ]);
+        expect(validating[0]!.title).toBe(
+          'Validate the deletion of EHR database backups: someone other than Jordan Lee (jordan) repeats its verification and records the result',
+        );
+        await waitFor(() => sent.find((mail) => mail.key.endsWith(':retention-deletion:tasks:validation')));
+        const ehrValidation = 'retention-deletion.ehr-backups.validation';
+        const checked = {
+          text: 'listed the backup store again: no EHR backup left',
+          validation: {
+            verificationMethod: 'listing of the backup store',
+            verificationResult: 'passed' as const,
+          },
+        };
+        // The performer is refused, by the same key or as the same person behind another key.
+        await expect(complete(ehrValidation, 'jordan', jordan, checked)).rejects.toMatchObject({
+          cause: {
+            type: 'Conflict',
+            message: expect.stringContaining(
+              'this task checks the work of Jordan Lee (key jordan); another person must complete it',
+            ),
+          },
+        });
+        await expect(
+          complete(ehrValidation, 'jordan-laptop', { name: ' jordan lee ' }, checked),
+        ).rejects.toMatchObject({ cause: { type: 'Conflict' } });
+        // Text alone does not validate: what was checked and its result are required.
+        await expect(complete(ehrValidation, 'sam', sam, { text: 'looked at it' })).rejects.toMatchObject({
+          cause: {
+            type: 'InvalidRequest',
+            message: expect.stringContaining(
+              'evidence.validation (verificationMethod, verificationResult) is required',
+            ),
+          },
+        });
+        expect((await handle.query(stateQuery)).tasks.find((task) => task.id === ehrValidation)!.status).toBe(
+          'open',
+        );
+        await complete(ehrValidation, 'sam', sam, checked);
+        await complete('retention-deletion.mail-archive.validation', 'jordan', jordan, {
+          text: 'searched the mailboxes again',
+          validation: {
+            verificationMethod: 'compliance search of every mailbox',
+            verificationResult: 'passed',
+          },
+        });
         return { state: await handle.result(), tasks: await allTasks(handle), handle, sent };
       },
     );
@@ -104,15 +173,20 @@ describe('offboarding step retention-deletion', () => {
     expect(tasks.map((task) => [task.id, task.status, task.completedBy])).toEqual([
       ['retention-deletion.ehr-backups', 'completed', 'jordan'],
       ['retention-deletion.mail-archive', 'completed', 'sam'],
+      ['retention-deletion.ehr-backups.validation', 'completed', 'sam'],
+      ['retention-deletion.mail-archive.validation', 'completed', 'jordan'],
     ]);
     expect(state.controls.map((control) => control.action)).toEqual([
       'legal-hold-placed',
       'legal-hold-released',
     ]);
 
+    const completed = (asset: string) =>
+      tasks.find((task) => task.id === `retention-deletion.${asset}`)!.completedAt!;
     const text = await workflows.documentText(handle, '01-retention-deletion');
+    // A paragraph of its own, not a last row of the header's table.
     expect(text).toContain(
-      `Retained copies of the client's data were due for deletion at ${humanDate(state.dates.deletionDueAt!, zone)}`,
+      `|\n\nRetained copies of the client's data were due for deletion on ${dateInWordsAndUtc(state.dates.deletionDueAt!, zone)}.`,
     );
     expect(text).toContain(
       '| Media and data sanitized | EHR database backups (ehr-backups); Mail archive (mail-archive) |',
@@ -120,13 +194,57 @@ describe('offboarding step retention-deletion', () => {
     expect(text).toContain('| Sanitization method | Purge |');
     expect(text).toContain('| Tool used | shred; Exchange compliance purge |');
     expect(text).toContain('| Verification method | read-back of every sector; search finds nothing |');
-    expect(text).toContain('| Performed by | jordan, sam |');
-    expect(text).toContain('| Validated by | dana@acme.example |');
+    expect(text).toContain('| Performed by | Jordan Lee (jordan); sam |');
+    // The validators are the second persons; the client's approver only consented, beforehand.
+    expect(text).toContain('| Validated by | Sam Ortiz (sam); Jordan Lee (jordan) |');
+    expect(text).toMatch(
+      /## Client's prior consent\n\nThe client consented to the deletion before anything was deleted:\n\n- dana@acme\.example, /,
+    );
+    /** The rows of one data set's record: `| Field | Value |` under its heading. */
+    const recordOf = (heading: string) =>
+      Object.fromEntries(
+        text
+          .slice(text.indexOf(`#### ${heading}`))
+          .split('\n\n')[1]!
+          .split('\n')
+          .slice(2)
+          .map((row) => row.split(' | ').map((cell) => cell.replace(/^\| | \|$/g, ''))),
+      );
+    expect(recordOf('EHR database backups')).toEqual({
+      Method: 'Purge',
+      Tool: 'shred',
+      Verification: 'read-back of every sector',
+      'Performed by': 'Jordan Lee, Systems engineer (jordan)',
+      Completed: dateInWordsAndUtc(completed('ehr-backups'), zone),
+      'Validated by': 'Sam Ortiz, Service desk lead (sam)',
+      'What the validator checked again': 'listing of the backup store',
+      'Validation result': 'passed',
+      "Validator's record": 'listed the backup store again: no EHR backup left',
+      Validated: dateInWordsAndUtc(completed('ehr-backups.validation'), zone),
+    });
+    expect(recordOf('Mail archive')).toMatchObject({
+      'Performed by': 'sam',
+      'Validated by': 'Jordan Lee, Systems engineer (jordan)',
+      'What the validator checked again': 'compliance search of every mailbox',
+      Validated: dateInWordsAndUtc(completed('mail-archive.validation'), zone),
+    });
+    // Each signatory on a line of their own, to sign and date.
+    expect(text).toContain(
+      [
+        '| Role | Name | Title | Signature | Date |',
+        '| --- | --- | --- | --- | --- |',
+        '| Performed the deletion | Jordan Lee (jordan) | Systems engineer | | |',
+        '| Performed the deletion | sam | — | | |',
+        '| Validated the deletion | Sam Ortiz (sam) | Service desk lead | | |',
+        '| Validated the deletion | Jordan Lee (jordan) | Systems engineer | | |',
+      ].join('\n'),
+    );
     const lastTask = tasks
+      .filter((task) => !task.id.endsWith('.validation'))
       .map((task) => task.completedAt!)
       .sort()
       .at(-1)!;
-    expect(text).toContain(`| Date | ${humanDate(lastTask, zone)} |`);
+    expect(text).toContain(`| Date | ${dateInWordsAndUtc(lastTask, zone)} |`);
     expect(text).toMatch(/\| .+ \| legal-hold-placed \| ops \| litigation notice from counsel \|/);
     expect(text).toMatch(/\| .+ \| legal-hold-released \| ops \| case settled \|/);
   });

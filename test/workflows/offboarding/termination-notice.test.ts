@@ -1,7 +1,7 @@
 // The offboarding's termination-notice step alone: it computes the dates once, mails everyone the
 // timeline, and writes the acknowledgement with the terms, the dates and the steps the client approves.
 import { describe, expect, it } from 'vitest';
-import { humanDate } from '../../../domain/timeline.js';
+import { dateInWordsAndUtc } from '../../../domain/timeline.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
 
@@ -45,11 +45,13 @@ describe('offboarding step termination-notice', () => {
       'dana@acme.example',
     );
     expect(mail.text).toContain(
-      `termination notice received on ${humanDate(request.terms.noticeReceivedAt, zone)}`,
+      `termination notice received on ${dateInWordsAndUtc(request.terms.noticeReceivedAt, zone)}`,
     );
-    expect(mail.text).toContain(`| Cutover | ${humanDate(cutoverAt!, zone)} |`);
-    expect(mail.text).toContain(`| End of transition assistance | ${humanDate(assistanceEndsAt!, zone)} |`);
-    expect(mail.text).toContain(`| Deletion of retained data | ${humanDate(deletionDueAt!, zone)} |`);
+    expect(mail.text).toContain(`| Cutover | ${dateInWordsAndUtc(cutoverAt!, zone)} |`);
+    expect(mail.text).toContain(
+      `| End of transition assistance | ${dateInWordsAndUtc(assistanceEndsAt!, zone)} |`,
+    );
+    expect(mail.text).toContain(`| Deletion of retained data | ${dateInWordsAndUtc(deletionDueAt!, zone)} |`);
 
     // The acknowledgement: the terms, the dates in UTC and in the client's zone, the approvals asked.
     const documents = await workflows.documentsOf(handle);
@@ -64,13 +66,11 @@ describe('offboarding step termination-notice', () => {
     expect(text).toContain('# Termination notice acknowledgement and timeline');
     expect(text).toContain('notice period `P30D`');
     expect(text).toContain('transition period `P60D`, retention period `P90D`');
-    expect(text).toContain(`| Cutover | ${cutoverAt} | ${humanDate(cutoverAt!, zone)} |`);
+    expect(text).toContain(`| Cutover | ${dateInWordsAndUtc(cutoverAt!, zone)} |`);
     expect(text).toContain(
-      `| End of transition assistance | ${assistanceEndsAt} | ${humanDate(assistanceEndsAt!, zone)} |`,
+      `| End of transition assistance | ${dateInWordsAndUtc(assistanceEndsAt!, zone)} |`,
     );
-    expect(text).toContain(
-      `| Deletion of retained data due | ${deletionDueAt} | ${humanDate(deletionDueAt!, zone)} |`,
-    );
+    expect(text).toContain(`| Deletion of retained data due | ${dateInWordsAndUtc(deletionDueAt!, zone)} |`);
     expect(text).toContain('Regulatory regimes that apply: HIPAA.');
     expect(text).toContain('- `data-export`\n- `retention-deletion`\n');
     expect(text).toContain(

@@ -2,7 +2,7 @@
 // with no reminder; an extension of the transition period moves it.
 import { describe, expect, it } from 'vitest';
 import { extendUpdate } from '../../../domain/definitions.js';
-import { humanDate } from '../../../domain/timeline.js';
+import { dateInWordsAndUtc } from '../../../domain/timeline.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
 
@@ -37,7 +37,7 @@ describe('offboarding step transition-assistance', () => {
     expect(sent).toEqual([]);
 
     const text = await workflows.documentText(handle, '01-transition-assistance');
-    expect(text).toContain(`Transition assistance ended at ${humanDate(endsAt, zone)} (\`${endsAt}\` UTC).`);
+    expect(text).toContain(`Transition assistance ended on ${dateInWordsAndUtc(endsAt, zone)}.`);
   });
 
   it('an extension of the transition period moves the end, and the wait with it', async () => {
@@ -64,7 +64,7 @@ describe('offboarding step transition-assistance', () => {
     expect(Date.parse(endsAt) - notice).toBe(74 * day);
     expect(Date.parse(state.steps[0]!.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(endsAt));
     const text = await workflows.documentText(handle, '01-transition-assistance');
-    expect(text).toContain(`(\`${endsAt}\` UTC)`);
+    expect(text).toContain(dateInWordsAndUtc(endsAt, request.client.timezone));
     expect(text).toMatch(/\| .+ \| extended \| ops \| migration of the PACS runs late \|/);
   });
 });

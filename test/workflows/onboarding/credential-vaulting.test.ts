@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { stateQuery, supplyCredentialUpdate } from '../../../domain/definitions.js';
 import { maxRemindersPerRequest } from '../../../domain/schemas.js';
-import { humanDate } from '../../../domain/timeline.js';
+import { dateInWordsAndUtc } from '../../../domain/timeline.js';
 import { onboardingRequest, uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
 import { decideByMail, knownTokenHash, waitFor } from '../../support/workflow-env.js';
@@ -139,10 +139,10 @@ describe('onboarding step credential-vaulting', () => {
     expect(text).toContain('Rotation period: P60D.');
     const [first, second] = state.credentials;
     expect(text).toContain(
-      `| \`domain-admin\` | Active Directory | msp-admin | vaulted | \`vault/bright/domain-admin\` v1 | \`fp-domain-admin-0d3e\` | riley@bright.example (intake-link) | ${humanDate(first!.suppliedAt!, 'UTC')} | ${humanDate(first!.rotationDueAt!, 'UTC')} | — | — |`,
+      `| \`domain-admin\` | Active Directory | msp-admin | vaulted | \`vault/bright/domain-admin\` v1 | \`fp-domain-admin-0d3e\` | riley@bright.example (intake-link) | ${dateInWordsAndUtc(first!.suppliedAt!, 'UTC')} | ${dateInWordsAndUtc(first!.rotationDueAt!, 'UTC')} | — | — |`,
     );
     expect(text).toContain(
-      `| \`m365-global\` | Microsoft 365 | admin@bright.example | vaulted | \`vault/bright/m365-global\` v1 | \`fp-m365-global-0d3e\` | ops (operator-api) | ${humanDate(second!.suppliedAt!, 'UTC')} | ${humanDate(second!.rotationDueAt!, 'UTC')} | — | — |`,
+      `| \`m365-global\` | Microsoft 365 | admin@bright.example | vaulted | \`vault/bright/m365-global\` v1 | \`fp-m365-global-0d3e\` | ops (operator-api) | ${dateInWordsAndUtc(second!.suppliedAt!, 'UTC')} | ${dateInWordsAndUtc(second!.rotationDueAt!, 'UTC')} | — | — |`,
     );
     expect(text).toContain('Request `credential-vaulting-1`: **approved**');
   });

@@ -3,7 +3,7 @@
 // against the job's RTO and flags a restore over it or failing its integrity check.
 import { describe, expect, it } from 'vitest';
 import { completeTaskUpdate, stateQuery } from '../../../domain/definitions.js';
-import { humanDate } from '../../../domain/timeline.js';
+import { dateInWordsAndUtc } from '../../../domain/timeline.js';
 import { onboardingRequest, uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
 import { allTasks, decideByMail, finishTask } from '../../support/workflow-env.js';
@@ -119,7 +119,7 @@ describe('onboarding step restore-validation', () => {
     ]);
 
     const text = await workflows.documentText(handle, '01-restore-validation');
-    const at = (iso: string) => humanDate(iso, 'UTC');
+    const at = (iso: string) => dateInWordsAndUtc(iso, 'UTC');
     expect(text).toContain(
       `| \`srv-01-nightly\` | \`srv-01\` | ${at('2026-11-23T01:00:00Z')} | ${at('2026-11-23T03:10:00Z')} | 7800 | PT4H | yes | passed | Jordan | ok |`,
     );

@@ -1,11 +1,20 @@
 // Step 7: wait until deletion is due (warning ahead), the client approves, no legal hold is on; then
-// every retained copy is deleted following NIST SP 800-88, and the certificate records how.
+// every retained copy is deleted following NIST SP 800-88, a second person validates each deletion,
+// and the certificate records how and by whom.
+import { patched } from '@temporalio/workflow';
 import type { Evidence, TaskState } from '../../../domain/definitions.js';
-import type { DeletionCertificate, Performer, SanitizedDataSet } from '../../../domain/facts.js';
+import type {
+  DeletionCertificate,
+  DeletionValidation,
+  Performer,
+  SanitizedDataSet,
+} from '../../../domain/facts.js';
 import { escapeMarkdown } from '../../../domain/markdown.js';
 import { remindersBefore } from '../../../domain/timeline.js';
 import { automationOf } from '../../runbook/automation.js';
+import { patches } from '../../runbook/patches.js';
 import { nowIso } from '../../runbook/state.js';
+import type { TaskSpec } from '../../runbook/tasks.js';
 import type { StepDefinition } from '../../runbook/step.js';
 import type { OffboardingContext } from '../context.js';
 
@@ -25,6 +34,8 @@ export const retentionDeletion: StepDefinition<'retention-deletion', Offboarding
     })),
   async run(context, { approve, completeTasks }) {
     const { runbook, dates, remindAhead } = context;
+    // Asked as the step begins, so a run already in this step when validation came keeps going without it.
+    const validated = patched(patches.deletionValidation);
     await runbook.timers.waitUntil('deletion', () => dates().deletionDueAt, {
       reminders: (deadline) => remindersBefore(dates().assistanceEndsAt, deadline),
       onReminder: remindAhead('deletion', 'Deletion of retained data'),
@@ -34,18 +45,47 @@ export const retentionDeletion: StepDefinition<'retention-deletion', Offboarding
     await runbook.timers.whileLegalHold();
     const deletionStartedAt = nowIso();
     const tasks = await completeTasks();
+    const validations = validated
+      ? await runbook.tasks.complete('retention-deletion', validationTasksOf(context, tasks), 'validation')
+      : undefined;
     return {
       deletionDueAt: dates().deletionDueAt,
       deletionStartedAt,
-      certificate: certificateOf(context, tasks, deletionStartedAt),
+      certificate: certificateOf(context, tasks, validations, deletionStartedAt),
     };
   },
 };
+
+/** The key and, when it names one, the person who completed a task. */
+function completerOf(task: TaskState): Performer {
+  return { key: task.completedBy!, ...(task.completedByHolder ? { holder: task.completedByHolder } : {}) };
+}
+
+const nameOf = ({ key, holder }: Performer) => (holder ? `${holder.name} (${key})` : key);
+
+/** A validation task per completed deletion: anyone but its performer repeats the verification. */
+function validationTasksOf({ request }: OffboardingContext, deletions: TaskState[]): TaskSpec[] {
+  return deletions
+    .filter((task) => task.status === 'completed')
+    .map((task) => {
+      const description =
+        request.scope.dataSets.find((set) => set.id === task.assetId)?.description ?? task.assetId;
+      return {
+        id: validationAssetOf(task.assetId),
+        title: `Validate the deletion of ${description}: someone other than ${nameOf(completerOf(task))} repeats its verification and records the result`,
+        evidenceNeeded: 'validation',
+        excludedCompleter: completerOf(task),
+      };
+    });
+}
+
+const validationAssetOf = (dataSetId: string) => `${dataSetId}.validation`;
 
 /** The NIST SP 800-88 fields, from the deletion tasks' evidence and the client's approval. */
 function certificateOf(
   { runbook, request }: OffboardingContext,
   tasks: TaskState[],
+  validations: TaskState[] | undefined,
   deletionStartedAt: string,
 ): DeletionCertificate {
   const { dataSets } = request.scope;
@@ -64,18 +104,22 @@ function certificateOf(
     tool: pick('tool'),
     verification: pick('verification'),
     performedBy: [...new Set(tasks.map((task) => task.completedBy))].join(', ') || undefined,
-    validatedBy: approval?.decisions
-      .filter((d) => d.decision === 'approve')
-      .map((d) => d.approver)
-      .join(', '),
+    // Runs from before the validation task named the approvers here, who consented but did not check.
+    validatedBy: validations
+      ? signatoriesOf(validations).map(nameOf).join(', ') || undefined
+      : approval?.decisions
+          .filter((d) => d.decision === 'approve')
+          .map((d) => d.approver)
+          .join(', '),
     date:
       tasks
         .map((task) => task.completedAt!)
         .sort()
         .at(-1) ?? deletionStartedAt,
-    dataSets: dataSets.map((set) => sanitizedDataSet(set, tasks)),
+    dataSets: dataSets.map((set) => sanitizedDataSet(set, tasks, validations)),
     consent,
-    performers: performersOf(tasks),
+    performers: signatoriesOf(tasks),
+    ...(validations ? { validators: signatoriesOf(validations) } : {}),
   };
 }
 
@@ -92,12 +136,11 @@ function summaryOf(
   };
 }
 
-/** Each key that completed a deletion task once, with the person it names. */
-function performersOf(tasks: TaskState[]): Performer[] {
+/** Each key that completed one of the tasks once, with the person it names. */
+function signatoriesOf(tasks: TaskState[]): Performer[] {
   const byKey = new Map<string, Performer>();
   for (const task of tasks)
-    if (task.completedBy && !byKey.has(task.completedBy))
-      byKey.set(task.completedBy, { key: task.completedBy, holder: task.completedByHolder });
+    if (task.completedBy && !byKey.has(task.completedBy)) byKey.set(task.completedBy, completerOf(task));
   return [...byKey.values()];
 }
 
@@ -107,9 +150,14 @@ function byConnector(task: TaskState | undefined): boolean {
   return !!automation?.evidence && task!.completedBy === `connector ${automation.connector}`;
 }
 
-/** A data set with the evidence of its own deletion task: the certificate lists each medium apart. */
-function sanitizedDataSet(set: { id: string; description: string }, tasks: TaskState[]): SanitizedDataSet {
+/** A data set with the evidence of its own deletion task and its validation: the certificate lists each medium apart. */
+function sanitizedDataSet(
+  set: { id: string; description: string },
+  tasks: TaskState[],
+  validations: TaskState[] | undefined,
+): SanitizedDataSet {
   const task = tasks.find((candidate) => candidate.assetId === set.id);
+  const validation = validations?.find((candidate) => candidate.assetId === validationAssetOf(set.id));
   const evidence = task?.evidence;
   return {
     id: set.id,
@@ -124,5 +172,18 @@ function sanitizedDataSet(set: { id: string; description: string }, tasks: TaskS
     method: evidence?.method,
     tool: evidence?.tool,
     verification: evidence?.verification,
+    ...(validation ? { validation: validationOf(validation) } : {}),
+  };
+}
+
+function validationOf(task: TaskState): DeletionValidation {
+  return {
+    status: task.status,
+    validatedBy: task.completedBy,
+    validator: task.completedByHolder,
+    completedAt: task.completedAt,
+    text: task.evidence?.text,
+    verificationMethod: task.evidence?.validation?.verificationMethod,
+    verificationResult: task.evidence?.validation?.verificationResult,
   };
 }

@@ -1,5 +1,5 @@
 // Step 1: record the notice, compute the dates once, and send everyone the timeline.
-import { humanDate } from '../../../domain/timeline.js';
+import { dateInWordsAndUtc } from '../../../domain/timeline.js';
 import type { StepDefinition } from '../../runbook/step.js';
 import type { OffboardingContext } from '../context.js';
 
@@ -8,7 +8,7 @@ export const terminationNotice: StepDefinition<'termination-notice', Offboarding
   title: 'Termination notice acknowledgement and timeline',
   async run({ runbook, request, dates, everyone }) {
     const timeline = dates();
-    const local = (iso: string) => humanDate(iso, request.client.timezone);
+    const local = (iso: string) => dateInWordsAndUtc(iso, request.client.timezone);
     await runbook.notices.send(
       'timeline',
       everyone(),
