@@ -15,7 +15,7 @@ import {
   type AutomationItem,
   type AutomationOutcome,
 } from '../domain/automation.js';
-import { adapterOf, type Adapter } from '../connectors/connections/adapters.js';
+import { adapterOf, resticS3Credentials, type Adapter } from '../connectors/connections/adapters.js';
 import type { Connection, ConnectionStore } from '../connectors/connections/port.js';
 import { ConnectorError, notConfigured } from '../connectors/failures.js';
 import { VaultError, type Vault } from '../connectors/vault/port.js';
@@ -200,8 +200,12 @@ export function createAutomationActivities(deps: AutomationDeps) {
   async function automate(input: AutomateAssetsInput, item: AutomationItem): Promise<AutomationEvidence> {
     const { connection, secret } = await connectionOf(item, input.clientId);
     const context = Context.current();
+    const s3Credentials = await resticS3Credentials(connection, (id) =>
+      connectionOf({ ...item, connector: 's3', connection: id }, input.clientId),
+    );
     // A restore can run for hours: its heartbeats say where it is, and a cancelled activity ends it.
     const adapter = adapterOf(connection, secret, {
+      ...(s3Credentials ? { s3Credentials } : {}),
       onProgress: (phase) => context.heartbeat({ assetId: item.assetId, phase }),
       signal: context.cancellationSignal,
     });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkConnection, secretProblem } from '../../connectors/connections/adapters.js';
 import type { Connection, ConnectionStore } from '../../connectors/connections/port.js';
 import { connectionId, connectionRequest } from '../../connectors/connections/settings.js';
+import { notConfigured } from '../../connectors/failures.js';
 import type { Vault } from '../../connectors/vault/port.js';
 import { HttpError, notFound } from '../errors.js';
 import type { ApiRoutes } from '../routes.js';
@@ -133,9 +134,14 @@ export function connectionRoutes(routes: ApiRoutes, deps: { connections: Connect
       tag,
     },
     async ({ params }) => {
-      const connection = await existing(params.id);
-      const { secret } = await vault.get(connection.secretRef.vaultId, connection.secretRef.version);
-      return checkConnection(connection, secret);
+      const withSecret = async (id: string) => {
+        const connection = await connections.get(id);
+        if (!connection) throw notConfigured(`there is no connection ${id}`);
+        const { secret } = await vault.get(connection.secretRef.vaultId, connection.secretRef.version);
+        return { connection, secret };
+      };
+      const { connection, secret } = await withSecret((await existing(params.id)).id);
+      return checkConnection(connection, secret, withSecret);
     },
   );
 }

@@ -8,7 +8,7 @@ import { createPostgresDatabase } from '../databases/postgres.js';
 import type { Database } from '../databases/port.js';
 import type { Directory } from '../directory/port.js';
 import { createLdapDirectory } from '../directory/ldap.js';
-import { ConnectorError } from '../failures.js';
+import { ConnectorError, notConfigured } from '../failures.js';
 import type { Host } from '../hosts/port.js';
 import { createSshHost, sshLogin } from '../hosts/ssh.js';
 import type { Connection } from './port.js';
@@ -36,6 +36,26 @@ export function adapterOf(connection: Connection, secret: string, options: Adapt
     case 's3':
       return { type: 's3', storage: createS3Storage(connection, secret) };
   }
+}
+
+/** A connection and its secret, found by id (by the worker inside an activity, or by the API's check). */
+export type ConnectionLookup = (id: string) => Promise<{ connection: Connection; secret: string }>;
+
+/**
+ * The keys an `s3:` restic repository is reached with: those of the `s3` connection it names, read
+ * from the vault like any secret. None for a repository on a path.
+ */
+export async function resticS3Credentials(
+  connection: Connection,
+  lookup: ConnectionLookup,
+): Promise<ResticOptions['s3Credentials']> {
+  if (connection.type !== 'restic' || !connection.settings.s3Connection) return undefined;
+  const { connection: keys, secret } = await lookup(connection.settings.s3Connection);
+  if (keys.type !== 's3')
+    throw notConfigured(
+      `connection ${keys.id} is of type ${keys.type}, not s3 (the keys of ${connection.id})`,
+    );
+  return { accessKeyId: keys.settings.accessKeyId, secretAccessKey: secret };
 }
 
 /** Why `secret` cannot serve a connection of `type`, or null (a private key that does not parse, say). */
@@ -68,9 +88,11 @@ function checkOf(adapter: Adapter): () => Promise<{ detail: string }> {
 export async function checkConnection(
   connection: Connection,
   secret: string,
+  lookup: ConnectionLookup,
 ): Promise<{ ok: boolean; detail: string; checkedAt: string }> {
-  const adapter = adapterOf(connection, secret);
   try {
+    const s3Credentials = await resticS3Credentials(connection, lookup);
+    const adapter = adapterOf(connection, secret, s3Credentials ? { s3Credentials } : {});
     const { detail } = await checkOf(adapter)();
     return { ok: true, detail, checkedAt: new Date().toISOString() };
   } catch (error) {

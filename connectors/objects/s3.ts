@@ -1,7 +1,7 @@
 // The `s3` adapter of the object-storage port (`@aws-sdk/client-s3`, any S3-compatible server):
-// uploads carry their SHA-256 (x-amz-checksum-sha256), so the server refuses a body that changed on
-// the way; every upload is read back before it counts, and a deletion removes every version of
-// every key and is only done when both listings (keys and versions) come back empty.
+// uploads carry their SHA-256 (x-amz-checksum-sha256), so a server that checks it refuses a body
+// changed on the way; every upload is read back before it counts, and a deletion removes every
+// version of every key and is only done when both listings (keys and versions) come back empty.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -144,6 +144,26 @@ describe('data connectors in a running onboarding', () => {
     await damaged.corrupt();
     await addConnection(resticConnection(`${clientId}-fs`, clientId, good));
     await addConnection(resticConnection(`${clientId}-nas`, clientId, damaged));
+    // A third repository lives in a bucket: its connection names the s3 connection holding the keys.
+    const bucket = `restic-${clientId}`.slice(0, 63);
+    await s3.createBucket(bucket);
+    const offsite = await createResticRepository({
+      repository: `s3:${s3.endpoint}/${bucket}/fs02`,
+      env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
+    });
+    repositories.push(offsite);
+    await offsite.backup({ 'ledger.xlsx': 'numbers' });
+    await addConnection(s3Connection(`${clientId}-s3keys`, clientId, bucket));
+    await addConnection({
+      ...resticConnection(`${clientId}-offsite`, clientId, offsite),
+      settings: { repository: offsite.repository, s3Connection: `${clientId}-s3keys` },
+    });
+    expect(
+      await (await stack.call('POST', `/v1/connections/${clientId}-offsite/check`)).json(),
+    ).toMatchObject({
+      ok: true,
+      detail: `opened the restic repository ${offsite.repository}; 1 snapshot(s)`,
+    });
     const checked = await stack.call('POST', `/v1/connections/${clientId}-fs/check`);
     expect(await checked.json()).toMatchObject({
       ok: true,
@@ -161,6 +181,13 @@ describe('data connectors in a running onboarding', () => {
       scope: {
         backupJobs: [
           { id: 'fs-daily', device: 'fs01', rto: 'PT1H', connector: 'restic', connection: `${clientId}-fs` },
+          {
+            id: 'offsite-daily',
+            device: 'fs02',
+            rto: 'PT1H',
+            connector: 'restic',
+            connection: `${clientId}-offsite`,
+          },
           {
             id: 'nas-weekly',
             device: 'nas01',
@@ -187,6 +214,8 @@ describe('data connectors in a running onboarding', () => {
     expect(nas.status).toBe('open');
     expect(nas.automation!.error).toMatchObject({ type: 'ConnectorVerificationFailed' });
     expect(nas.automation!.error!.message).toContain('restic check failed');
+    const offsiteTask = (await tasksOf(id)).find((task) => task.id === 'restore-validation.offsite-daily')!;
+    expect(offsiteTask).toMatchObject({ status: 'completed', completedBy: 'connector restic' });
     const fs = (await tasksOf(id)).find((task) => task.id === 'restore-validation.fs-daily')!;
     expect(fs).toMatchObject({ status: 'completed', completedBy: 'connector restic' });
     expect(fs.evidence!.restore).toMatchObject({ integrityCheck: 'passed', restoredFiles: 2 });

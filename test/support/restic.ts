@@ -21,12 +21,20 @@ export interface TestRepository {
   remove(): Promise<void>;
 }
 
-function restic(repository: string, password: string, args: string[]): Promise<string> {
+/** Where the repository lives: a folder of its own by default, or an `s3:` URL with the keys to reach it. */
+export interface RepositoryPlace {
+  repository: string;
+  env: Record<string, string>;
+}
+
+function restic(place: RepositoryPlace, password: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'restic',
       ['--no-cache', ...args],
-      { env: { ...process.env, RESTIC_REPOSITORY: repository, RESTIC_PASSWORD: password } },
+      {
+        env: { ...process.env, ...place.env, RESTIC_REPOSITORY: place.repository, RESTIC_PASSWORD: password },
+      },
       (error, stdout, stderr) =>
         error ? reject(new Error(`restic ${args[0]}: ${stderr}`)) : resolve(stdout),
     );
@@ -38,11 +46,12 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
 }
 
-export async function createResticRepository(): Promise<TestRepository> {
+export async function createResticRepository(at?: RepositoryPlace): Promise<TestRepository> {
   const dir = await mkdtemp(path.join(tmpdir(), 'msp-restic-'));
-  const repository = path.join(dir, 'repo');
+  const place = at ?? { repository: path.join(dir, 'repo'), env: {} };
+  const { repository } = place;
   const password = randomBytes(12).toString('base64url');
-  await restic(repository, password, ['init']);
+  await restic(place, password, ['init']);
   let folders = 0;
   return {
     repository,
@@ -55,7 +64,7 @@ export async function createResticRepository(): Promise<TestRepository> {
         await writeFile(path.join(folder, name), content);
         sha256[name] = createHash('sha256').update(content).digest('hex');
       }
-      await restic(repository, password, [
+      await restic(place, password, [
         'backup',
         '--quiet',
         ...(options.host ? ['--host', options.host] : []),
@@ -65,12 +74,13 @@ export async function createResticRepository(): Promise<TestRepository> {
       return { folder, sha256 };
     },
     async snapshots(args = []) {
-      return JSON.parse((await restic(repository, password, ['snapshots', '--json', ...args])) || '[]') as {
+      return JSON.parse((await restic(place, password, ['snapshots', '--json', ...args])) || '[]') as {
         id: string;
         hostname: string;
         paths: string[];
       }[];
     },
+    /** Only for a repository in a folder. */
     async corrupt() {
       const packs = await filesUnder(path.join(repository, 'data'));
       const sizes = await Promise.all(packs.map(async (pack) => ({ pack, size: (await stat(pack)).size })));
