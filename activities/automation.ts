@@ -256,6 +256,7 @@ export function createAutomationActivities(deps: AutomationDeps) {
         return exportData(input, item, adapter);
       case 'validate-restore':
         if (adapter.type === 'restic') return adapter.backups.validateRestore(item.source);
+        if (adapter.type === 'postgres') return adapter.database.validateRestore();
         throw notConfigured(`a ${adapter.type} connection cannot validate a restore`);
     }
   }

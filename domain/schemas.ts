@@ -139,7 +139,7 @@ function uniqueBy<T>(key: (item: T) => string, what: string) {
 const deviceConnector = z.enum(['manual', 'ssh']).default('manual');
 const credentialConnector = z.enum(['manual', 'ssh', 'ldap', 'postgres']).default('manual');
 const dataSetConnector = z.enum(['manual', 'postgres', 'restic', 's3']).default('manual');
-const backupJobConnector = z.enum(['manual', 'restic']).default('manual');
+const backupJobConnector = z.enum(['manual', 'restic', 'postgres']).default('manual');
 
 const snapshotPath = z
   .string()

@@ -12,6 +12,11 @@ export interface Database {
   /** Takes `role`'s login and password away; then checks that `previousPassword`, when known, is refused. */
   disableRole(role: string, previousPassword?: string): Promise<AutomationEvidence>;
   /**
+   * Restores a fresh dump of the connection's database into a scratch database, checks that every
+   * table came back with as many rows, times the restore and drops the scratch copy.
+   */
+  validateRestore(): Promise<AutomationEvidence>;
+  /**
    * Dumps `database` (by default the connection's) with `pg_dump` in its custom format into `file`,
    * then checks that `pg_restore --list` reads the dump back.
    */

@@ -3,8 +3,11 @@
 // password itself never reaches the server, its logs or pg_stat_activity; every change is checked
 // by logging in (or failing to) as the role, and a dropped database by the catalogue and a login.
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
-import type { AutomationEvidence, CommandRun, Verification } from '../../domain/automation.js';
+import type { AutomationEvidence, CommandRun, DumpRecord, Verification } from '../../domain/automation.js';
 import type { PostgresSettings } from '../connections/settings.js';
 import { ConnectorError, authRefused, notConfigured, unreachable, verificationFailed } from '../failures.js';
 import { runTool } from '../tool.js';
@@ -170,6 +173,142 @@ export function createPostgresDatabase(
     });
   }
 
+  /** pg_dump of `database` in its custom format into `file`, read back by pg_restore --list. */
+  async function dump(file: string, database = settings.database): Promise<DumpRecord> {
+    // The password goes in the environment: pg_dump's arguments show in `ps` and in the evidence.
+    const env = { PGPASSWORD: secret, PGCONNECT_TIMEOUT: String(Math.ceil(timeout / 1000)) };
+    const dumped = await runTool(
+      'pg_dump',
+      [
+        '--format=custom',
+        '--no-password',
+        '-h',
+        settings.host,
+        '-p',
+        String(settings.port),
+        '-U',
+        settings.user,
+        '-f',
+        file,
+        database,
+      ],
+      { env },
+    );
+    if (dumped.code !== 0) {
+      if (/password authentication failed/.test(dumped.stderr))
+        throw authRefused(`${target} refused the login of ${settings.user}`);
+      if (/does not exist/.test(dumped.stderr))
+        throw notConfigured(`${target}: there is no database ${database}`);
+      throw unreachable(`${target}: pg_dump of ${database} failed: ${dumped.stderr.trim().slice(0, 300)}`);
+    }
+    const listed = await runTool('pg_restore', ['--list', file]);
+    const entries = listed.stdout.split('\n').filter((line) => line && !line.startsWith(';')).length;
+    const verifications: Verification[] = [
+      {
+        what: 'pg_restore --list reads the dump back',
+        passed: listed.code === 0,
+        at: new Date().toISOString(),
+        detail: listed.code === 0 ? `${entries} archive entries` : listed.stderr.trim().slice(0, 200),
+      },
+    ];
+    if (listed.code !== 0) throw verificationFailed(`${target}: the dump of ${database} does not read back`);
+    const version = /(\d+[.\d]*)/.exec((await runTool('pg_dump', ['--version'])).stdout)?.[1] ?? 'unknown';
+    return {
+      name: `${database}.dump`,
+      commands: [dumped.run, listed.run],
+      verifications,
+      facts: { database, format: 'pg_dump custom format', tool: `pg_dump ${version}` },
+    };
+  }
+
+  /** Counts the rows of every table of `database`, by schema-qualified name. */
+  async function rowCounts(database: string): Promise<Map<string, number>> {
+    return asConnection(
+      `count the rows of ${database}`,
+      async (db) => {
+        const { rows } = await db.query<{ schema: string; name: string }>(
+          `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+            WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
+            ORDER BY 1, 2`,
+        );
+        const counts = new Map<string, number>();
+        for (const { schema, name } of rows) {
+          const table = `${db.escapeIdentifier(schema)}.${db.escapeIdentifier(name)}`;
+          const { rows: counted } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+          counts.set(`${schema}.${name}`, Number(counted[0]!.n));
+        }
+        return counts;
+      },
+      database,
+    );
+  }
+
+  /** DROP DATABASE … WITH (FORCE), then the catalogue and a login must say it is gone. */
+  async function dropDatabase(database = settings.database): Promise<AutomationEvidence> {
+    const startedAt = new Date().toISOString();
+    // A database cannot be dropped from a session on it: then the maintenance database is used.
+    const from = database === settings.database ? 'postgres' : settings.database;
+    const { commands, version } = await asConnection(
+      `drop database ${database}`,
+      async (db) => {
+        const { rows } = await db.query<{ version: string }>(
+          "SELECT current_setting('server_version') AS version",
+        );
+        const run: CommandRun[] = [];
+        const found = await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+        // Already gone: a retry of a deletion that went through, nothing to run again.
+        if (found.rowCount) {
+          const sql = `DROP DATABASE ${db.escapeIdentifier(database)} WITH (FORCE)`;
+          run.push(statement(sql, (await db.query(sql)).command));
+        }
+        return { commands: run, version: rows[0]?.version ?? 'unknown' };
+      },
+      from,
+    );
+    const listed = await asConnection(
+      'read the catalogue',
+      async (db) => (await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount,
+      from,
+    );
+    const connectable = await asConnection(
+      'connect to the dropped database',
+      () => Promise.resolve(true),
+      database,
+    ).catch((error: unknown) => {
+      if (error instanceof ConnectorError && error.type === 'ConnectorNotConfigured') return false;
+      throw error;
+    });
+    const at = new Date().toISOString();
+    const verifications: Verification[] = [
+      {
+        what: `pg_database lists no database ${database}`,
+        passed: listed === 0,
+        at,
+        detail: `${listed ?? 0} row(s)`,
+      },
+      {
+        what: `a connection to ${database} is refused (database does not exist)`,
+        passed: !connectable,
+        at,
+        detail: connectable ? 'connected' : 'refused: no such database',
+      },
+    ];
+    const failed = verifications.find((check) => !check.passed);
+    if (failed) throw verificationFailed(`${target}: "${failed.what}" did not hold`);
+    return evidence(startedAt, commands, verifications, {
+      sanitization: {
+        mediaType: 'PostgreSQL database',
+        mediaId: `${settings.host}:${settings.port}/${database}`,
+        category: 'Purge',
+        technique: 'logical deletion: DROP DATABASE … WITH (FORCE) removes the database and its data files',
+        tool: 'PostgreSQL',
+        toolVersion: version,
+        verificationMethod: verifications.map((check) => check.what).join('; '),
+        verificationResult: 'passed',
+      },
+    });
+  }
+
   return {
     check: () =>
       asConnection('read the server version', async (db) => {
@@ -221,117 +360,98 @@ export function createPostgresDatabase(
       return evidence(startedAt, [command], verifications);
     },
 
-    async dump(file, database = settings.database) {
-      // The password goes in the environment: pg_dump's arguments show in `ps` and in the evidence.
-      const env = { PGPASSWORD: secret, PGCONNECT_TIMEOUT: String(Math.ceil(timeout / 1000)) };
-      const dumped = await runTool(
-        'pg_dump',
-        [
-          '--format=custom',
-          '--no-password',
-          '-h',
-          settings.host,
-          '-p',
-          String(settings.port),
-          '-U',
-          settings.user,
-          '-f',
-          file,
-          database,
-        ],
-        { env },
-      );
-      if (dumped.code !== 0) {
-        if (/password authentication failed/.test(dumped.stderr))
-          throw authRefused(`${target} refused the login of ${settings.user}`);
-        if (/does not exist/.test(dumped.stderr))
-          throw notConfigured(`${target}: there is no database ${database}`);
-        throw unreachable(`${target}: pg_dump of ${database} failed: ${dumped.stderr.trim().slice(0, 300)}`);
-      }
-      const listed = await runTool('pg_restore', ['--list', file]);
-      const entries = listed.stdout.split('\n').filter((line) => line && !line.startsWith(';')).length;
-      const verifications: Verification[] = [
-        {
-          what: 'pg_restore --list reads the dump back',
-          passed: listed.code === 0,
+    dump,
+
+    async validateRestore() {
+      const startedAt = new Date().toISOString();
+      const source = settings.database;
+      const scratch = `restore_check_${randomBytes(6).toString('hex')}`;
+      const dir = await mkdtemp(path.join(tmpdir(), 'restore-validation-'));
+      const file = path.join(dir, 'dump');
+      const commands: CommandRun[] = [];
+      const verifications: Verification[] = [];
+      try {
+        const dumped = await dump(file, source);
+        commands.push(...dumped.commands);
+        const { size } = await stat(file);
+        commands.push(
+          await asConnection('create the scratch database', async (db) =>
+            statement(
+              `CREATE DATABASE ${db.escapeIdentifier(scratch)}`,
+              (await db.query(`CREATE DATABASE ${db.escapeIdentifier(scratch)}`)).command,
+            ),
+          ),
+        );
+        const restoreStartedAt = new Date().toISOString();
+        const restored = await runTool(
+          'pg_restore',
+          [
+            '--no-owner',
+            '--no-privileges',
+            '--exit-on-error',
+            '--no-password',
+            '-h',
+            settings.host,
+            '-p',
+            String(settings.port),
+            '-U',
+            settings.user,
+            '-d',
+            scratch,
+            file,
+          ],
+          { env: { PGPASSWORD: secret } },
+        );
+        const restoreEndedAt = new Date().toISOString();
+        commands.push(restored.run);
+        if (restored.code !== 0)
+          throw verificationFailed(
+            `${target}: pg_restore into ${scratch} failed: ${restored.stderr.trim().slice(0, 300)}`,
+          );
+        const [expected, found] = await Promise.all([rowCounts(source), rowCounts(scratch)]);
+        const differing = [...expected]
+          .filter(([table, rows]) => found.get(table) !== rows)
+          .map(([table]) => table);
+        const totalRows = [...expected.values()].reduce((sum, rows) => sum + rows, 0);
+        verifications.push({
+          what: `every table of ${source} is in the restored copy with as many rows (check query: count(*) per table)`,
+          passed: differing.length === 0 && found.size === expected.size,
           at: new Date().toISOString(),
-          detail: listed.code === 0 ? `${entries} archive entries` : listed.stderr.trim().slice(0, 200),
-        },
-      ];
-      if (listed.code !== 0)
-        throw verificationFailed(`${target}: the dump of ${database} does not read back`);
-      const version = /(\d+[.\d]*)/.exec((await runTool('pg_dump', ['--version'])).stdout)?.[1] ?? 'unknown';
-      return {
-        name: `${database}.dump`,
-        commands: [dumped.run, listed.run],
-        verifications,
-        facts: { database, format: 'pg_dump custom format', tool: `pg_dump ${version}` },
-      };
+          detail: differing.length
+            ? `differing: ${differing.slice(0, 5).join(', ')}`
+            : `${expected.size} table(s), ${totalRows} row(s)`,
+        });
+        if (!verifications.at(-1)!.passed)
+          throw verificationFailed(
+            `${target}: the restored copy of ${source} differs (${verifications.at(-1)!.detail})`,
+          );
+        const dropped = await dropDatabase(scratch);
+        commands.push(...dropped.commands);
+        verifications.push({
+          what: `the scratch database ${scratch} is dropped`,
+          passed: true,
+          at: dropped.finishedAt,
+          detail: dropped.verifications.map((check) => check.what).join('; '),
+        });
+        return evidence(startedAt, commands, verifications, {
+          facts: { database: source, scratchDatabase: scratch, ...dumped.facts },
+          restore: {
+            startedAt: restoreStartedAt,
+            endedAt: restoreEndedAt,
+            integrityCheck: 'passed',
+            verifiedBy: `connector postgres (${connection.id})`,
+            restoredBytes: size,
+          },
+        });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+        // A failed check leaves no scratch copy behind either.
+        await asConnection('drop the scratch database', (db) =>
+          db.query(`DROP DATABASE IF EXISTS ${db.escapeIdentifier(scratch)} WITH (FORCE)`),
+        ).catch(() => undefined);
+      }
     },
 
-    async dropDatabase(database = settings.database) {
-      const startedAt = new Date().toISOString();
-      // A database cannot be dropped from a session on it: then the maintenance database is used.
-      const from = database === settings.database ? 'postgres' : settings.database;
-      const { commands, version } = await asConnection(
-        `drop database ${database}`,
-        async (db) => {
-          const { rows } = await db.query<{ version: string }>(
-            "SELECT current_setting('server_version') AS version",
-          );
-          const run: CommandRun[] = [];
-          const found = await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-          // Already gone: a retry of a deletion that went through, nothing to run again.
-          if (found.rowCount) {
-            const sql = `DROP DATABASE ${db.escapeIdentifier(database)} WITH (FORCE)`;
-            run.push(statement(sql, (await db.query(sql)).command));
-          }
-          return { commands: run, version: rows[0]?.version ?? 'unknown' };
-        },
-        from,
-      );
-      const listed = await asConnection(
-        'read the catalogue',
-        async (db) => (await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount,
-        from,
-      );
-      const connectable = await asConnection(
-        'connect to the dropped database',
-        () => Promise.resolve(true),
-        database,
-      ).catch((error: unknown) => {
-        if (error instanceof ConnectorError && error.type === 'ConnectorNotConfigured') return false;
-        throw error;
-      });
-      const at = new Date().toISOString();
-      const verifications: Verification[] = [
-        {
-          what: `pg_database lists no database ${database}`,
-          passed: listed === 0,
-          at,
-          detail: `${listed ?? 0} row(s)`,
-        },
-        {
-          what: `a connection to ${database} is refused (database does not exist)`,
-          passed: !connectable,
-          at,
-          detail: connectable ? 'connected' : 'refused: no such database',
-        },
-      ];
-      const failed = verifications.find((check) => !check.passed);
-      if (failed) throw verificationFailed(`${target}: "${failed.what}" did not hold`);
-      return evidence(startedAt, commands, verifications, {
-        sanitization: {
-          mediaType: 'PostgreSQL database',
-          mediaId: `${settings.host}:${settings.port}/${database}`,
-          category: 'Purge',
-          technique: 'logical deletion: DROP DATABASE … WITH (FORCE) removes the database and its data files',
-          tool: 'PostgreSQL',
-          toolVersion: version,
-          verificationMethod: verifications.map((check) => check.what).join('; '),
-          verificationResult: 'passed',
-        },
-      });
-    },
+    dropDatabase,
   };
 }

@@ -164,6 +164,13 @@ describe('data connectors in a running onboarding', () => {
       ok: true,
       detail: `opened the restic repository ${offsite.repository}; 1 snapshot(s)`,
     });
+    await addConnection({
+      id: `${clientId}-db`,
+      type: 'postgres',
+      clientId,
+      settings: { host: admin.host, port: admin.port, database: 'runbooks', user: admin.user },
+      secret: admin.password,
+    });
     const checked = await stack.call('POST', `/v1/connections/${clientId}-fs/check`);
     expect(await checked.json()).toMatchObject({
       ok: true,
@@ -187,6 +194,13 @@ describe('data connectors in a running onboarding', () => {
             rto: 'PT1H',
             connector: 'restic',
             connection: `${clientId}-offsite`,
+          },
+          {
+            id: 'practice-db',
+            device: 'db01',
+            rto: 'PT30M',
+            connector: 'postgres',
+            connection: `${clientId}-db`,
           },
           {
             id: 'nas-weekly',
@@ -216,6 +230,11 @@ describe('data connectors in a running onboarding', () => {
     expect(nas.automation!.error!.message).toContain('restic check failed');
     const offsiteTask = (await tasksOf(id)).find((task) => task.id === 'restore-validation.offsite-daily')!;
     expect(offsiteTask).toMatchObject({ status: 'completed', completedBy: 'connector restic' });
+    expect((await tasksOf(id)).find((task) => task.id === 'restore-validation.practice-db')).toMatchObject({
+      status: 'completed',
+      completedBy: 'connector postgres',
+      evidence: { restore: { integrityCheck: 'passed' } },
+    });
     const fs = (await tasksOf(id)).find((task) => task.id === 'restore-validation.fs-daily')!;
     expect(fs).toMatchObject({ status: 'completed', completedBy: 'connector restic' });
     expect(fs.evidence!.restore).toMatchObject({ integrityCheck: 'passed', restoredFiles: 2 });
@@ -237,6 +256,12 @@ describe('data connectors in a running onboarding', () => {
     );
     expect(report).toContain('restic check --read-data-subset=100% finds no error | passed');
     expect(report).toContain('the scratch copy is removed | passed');
+    expect(report).toMatch(
+      /\| `practice-db` \| `db01` \|.*\| PT30M \| yes \|.*\| passed \| connector postgres/,
+    );
+    expect(report).toMatch(
+      /every table of runbooks is in the restored copy with as many rows .* \| passed \|/,
+    );
     expect(report).toContain('ConnectorVerificationFailed');
     expect(report).toMatch(/\| `nas-weekly` \| `nas01` \|.*\| PT4H \| yes \| — \| passed \| Sam Tech/);
   }, 180_000);

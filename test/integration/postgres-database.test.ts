@@ -153,4 +153,41 @@ describe('the postgres adapter', () => {
     expect(again.commands).toEqual([]);
     expect(again.verifications.every((check) => check.passed)).toBe(true);
   });
+
+  it('validates a restore: a fresh dump restored into a scratch database, every table counted, the scratch copy dropped', async () => {
+    await server.createDatabase('acme_billing');
+    const db = new pg.Client({ ...admin, database: 'acme_billing' });
+    await db.connect();
+    await db.query(
+      `CREATE TABLE invoices (id int); INSERT INTO invoices SELECT generate_series(1, 250);
+       CREATE SCHEMA archive; CREATE TABLE archive.invoices (id int); INSERT INTO archive.invoices VALUES (1), (2)`,
+    );
+    await db.end();
+    const outcome = await database({ database: 'acme_billing' }).validateRestore();
+    expect(outcome.restore).toMatchObject({
+      integrityCheck: 'passed',
+      verifiedBy: 'connector postgres (acme-db)',
+    });
+    expect(outcome.restore!.restoredBytes).toBeGreaterThan(0);
+    expect(outcome.verifications.map((check) => [check.what, check.passed, check.detail])).toEqual([
+      [
+        'every table of acme_billing is in the restored copy with as many rows (check query: count(*) per table)',
+        true,
+        '2 table(s), 252 row(s)',
+      ],
+      [`the scratch database ${outcome.facts!.scratchDatabase} is dropped`, true, expect.any(String)],
+    ]);
+    const left = await asAdmin((db) =>
+      db.query(`SELECT datname FROM pg_database WHERE datname LIKE 'restore_check_%'`),
+    );
+    expect(left.rows).toEqual([]);
+    expect(outcome.commands.map((run) => run.command.split(' ')[0])).toEqual([
+      'pg_dump',
+      'pg_restore',
+      'CREATE',
+      'pg_restore',
+      'DROP',
+    ]);
+    expect(JSON.stringify(outcome)).not.toContain(admin.password);
+  });
 });
