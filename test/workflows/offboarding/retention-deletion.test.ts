@@ -211,6 +211,8 @@ describe('offboarding step retention-deletion', () => {
           .map((row) => row.split(' | ').map((cell) => cell.replace(/^\| | \|$/g, ''))),
       );
     expect(recordOf('EHR database backups')).toEqual({
+      // Typed by a person, not verified by a connector.
+      Record: 'manual entry',
       Method: 'Purge',
       Tool: 'shred',
       Verification: 'read-back of every sector',

@@ -121,13 +121,13 @@ describe('onboarding step restore-validation', () => {
     const text = await workflows.documentText(handle, '01-restore-validation');
     const at = (iso: string) => dateInWordsAndUtc(iso, 'UTC');
     expect(text).toContain(
-      `| \`srv-01-nightly\` | \`srv-01\` | ${at('2026-11-23T01:00:00Z')} | ${at('2026-11-23T03:10:00Z')} | 7800 | PT4H | yes | passed | Jordan | ok |`,
+      `| \`srv-01-nightly\` | \`srv-01\` | ${at('2026-11-23T01:00:00Z')} | ${at('2026-11-23T03:10:00Z')} | 7800 | PT4H | yes | — | passed | Jordan | ok |`,
     );
     expect(text).toContain(
-      `| \`srv-02-nightly\` | \`srv-02\` | ${at('2026-11-23T01:00:00Z')} | ${at('2026-11-23T06:00:00Z')} | 18000 | PT4H | **no** | passed | Jordan | **FLAGGED** |`,
+      `| \`srv-02-nightly\` | \`srv-02\` | ${at('2026-11-23T01:00:00Z')} | ${at('2026-11-23T06:00:00Z')} | 18000 | PT4H | **no** | — | passed | Jordan | **FLAGGED** |`,
     );
     expect(text).toContain(
-      `| \`nas-weekly\` | \`nas-01\` | ${at('2026-11-23T02:00:00Z')} | ${at('2026-11-23T03:00:00Z')} | 3600 | — | no RTO | failed | Jordan | **FLAGGED** |`,
+      `| \`nas-weekly\` | \`nas-01\` | ${at('2026-11-23T02:00:00Z')} | ${at('2026-11-23T03:00:00Z')} | 3600 | — | no RTO | — | failed | Jordan | **FLAGGED** |`,
     );
     expect(text).toContain('**2 restore(s) flagged**: `srv-02-nightly`, `nas-weekly`.');
     expect(text).toMatch(
