@@ -148,6 +148,8 @@ export const scenarios: Scenario[] = [
     ...deletionDue,
     approve('retention-deletion'),
     completeTasks('retention-deletion'),
+    // The validation of each deletion, by a second person.
+    completeTasks('retention-deletion'),
     status('completed'),
   ),
   onboarding('onboarding-start-timer', at('discovery', 'pending')),
