@@ -68,11 +68,15 @@ describe("past Temporal's Updates limit", () => {
     expect([...statuses.keys()].filter((status) => ![200, 409, 503].includes(status))).toEqual([]);
     expect(statuses.get(409)).toBeGreaterThan(0);
 
-    // What the refused calls left open stays open: nothing was half done.
+    // Every 200 was done, every 409 changed nothing; a 503 may or may not have been (as it says).
     const counts = (
       (await (await stack.call('GET', `/v1/transitions/${id}/tasks?limit=1`)).json()) as TaskPage
     ).counts;
-    expect(counts).toMatchObject({ completed: updatesPerRun, open: devices.length - updatesPerRun });
+    const done = statuses.get(200) ?? 0;
+    expect(counts.completed).toBeGreaterThanOrEqual(done);
+    expect(counts.completed).toBeLessThanOrEqual(done + (statuses.get(503) ?? 0));
+    expect(counts.completed).toBeLessThanOrEqual(updatesPerRun);
+    expect(counts.open).toBe(devices.length - counts.completed);
 
     const cancel = await stack.call('POST', `/v1/transitions/${id}/cancel`, {
       reason: 'the client asked to stop',
