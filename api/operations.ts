@@ -318,19 +318,13 @@ export function createOperations({
       );
       const byId = new Map(found.tasks.map((task) => [task.id, task]));
       const unknown = ids.filter((taskId) => !byId.has(taskId));
-      if (unknown.length)
-        throw notFound(
-          `no task ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}`,
-        );
+      if (unknown.length) throw notFound(`no task ${firstTen(unknown)}`);
       const done = found.tasks.filter((task) => task.status !== 'open');
       if (done.length)
         throw new HttpError(
           409,
           'conflict',
-          `not open, so nothing was completed: ${done
-            .slice(0, 10)
-            .map((task) => `${task.id} (${task.status})`)
-            .join(', ')}${done.length > 10 ? ` and ${done.length - 10} more` : ''}`,
+          `not open, so nothing was completed: ${firstTen(done.map((task) => `${task.id} (${task.status})`))}`,
         );
       let result: CompleteTasksResult = { completed: 0, counts: found.counts };
       for (const batch of batchesOf(items)) {
@@ -410,6 +404,11 @@ export type Operations = ReturnType<typeof createOperations>;
 export interface TaskCompletion {
   taskId: string;
   evidence: Evidence;
+}
+
+/** A list an error names: its first ten, and how many more. */
+function firstTen(items: string[]): string {
+  return `${items.slice(0, 10).join(', ')}${items.length > 10 ? ` and ${items.length - 10} more` : ''}`;
 }
 
 /** The most JSON characters of task completions one Update carries: far below the payload limits. */

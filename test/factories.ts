@@ -41,6 +41,24 @@ export function offboardingBody(
   };
 }
 
+/** A scope with one asset of each kind an offboarding works on, every step asking the client. */
+export const oneOfEach = {
+  scope: {
+    devices: [{ id: 'srv-01', hostname: 'srv-01.acme.local', type: 'server', agents: ['rmm', 'backup'] }],
+    credentials: [{ id: 'domain-admin', system: 'Active Directory', account: 'msp-admin' }],
+    dataSets: [
+      {
+        id: 'ehr-backups',
+        description: 'EHR database backups',
+        destination: 'client S3 bucket',
+        format: 'pg_dump',
+      },
+    ],
+    backupJobs: [],
+  },
+  approvalSteps: ['data-export', 'agent-removal', 'credential-rotation', 'retention-deletion'],
+};
+
 /** The parsed request as the workflow receives it. */
 export function offboardingRequest(
   overrides: Parameters<typeof offboardingBody>[0] = {},

@@ -7,11 +7,12 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AutomationEvidence, CommandRun, DataSource, Verification } from '../../domain/automation.js';
+import type { CommandRun, DataSource, Verification } from '../../domain/automation.js';
 import type { ResticSettings } from '../connections/settings.js';
 import { authRefused, notConfigured, unreachable, verificationFailed } from '../failures.js';
 import { runTool } from '../tool.js';
 import type { Backups } from './port.js';
+import { evidenceFor } from '../evidence.js';
 
 export interface ResticOptions {
   /** The restic binary (default `restic` on the PATH). */
@@ -124,23 +125,7 @@ export function createResticBackups(
     return { snapshots: snapshots.sort((a, b) => a.time.localeCompare(b.time)), run };
   }
 
-  function evidence(
-    startedAt: string,
-    commands: CommandRun[],
-    verifications: Verification[],
-    extra: Partial<AutomationEvidence> = {},
-  ): AutomationEvidence {
-    return {
-      connector: 'restic',
-      connection: connection.id,
-      target,
-      commands,
-      verifications,
-      ...extra,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-    };
-  }
+  const evidence = evidenceFor('restic', connection.id, target);
 
   /** Records a check; a failed one ends the work with what was found. */
   function verified(verifications: Verification[], what: string, passed: boolean, detail: string): void {

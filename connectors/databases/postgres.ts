@@ -12,6 +12,7 @@ import type { PostgresSettings } from '../connections/settings.js';
 import { ConnectorError, authRefused, notConfigured, unreachable, verificationFailed } from '../failures.js';
 import { runTool } from '../tool.js';
 import type { Database } from './port.js';
+import { evidenceFor } from '../evidence.js';
 
 export interface PostgresOptions {
   /** How long connecting and each statement may take (default 15 s). */
@@ -146,23 +147,7 @@ export function createPostgresDatabase(
     return verifications;
   }
 
-  function evidence(
-    startedAt: string,
-    commands: CommandRun[],
-    verifications: Verification[],
-    extra: Partial<AutomationEvidence> = {},
-  ): AutomationEvidence {
-    return {
-      connector: 'postgres',
-      connection: connection.id,
-      target,
-      commands,
-      verifications,
-      ...extra,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-    };
-  }
+  const evidence = evidenceFor('postgres', connection.id, target);
 
   async function alterRole(role: string, change: string, recorded: string): Promise<CommandRun> {
     return asConnection(`alter role ${role}`, async (db) => {

@@ -12,10 +12,11 @@ import {
   NoSuchAttributeError,
   NoSuchObjectError,
 } from 'ldapts';
-import type { AutomationEvidence, CommandRun, Verification } from '../../domain/automation.js';
+import type { CommandRun, Verification } from '../../domain/automation.js';
 import type { LdapSettings } from '../connections/settings.js';
 import { ConnectorError, authRefused, notConfigured, unreachable, verificationFailed } from '../failures.js';
 import type { Directory } from './port.js';
+import { evidenceFor } from '../evidence.js';
 
 const passwordModifyOid = '1.3.6.1.4.1.4203.1.11.1';
 
@@ -128,21 +129,7 @@ export function createLdapDirectory(
     return verifications;
   }
 
-  function evidence(
-    startedAt: string,
-    commands: CommandRun[],
-    verifications: Verification[],
-  ): AutomationEvidence {
-    return {
-      connector: 'ldap',
-      connection: connection.id,
-      target,
-      commands,
-      verifications,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-    };
-  }
+  const evidence = evidenceFor('ldap', connection.id, target);
 
   return {
     check: () =>

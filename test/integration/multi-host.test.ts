@@ -18,7 +18,7 @@ import { projectRoot } from '../../config/config.js';
 import type { TransitionState } from '../../domain/definitions.js';
 import { startMailbox, type Mailbox } from '../../embedded/mailbox.js';
 import { startDevServer, type DevServer } from '../../embedded/temporal.js';
-import { offboardingBody } from '../factories.js';
+import { offboardingBody, oneOfEach } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 import { freePort } from '../support/ports.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
@@ -284,20 +284,7 @@ describe('two workers and two APIs sharing Temporal, PostgreSQL and S3', () => {
         approvalTimeout: 'PT10M',
         reminderInterval: 'PT5M',
       },
-      scope: {
-        devices: [{ id: 'srv-01', hostname: 'srv-01.acme.local', type: 'server', agents: ['rmm', 'backup'] }],
-        credentials: [{ id: 'domain-admin', system: 'Active Directory', account: 'msp-admin' }],
-        dataSets: [
-          {
-            id: 'ehr-backups',
-            description: 'EHR database backups',
-            destination: 'client S3 bucket',
-            format: 'pg_dump',
-          },
-        ],
-        backupJobs: [],
-      },
-      approvalSteps: ['data-export', 'agent-removal', 'credential-rotation', 'retention-deletion'],
+      ...oneOfEach,
     });
     const id = `offboarding-${body.client.id}`;
     expect((await call(apiB, 'POST', '/v1/transitions', body)).status).toBe(201);

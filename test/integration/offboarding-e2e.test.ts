@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvColumns } from '../../audit/report.js';
 import type { TransitionState } from '../../domain/definitions.js';
 import { temporalCli } from '../../embedded/temporal.js';
-import { offboardingBody } from '../factories.js';
+import { offboardingBody, oneOfEach } from '../factories.js';
 import { auditorKey, startStack, validatorKey, waitForState, type Stack } from '../support/stack.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 
@@ -67,20 +67,7 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
         approvalTimeout: 'PT2M',
         reminderInterval: 'PT1M',
       },
-      scope: {
-        devices: [{ id: 'srv-01', hostname: 'srv-01.acme.local', type: 'server', agents: ['rmm', 'backup'] }],
-        credentials: [{ id: 'domain-admin', system: 'Active Directory', account: 'msp-admin' }],
-        dataSets: [
-          {
-            id: 'ehr-backups',
-            description: 'EHR database backups',
-            destination: 'client S3 bucket',
-            format: 'pg_dump',
-          },
-        ],
-        backupJobs: [],
-      },
-      approvalSteps: ['data-export', 'agent-removal', 'credential-rotation', 'retention-deletion'],
+      ...oneOfEach,
     });
     const id = `offboarding-${body.client.id}`;
     expect((await stack.call('POST', '/v1/transitions', body)).status).toBe(201);
