@@ -22,6 +22,7 @@ import {
 import type { TemplateRenderer } from '../templates/render.js';
 import { fromTemporal } from './errors.js';
 import { statusOf } from './operations.js';
+import { OpeningGate } from './opening-gate.js';
 import { RecentViews } from './recent-views.js';
 import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity } from './public-pages.js';
 
@@ -74,6 +75,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
   const publicOrigin = new URL(deps.publicUrl).origin;
   // One purpose's pages look links up with one kind of query, so a remembered view is of that kind.
   const recentViews = new RecentViews();
+  const openings = new OpeningGate();
 
   async function render(res: Response, status: number, title: string, context: Record<string, unknown>) {
     await sendPublicPage(deps, res, status, { title, template, context });
@@ -182,11 +184,10 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
 
     /** Records a GET of the page as an opening, never as an action; a failure only logs. */
     async recordOpening(req: Request, link: ResolvedLink<unknown>): Promise<void> {
+      const client = clientOf(req);
+      if (!openings.admit(link.tokenHash, client.userAgent)) return;
       await link.handle
-        .signal(linkOpenedSignal, {
-          tokenHash: link.tokenHash,
-          ...clientOf(req),
-        })
+        .signal(linkOpenedSignal, { tokenHash: link.tokenHash, ...client })
         .catch((error: unknown) => req.log.warn({ err: error }, 'could not record the link opening'));
     },
 

@@ -330,8 +330,14 @@ export interface DecideResult {
   approvalStatus: ApprovalState['status'];
 }
 
-/** What a transition keeps of the openings of its links, however often a link is opened. */
-export const linkOpeningLimits = { perLink: 10, userAgentLength: 256 } as const;
+/**
+ * What a transition keeps of the openings of its links, however often a link is opened: the first
+ * `perLink` user agents listed, further ones counted. Each recorded opening is a Signal, an event in
+ * the run's history for good, so an API process sends at most `signalsPerLink` of them per link: a
+ * link reloaded in a loop or scanned all day cannot grow a months-long run's history to Temporal's
+ * limit (which terminates the run).
+ */
+export const linkOpeningLimits = { perLink: 10, userAgentLength: 256, signalsPerLink: 100 } as const;
 
 export interface LinkOpened {
   tokenHash: string;
