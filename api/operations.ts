@@ -25,6 +25,7 @@ import {
   reissueRevealUpdate,
   requestApprovalUpdate,
   resumeUpdate,
+  retryUpdate,
   retryTaskUpdate,
   searchAttributes,
   stateQuery,
@@ -71,6 +72,7 @@ export const controlUpdates = {
   extend: extendUpdate,
   'legal-hold': legalHoldUpdate,
   'legal-hold/release': releaseLegalHoldUpdate,
+  retry: retryUpdate,
 } as const;
 export type ControlAction = keyof typeof controlUpdates;
 export type ControlBody = { reason: string } & Partial<Pick<ExtendRequest, 'period' | 'by'>>;

@@ -186,7 +186,8 @@ export interface ControlRecord {
     | 'legal-hold-released'
     | 'approval-requested'
     | 'approver-reassigned'
-    | 'reveal-reissued';
+    | 'reveal-reissued'
+    | 'retried';
   actor: string;
   reason: string;
   at: string;
@@ -421,6 +422,8 @@ export const approvalLinkQuery = defineQuery<ApprovalLinkView | null, [string]>(
 
 export const pauseUpdate = defineUpdate<TransitionState, [ControlRequest]>('pause');
 export const resumeUpdate = defineUpdate<TransitionState, [ControlRequest]>('resume');
+/** Retries a stalled side effect now, instead of at its next round. */
+export const retryUpdate = defineUpdate<TransitionState, [ControlRequest]>('retry');
 export const cancelUpdate = defineUpdate<TransitionState, [ControlRequest]>('cancel');
 export const extendUpdate = defineUpdate<TransitionState, [ExtendRequest]>('extend');
 export const legalHoldUpdate = defineUpdate<TransitionState, [ControlRequest]>('legalHold');

@@ -60,6 +60,7 @@ const doneMessages = {
   extend: 'Extended: later dates and the running timer moved.',
   'legal-hold': 'Legal hold placed: deletion does not start while it is on.',
   'legal-hold/release': 'Legal hold released.',
+  retry: 'Retrying now: the step goes on if it works, and shows the new error if not.',
 } as const;
 
 const doneQuery = z.object({ done: z.enum(Object.keys(doneMessages) as [keyof typeof doneMessages]) });
@@ -267,6 +268,7 @@ export function transitionPages(router: Router, context: ConsoleContext) {
     'extend',
     'legal-hold',
     'legal-hold/release',
+    'retry',
   ];
   for (const action of controls) {
     formAction({

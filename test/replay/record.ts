@@ -21,10 +21,13 @@ import { startMailbox } from '../../embedded/mailbox.js';
 import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
 import { createTemplateRenderer } from '../../templates/render.js';
 import { workflowsPath } from '../../worker/runbook-worker.js';
+import { refusedDomain, refusing } from '../support/refusing-mailer.js';
 import { fixtureDataConverter, historiesDir, historyExtension } from './fixtures.js';
 import { scenarios, type Scenario } from './scenarios.js';
 
 const taskQueue = 'replay-recorder';
+
+const mailDomain = (scenario: Scenario, domain: string) => (scenario.mailRefused ? refusedDomain : domain);
 
 /** The request of a scenario: the same scope for every run, so histories differ only by their moves. */
 function requestOf(scenario: Scenario, now: string) {
@@ -32,8 +35,8 @@ function requestOf(scenario: Scenario, now: string) {
     client: { id: scenario.name, name: `Replay ${scenario.name}`, timezone: 'America/Chicago' },
     requestedBy: 'ops@msp.example',
     contacts: {
-      approvers: [{ name: 'Dana Reyes', email: 'dana@client.example' }],
-      operators: [{ name: 'MSP Ops', email: 'ops@msp.example' }],
+      approvers: [{ name: 'Dana Reyes', email: `dana@${mailDomain(scenario, 'client.example')}` }],
+      operators: [{ name: 'MSP Ops', email: `ops@${mailDomain(scenario, 'msp.example')}` }],
     },
     scope: {
       devices: [
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
       dataConverter,
       activities: createActivities({
         documents,
-        mailer: createSmtpMailer(mailbox.url, 'runbooks@msp.example'),
+        mailer: refusing(createSmtpMailer(mailbox.url, 'runbooks@msp.example')),
         templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
         ledger: createFileLedger(path.join(dataDir, 'ledger')),
         publicUrl: 'http://runbooks.test',

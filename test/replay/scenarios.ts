@@ -22,6 +22,8 @@ export interface Scenario {
   moves: Move[];
   /** Devices in scope beyond the usual one: enough, and the scope goes by reference as the API sends it. */
   devices?: number;
+  /** The mail server refuses every email of this run, from its start: the run stalls and keeps retrying. */
+  mailRefused?: boolean;
 }
 
 const offboarding = (name: string, ...moves: Move[]): Scenario => ({ name, kind: 'offboarding', moves });
@@ -47,6 +49,15 @@ const thousands = (name: string, ...moves: Move[]): Scenario => ({
 });
 
 export const scenarios: Scenario[] = [
+  {
+    // A day and a half of a mail server that refuses: every retry round is in the history.
+    ...offboarding(
+      'offboarding-termination-notice-stalled',
+      at('termination-notice', 'stalled'),
+      skip('36 hours'),
+    ),
+    mailRefused: true,
+  },
   offboarding('offboarding-data-export-awaiting-tasks', at('data-export', 'awaiting-task')),
   offboarding(
     'offboarding-data-export-awaiting-approval',
