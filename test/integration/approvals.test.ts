@@ -184,6 +184,8 @@ describe('approval links', () => {
       reason: 'client withdrew the notice',
     });
     expect(cancelled.status).toBe(200);
+    // The answer is the state after the cancel, not before it.
+    expect(((await cancelled.json()) as TransitionState).status).toBe('cancelled');
     const final = await waitForState<TransitionState>(stack, id, (state) => state.status === 'cancelled');
     expect(final.outcome).toBe('cancelled by ops: client withdrew the notice');
     expect(final.steps.find((step) => step.key === 'termination-notice')!.status).toBe('completed');
