@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
-import { createLinkToken, linkNonce } from '../../security/links.js';
+import { createLinkToken, linkNonce, loadLinkSecrets } from '../../security/links.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
@@ -84,10 +82,7 @@ describe('approval links', () => {
     const base = dana.split('/approvals/')[0]!;
     const flipped = `${payload}.${nonce}.${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BB' : 'AA'}`;
     const elsewhere = `${Buffer.from(JSON.stringify({ w: 'offboarding-someone-else', r: 'data-export-1', p: 'approval', x: '2999-01-01T00:00:00Z' })).toString('base64url')}.${nonce}.${mac}`;
-    const secret = Buffer.from(
-      (await readFile(path.join(stack.dataDir, 'keys', 'link-secret'), 'utf8')).trim(),
-      'base64',
-    );
+    const secret = await loadLinkSecrets(stack.dataDir);
     const expired = createLinkToken(
       secret,
       {

@@ -24,6 +24,8 @@ let postgres: Postgres;
 let s3: S3Server;
 let documentsUrl: string;
 const vaultKey = randomBytes(32);
+/** VAULT_KEY as one plain value: the key of the implicit id. */
+const vaultKeys = [{ id: 'v0', key: vaultKey }];
 const opened: Stores[] = [];
 
 /** The stores of one host: its own DATA_DIR, the shared database and bucket. */
@@ -139,12 +141,12 @@ describe('the vault in PostgreSQL', () => {
   it('gives every host the same versions, sealed before they leave the process', async () => {
     const [a, b] = [await host(), await host()];
     const id = 'offboarding-acme/credential-rotation/domain-admin';
-    const first = await a.vault(vaultKey).put(id, 'Dom@in-Admin-1');
-    const second = await b.vault(vaultKey).put(id, 'Dom@in-Admin-2');
+    const first = await a.vault(vaultKeys).put(id, 'Dom@in-Admin-1');
+    const second = await b.vault(vaultKeys).put(id, 'Dom@in-Admin-2');
     expect([first.version, second.version]).toEqual([1, 2]);
-    expect((await b.vault(vaultKey).get(id, 1)).secret).toBe('Dom@in-Admin-1');
-    expect((await a.vault(vaultKey).get(id)).secret).toBe('Dom@in-Admin-2');
-    expect((await a.vault(vaultKey).list(id)).map((ref) => ref.version)).toEqual([1, 2]);
+    expect((await b.vault(vaultKeys).get(id, 1)).secret).toBe('Dom@in-Admin-1');
+    expect((await a.vault(vaultKeys).get(id)).secret).toBe('Dom@in-Admin-2');
+    expect((await a.vault(vaultKeys).list(id)).map((ref) => ref.version)).toEqual([1, 2]);
 
     const client = new pg.Client({ connectionString: postgres.url });
     await client.connect();
@@ -158,7 +160,7 @@ describe('the vault in PostgreSQL', () => {
     const hosts = [await host(), await host()];
     const id = 'onboarding-bright/credential-vaulting/m365';
     const refs = await Promise.all(
-      Array.from({ length: 6 }, (_, index) => hosts[index % 2]!.vault(vaultKey).put(id, `secret-${index}`)),
+      Array.from({ length: 6 }, (_, index) => hosts[index % 2]!.vault(vaultKeys).put(id, `secret-${index}`)),
     );
     expect(refs.map((ref) => ref.version).sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
@@ -166,9 +168,9 @@ describe('the vault in PostgreSQL', () => {
   it('refuses to open a version under another key, or a row moved to another id', async () => {
     const stores = await host();
     const id = 'offboarding-globex/credential-rotation/firewall';
-    await stores.vault(vaultKey).put(id, 'Firew@ll-Secret');
+    await stores.vault(vaultKeys).put(id, 'Firew@ll-Secret');
     const wrongKey = await stores
-      .vault(randomBytes(32))
+      .vault([{ id: 'v0', key: randomBytes(32) }])
       .get(id)
       .catch((error: unknown) => error);
     expect(wrongKey).toBeInstanceOf(VaultError);
@@ -182,7 +184,7 @@ describe('the vault in PostgreSQL', () => {
     );
     await client.end();
     const moved = await stores
-      .vault(vaultKey)
+      .vault(vaultKeys)
       .get('offboarding-globex/other')
       .catch((error: unknown) => error);
     expect((moved as VaultError).code).toBe('corrupt');
@@ -225,7 +227,7 @@ describe('migrations', () => {
 describe('connections in PostgreSQL', () => {
   it('are the same on every host, created once, and removed for all', async () => {
     const [a, b] = [await host(), await host()];
-    const secretRef = await a.vault(vaultKey).put('connections/acme-srv-01', 'the key');
+    const secretRef = await a.vault(vaultKeys).put('connections/acme-srv-01', 'the key');
     const connection = {
       id: 'acme-srv-01',
       type: 'ssh' as const,

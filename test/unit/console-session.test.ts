@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/config.js';
 import { createConsoleSessions, idleTimeoutMinutes } from '../../api/console/session.js';
 
-const secret = Buffer.alloc(32, 7);
+const secret = [{ id: 'l1', key: Buffer.alloc(32, 7) }];
 const keysOf = (entries: string) => parseConfig({ API_KEYS: entries }).apiKeys;
 const minute = 60_000;
 const start = Date.parse('2026-11-26T09:00:00Z');
