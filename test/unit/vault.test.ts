@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLocalVault } from '../../connectors/vault/local.js';
+import { createLocalVault, localVaultRecords } from '../../connectors/vault/local.js';
 import { loadVaultKeys } from '../../connectors/vault/vault-keys.js';
 import { VaultError } from '../../connectors/vault/port.js';
+import { vaultKeyUsage } from '../../connectors/vault/rekey.js';
+import { npmRun, rekeyKilledAfter } from '../support/rekey.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const crashScript = path.join(repoRoot, 'test/support/vault-crash.ts');
@@ -249,6 +251,95 @@ describe('local vault', () => {
 
   it('refuses a key that is not 32 bytes', () => {
     expect(() => createLocalVault(vaultDir, [{ id: 'v1', key: randomBytes(16) }])).toThrow(/32 bytes/);
+  });
+});
+
+describe('rotating the vault key', () => {
+  const newer = { id: 'v1', key: randomBytes(32) };
+  const versionFileOf = (version: number) => path.join(idDir(vaultDir), `v00000${version}.json`);
+  const keyIdIn = async (version: number) =>
+    (JSON.parse(await readFile(versionFileOf(version), 'utf8')) as { keyId?: string }).keyId;
+  const listed = (list: { id: string; key: Buffer }[]) =>
+    list.map((each) => (each.id === 'v0' ? '' : `${each.id}:`) + each.key.toString('base64')).join(',');
+
+  /** Two versions under the plain key: the first as written before versions named their key. */
+  async function versionsUnderTheOldKey() {
+    const vault = createLocalVault(vaultDir, keys);
+    await vault.put(id, 'before-key-ids');
+    await vault.put(id, 'under-v0');
+    const { keyId: _dropped, ...unnamed } = JSON.parse(await readFile(versionFileOf(1), 'utf8')) as {
+      keyId: string;
+    };
+    await writeFile(versionFileOf(1), JSON.stringify(unnamed));
+    return vault.list(id);
+  }
+
+  it('opens old versions with the old key, seals new ones with the newest, rekeys them all, then works without the old key', async () => {
+    const before = await versionsUnderTheOldKey();
+    const rotated = createLocalVault(vaultDir, [...keys, newer]);
+    expect((await rotated.get(id, 1)).secret).toBe('before-key-ids');
+    expect((await rotated.get(id, 2)).secret).toBe('under-v0');
+    const third = await rotated.put(id, 'under-v1');
+    expect(await keyIdIn(3)).toBe('v1');
+    expect(await vaultKeyUsage(localVaultRecords(vaultDir))).toEqual({
+      versions: new Map([
+        ['v0', 2],
+        ['v1', 1],
+      ]),
+      unreadable: [],
+    });
+
+    const rekey = await npmRun('vault:rekey', { DATA_DIR: tmp, VAULT_KEY: listed([...keys, newer]) });
+    expect(rekey, rekey.stderr).toMatchObject({ code: 0 });
+    expect(rekey.stdout).toContain('re-sealed 2 version(s) under vault key v1');
+    expect(rekey.stdout).toContain(
+      'vault key v0: 0 version(s), configured, needed by no version: may be removed',
+    );
+    expect(rekey.stdout).toContain('vault key v1: 3 version(s), configured, the newest');
+    expect([await keyIdIn(1), await keyIdIn(2)]).toEqual(['v1', 'v1']);
+    // The references workflows and documents hold stay true: same versions, times, fingerprints.
+    expect(await rotated.list(id)).toEqual([...before, third]);
+    expect(await readdir(idDir(vaultDir))).toEqual(['v000001.json', 'v000002.json', 'v000003.json']);
+
+    const again = await npmRun('vault:rekey', { DATA_DIR: tmp, VAULT_KEY: listed([...keys, newer]) });
+    expect(again.stdout).toContain('re-sealed 0 version(s)');
+
+    const withoutOld = createLocalVault(vaultDir, [newer]);
+    expect(
+      await Promise.all([1, 2, 3].map(async (version) => (await withoutOld.get(id, version)).secret)),
+    ).toEqual(['before-key-ids', 'under-v0', 'under-v1']);
+    const missing = await vaultError(createLocalVault(vaultDir, keys).get(id, 1));
+    expect(missing.code).toBe('key-missing');
+    expect(missing.message).toMatch(
+      /sealed under vault key "v1", which VAULT_KEY does not list \(listed: v0\)/,
+    );
+    expect(missing.message).not.toContain(newer.key.toString('base64'));
+  });
+
+  it('leaves every version readable when the rekey is killed half-way, and the next run finishes it', async () => {
+    await versionsUnderTheOldKey();
+    const env = { DATA_DIR: tmp, VAULT_KEY: listed([...keys, newer]) };
+    const killed = await rekeyKilledAfter(1, env);
+    expect(killed, killed.stderr).toMatchObject({ signal: 'SIGKILL' });
+    expect([await keyIdIn(1), await keyIdIn(2)].sort()).toEqual(['v0', 'v1']);
+    const rotated = createLocalVault(vaultDir, [...keys, newer]);
+    expect((await rotated.get(id, 1)).secret).toBe('before-key-ids');
+    expect((await rotated.get(id, 2)).secret).toBe('under-v0');
+
+    const dropping = await npmRun('keys:check', { DATA_DIR: tmp, VAULT_KEY: listed([newer]) });
+    expect(dropping).toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining('vault key v0: 1 version(s), NOT CONFIGURED'),
+    });
+
+    const finished = await npmRun('vault:rekey', env);
+    expect(finished.stdout).toContain('re-sealed 1 version(s) under vault key v1');
+    const check = await npmRun('keys:check', env);
+    expect(check, check.stderr).toMatchObject({ code: 0 });
+    expect(check.stdout).toContain(
+      'vault key v0: 0 version(s), configured, needed by no version: may be removed',
+    );
+    expect((await createLocalVault(vaultDir, [newer]).get(id, 1)).secret).toBe('before-key-ids');
   });
 });
 
