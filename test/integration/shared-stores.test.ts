@@ -15,7 +15,9 @@ import { parseConfig, projectRoot } from '../../config/config.js';
 import type { DocumentMeta } from '../../connectors/documents/port.js';
 import { openStores, type Stores } from '../../connectors/stores.js';
 import { VaultError } from '../../connectors/vault/port.js';
+import { parseVaultKeys } from '../../connectors/vault/vault-keys.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
+import { npmRun, rekeyKilledAfter } from '../support/rekey.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 
 const execFileAsync = promisify(execFile);
@@ -192,6 +194,86 @@ describe('the vault in PostgreSQL', () => {
   });
 });
 
+describe('rotating the vault key in PostgreSQL', () => {
+  it('opens old rows with the old key, seals new ones with the newest, survives a killed rekey, and then needs only the newest', async () => {
+    const url = await postgres.createDatabase('vault_rotation');
+    const newer = `v1:${randomBytes(32).toString('base64')}`;
+    const lists = {
+      old: vaultKey.toString('base64'),
+      rotated: `${vaultKey.toString('base64')},${newer}`,
+      newer,
+    };
+    // What the operator's commands see: this database, the key list, no documents to check.
+    const commandEnv = (VAULT_KEY: string) => ({
+      DATA_DIR: path.join(projectRoot, '.data', 'never-written'),
+      STATE_DB_URL: url,
+      VAULT_KEY,
+      CODEC_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const rows = async () =>
+      (
+        await admin.query<{ vault_id: string; version: number; key_id: string | null; fingerprint: string }>(
+          'SELECT vault_id, version, key_id, fingerprint FROM vault_versions ORDER BY vault_id, version',
+        )
+      ).rows;
+    const secretsUnder = async (list: string) => {
+      const vault = (await host({ STATE_DB_URL: url, VAULT_KEY: list })).vault(parseVaultKeys(list));
+      return Promise.all(
+        (await rows()).map(async (row) => (await vault.get(row.vault_id, row.version)).secret),
+      );
+    };
+    try {
+      const before = (await host({ STATE_DB_URL: url })).vault(vaultKeys);
+      await before.put('clients/acme/admin', 'acme-1');
+      await before.put('clients/acme/admin', 'acme-2');
+      await before.put('clients/globex/admin', 'globex-1');
+      // A row as written before versions named their key.
+      await admin.query(
+        "UPDATE vault_versions SET key_id = NULL WHERE vault_id = 'clients/acme/admin' AND version = 1",
+      );
+
+      const rotated = (await host({ STATE_DB_URL: url, VAULT_KEY: lists.rotated })).vault(
+        parseVaultKeys(lists.rotated),
+      );
+      expect((await rotated.get('clients/acme/admin', 1)).secret).toBe('acme-1');
+      await rotated.put('clients/globex/admin', 'globex-2');
+      expect((await rows()).map((row) => row.key_id)).toEqual([null, 'v0', 'v0', 'v1']);
+      const fingerprints = (await rows()).map((row) => row.fingerprint);
+
+      const killed = await rekeyKilledAfter(2, commandEnv(lists.rotated));
+      expect(killed, killed.stderr).toMatchObject({ signal: 'SIGKILL' });
+      expect((await rows()).filter((row) => row.key_id === 'v1')).toHaveLength(3);
+      expect(await secretsUnder(lists.rotated)).toEqual(['acme-1', 'acme-2', 'globex-1', 'globex-2']);
+      const tooEarly = await npmRun('keys:check', commandEnv(lists.newer));
+      expect(tooEarly).toMatchObject({
+        code: 1,
+        stdout: expect.stringContaining('vault key v0: 1 version(s), NOT CONFIGURED'),
+      });
+
+      const finished = await npmRun('vault:rekey', commandEnv(lists.rotated));
+      expect(finished, finished.stderr).toMatchObject({ code: 0 });
+      expect(finished.stdout).toContain('re-sealed 1 version(s) under vault key v1');
+      expect(finished.stdout).toContain(
+        'vault key v0: 0 version(s), configured, needed by no version: may be removed',
+      );
+      expect((await rows()).map((row) => row.key_id)).toEqual(['v1', 'v1', 'v1', 'v1']);
+      expect((await rows()).map((row) => row.fingerprint)).toEqual(fingerprints);
+
+      const check = await npmRun('keys:check', commandEnv(lists.newer));
+      expect(check, check.stderr).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('vault key v1: 4 version(s), configured, the newest'),
+      });
+      expect(await secretsUnder(lists.newer)).toEqual(['acme-1', 'acme-2', 'globex-1', 'globex-2']);
+      expect(JSON.stringify([tooEarly, finished, check])).not.toContain(newer.slice(3));
+    } finally {
+      await admin.end();
+    }
+  });
+});
+
 describe('migrations', () => {
   it('are applied once when several processes start at the same moment', async () => {
     const url = await postgres.createDatabase('fresh_start');
@@ -220,7 +302,11 @@ describe('migrations', () => {
       'SELECT name FROM schema_migrations ORDER BY version',
     );
     await client.end();
-    expect(rows.map((row) => row.name)).toEqual(['0001_ledger_vault_rate_limit.sql', '0002_connections.sql']);
+    expect(rows.map((row) => row.name)).toEqual([
+      '0001_ledger_vault_rate_limit.sql',
+      '0002_connections.sql',
+      '0003_vault_key_ids.sql',
+    ]);
   });
 });
 
