@@ -25,6 +25,11 @@ export interface KeyListFormat {
   decode(text: string): Buffer | { problem: string };
   /** What a list of this variable looks like, for the message when it holds none. */
   example: string;
+  /**
+   * Entries may also be one per line, with `#` comment lines (the codec key file). Unset, a newline
+   * is part of the entry: a plain secret `openssl rand -base64` wrapped over two lines keeps working.
+   */
+  lines?: boolean;
 }
 
 export const keyIdPattern = /^[a-z0-9-]{1,32}$/;
@@ -46,10 +51,8 @@ export function exactBase64(bytes: number, { canonical }: { canonical: boolean }
 
 /** The keys of `value` and what is wrong with it, one problem per bad entry (never quoting key material). */
 function readKeyList(value: string, format: KeyListFormat): { keys: NamedKey[]; problems: string[] } {
-  // Entries are separated by commas or newlines; lines starting with `#` are comments (key files).
-  const entries = value
-    .split('\n')
-    .filter((line) => !line.trim().startsWith('#'))
+  const lines = format.lines ? value.split('\n').filter((line) => !line.trim().startsWith('#')) : [value];
+  const entries = lines
     .flatMap((line) => line.split(','))
     .map((entry) => entry.trim())
     .filter(Boolean);

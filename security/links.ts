@@ -123,7 +123,7 @@ export function csrfMatches(secrets: KeyList, tokenHash: string, presented: unkn
 const linkSecretBytes = 32;
 
 /** The id of a secret written without one: a plain LINK_SECRET, or DATA_DIR/keys/link-secret. */
-export const implicitLinkSecretId = 'l0';
+const implicitLinkSecretId = 'l0';
 
 const linkSecretFormat: KeyListFormat = {
   source: 'LINK_SECRET',

@@ -134,6 +134,7 @@ const codecKeyFormat = (source: string): KeyListFormat => ({
   source,
   decode: exactBase64(keyLength, { canonical: false }),
   example: 'id:base64key[,id:base64key...] with the newest last',
+  lines: true,
 });
 
 /** What is wrong with a CODEC_KEYS value, one line per bad entry; [] when it is valid. */

@@ -12,10 +12,10 @@
 // keyId and opens under the key of the implicit id. The key id is not authenticated: naming another
 // key only makes authentication fail.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import type { KeyList, NamedKey } from '../../security/key-list.js';
-import { newestKey } from '../../security/key-list.js';
+import { type KeyList, type NamedKey, newestKey } from '../../security/key-list.js';
 import { type SecretRef, VaultError } from './port.js';
 import { implicitVaultKeyId, vaultKeyBytes } from './vault-keys.js';
+
 const ivBytes = 12;
 const tagBytes = 16;
 const maxIdLength = 200;
@@ -84,7 +84,8 @@ export interface Sealer {
   seal(ref: SecretRef, secret: string): SealedVersion;
   /**
    * Authenticates and decrypts what is stored as `version` of `vaultId` (`stored` as read: anything).
-   * Throws VaultError('corrupt') naming the version when it does not hold.
+   * Throws VaultError('corrupt') naming the version when it does not hold, and
+   * VaultError('key-missing') when the key it names is not listed.
    */
   open(vaultId: string, version: number, stored: unknown): { ref: SecretRef; secret: string };
 }

@@ -48,6 +48,10 @@ describe('link secrets, newest last', () => {
     expect(await loadLinkSecrets('/nowhere', plain)).toEqual([
       { id: 'l0', key: Buffer.from(plain, 'base64') },
     ]);
+    // `openssl rand -base64 64` wraps its output after 64 characters.
+    const long = randomBytes(64);
+    const wrapped = `${long.toString('base64').slice(0, 64)}\n${long.toString('base64').slice(64)}`;
+    expect(await loadLinkSecrets('/nowhere', wrapped)).toEqual([{ id: 'l0', key: long }]);
     expect(await loadLinkSecrets('/nowhere', `${plain},l1:${newer.key.toString('base64')}`)).toEqual([
       { id: 'l0', key: Buffer.from(plain, 'base64') },
       newer,
