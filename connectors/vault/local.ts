@@ -98,8 +98,8 @@ export function createLocalVault(dir: string, keys: KeyList, options: LocalVault
         // Another writer may have taken numbers since; never go back below what is stored.
         version = Math.max(version, (await versionsOf(dir, id)).at(-1) ?? 0) + 1;
         const ref = sealer.refFor(id, version, secret);
-        // `link` refuses an existing name: when another writer took this number, seal for the next.
         const entry = entryText(sealer.seal(ref, secret));
+        // `link` refuses an existing name: when another writer took this number, seal for the next.
         if (await publishNewFile(fileOf(dir, id, version), entry, options.beforePublish)) return ref;
       }
     },

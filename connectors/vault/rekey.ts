@@ -30,20 +30,24 @@ export interface VaultKeyUsage {
   unreadable: string[];
 }
 
-/** Counts the key id `keyIdOf` finds for each version; a VaultError counts the version as unreadable. */
+/**
+ * Counts the key id `keyIdOf` finds for each version. A VaultError makes the version unreadable, and it
+ * still counts for the key it names: that key may not go while the version is unsettled.
+ */
 async function tally(
   records: VaultRecords,
   keyIdOf: (stored: StoredVersion) => Promise<string>,
 ): Promise<VaultKeyUsage> {
   const usage: VaultKeyUsage = { versions: new Map(), unreadable: [] };
   for await (const stored of records.all()) {
+    let keyId = sealedUnder(stored.sealed);
     try {
-      const keyId = await keyIdOf(stored);
-      usage.versions.set(keyId, (usage.versions.get(keyId) ?? 0) + 1);
+      keyId = await keyIdOf(stored);
     } catch (error) {
       if (!(error instanceof VaultError)) throw error;
       usage.unreadable.push(error.message);
     }
+    if (keyId !== undefined) usage.versions.set(keyId, (usage.versions.get(keyId) ?? 0) + 1);
   }
   return usage;
 }

@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalVault, localVaultRecords } from '../../connectors/vault/local.js';
 import { loadVaultKeys } from '../../connectors/vault/vault-keys.js';
 import { VaultError } from '../../connectors/vault/port.js';
-import { vaultKeyUsage } from '../../connectors/vault/rekey.js';
+import { describeVaultKeyUsage, rekeyVault, vaultKeyUsage } from '../../connectors/vault/rekey.js';
+import { createSealer } from '../../connectors/vault/sealing.js';
 import { npmRun, rekeyKilledAfter } from '../support/rekey.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -314,6 +315,25 @@ describe('rotating the vault key', () => {
       /sealed under vault key "v1", which VAULT_KEY does not list \(listed: v0\)/,
     );
     expect(missing.message).not.toContain(newer.key.toString('base64'));
+  });
+
+  it('keeps the old key needed while a version cannot be re-sealed, naming the version', async () => {
+    await versionsUnderTheOldKey();
+    const stored = JSON.parse(await readFile(versionFileOf(2), 'utf8')) as { ciphertext: string };
+    await writeFile(
+      versionFileOf(2),
+      JSON.stringify({ ...stored, ciphertext: Buffer.alloc(12).toString('base64') }),
+    );
+    const usage = await rekeyVault(localVaultRecords(vaultDir), createSealer([...keys, newer]));
+    expect(usage.unreadable).toEqual([
+      expect.stringContaining(`vault entry ${id} v2 failed its integrity check`),
+    ]);
+    const report = describeVaultKeyUsage(usage, ['v0', 'v1']);
+    expect(report.ok).toBe(false);
+    expect(report.lines).toContain(
+      'vault key v0: 1 version(s), configured, still needed: run `npm run vault:rekey`',
+    );
+    expect(await keyIdIn(1)).toBe('v1');
   });
 
   it('leaves every version readable when the rekey is killed half-way, and the next run finishes it', async () => {
