@@ -34,6 +34,10 @@ export interface KeyListFormat {
 
 export const keyIdPattern = /^[a-z0-9-]{1,32}$/;
 
+/** A key id as an error shows it: it comes from stored data, so it is quoted and cut short. */
+export const shownKeyId = (keyId: string) =>
+  JSON.stringify(keyId.length > 40 ? `${keyId.slice(0, 40)}...` : keyId);
+
 /** Base64 of exactly `bytes` bytes, as `openssl rand -base64 <bytes>` prints it. */
 export function exactBase64(bytes: number, { canonical }: { canonical: boolean }) {
   return (text: string): Buffer | { problem: string } => {

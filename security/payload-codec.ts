@@ -25,6 +25,7 @@ import {
   type KeyListFormat,
   type NamedKey,
   parseKeyList,
+  shownKeyId,
 } from './key-list.js';
 import { publishNewFile } from './keys.js';
 
@@ -47,9 +48,6 @@ export class CodecError extends Error {
 const utf8 = (bytes: Uint8Array | null | undefined) =>
   bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : undefined;
 
-/** A key id as it appears in an error: it comes from a payload, so it is quoted and cut short. */
-const shown = (keyId: string) => JSON.stringify(keyId.length > 40 ? `${keyId.slice(0, 40)}...` : keyId);
-
 /**
  * The payload codec for the Client, the Worker and the codec endpoint. Encode uses the last key;
  * decode picks the key named in the payload's `encryption-key-id` and leaves payloads that are not
@@ -61,7 +59,8 @@ const shown = (keyId: string) => JSON.stringify(keyId.length > 40 ? `${keyId.sli
 export function createEncryptionCodec(keys: KeyList): PayloadCodec {
   const byId = new Map<string, Buffer>();
   for (const { id, key } of keys) {
-    if (!keyIdPattern.test(id)) throw new Error(`codec key id ${shown(id)} must be 1-32 of a-z, 0-9 and -`);
+    if (!keyIdPattern.test(id))
+      throw new Error(`codec key id ${shownKeyId(id)} must be 1-32 of a-z, 0-9 and -`);
     if (key.length !== keyLength) {
       throw new Error(`codec key "${id}" has ${key.length} bytes; AES-256-GCM needs ${keyLength}`);
     }
@@ -93,7 +92,7 @@ export function createEncryptionCodec(keys: KeyList): PayloadCodec {
     const key = byId.get(keyId);
     if (!key) {
       throw new CodecError(
-        `an encrypted payload names the unknown codec key id ${shown(keyId)} (known: ${[...byId.keys()].join(', ')}); ` +
+        `an encrypted payload names the unknown codec key id ${shownKeyId(keyId)} (known: ${[...byId.keys()].join(', ')}); ` +
           'add that key to CODEC_KEYS or DATA_DIR/keys/codec-keys of every worker and API process',
       );
     }

@@ -12,7 +12,7 @@
 // keyId and opens under the key of the implicit id. The key id is not authenticated: naming another
 // key only makes authentication fail.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { type KeyList, type NamedKey, newestKey } from '../../security/key-list.js';
+import { type KeyList, type NamedKey, newestKey, shownKeyId } from '../../security/key-list.js';
 import { type SecretRef, VaultError } from './port.js';
 import { implicitVaultKeyId, vaultKeyBytes } from './vault-keys.js';
 
@@ -65,9 +65,6 @@ function additionalData(ref: SecretRef): Buffer {
 function isBase64(value: unknown): value is string {
   return typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value);
 }
-
-/** A key id as it appears in an error: it comes from a record, so it is quoted and cut short. */
-const shown = (keyId: string) => JSON.stringify(keyId.length > 40 ? `${keyId.slice(0, 40)}...` : keyId);
 
 /** The id of the vault key a stored version names, or undefined when it is not a vault entry at all. */
 export function sealedUnder(stored: unknown): string | undefined {
@@ -155,7 +152,7 @@ export function createSealer(keys: KeyList): Sealer {
       if (!key)
         throw new VaultError(
           'key-missing',
-          `vault entry ${vaultId} v${version} is sealed under vault key ${shown(keyId)}, which VAULT_KEY does not list ` +
+          `vault entry ${vaultId} v${version} is sealed under vault key ${shownKeyId(keyId)}, which VAULT_KEY does not list ` +
             `(listed: ${[...byId.keys()].join(', ')}); add that key back to every worker and API process`,
         );
       const ref: SecretRef = {
@@ -175,7 +172,7 @@ export function createSealer(keys: KeyList): Sealer {
         ]);
       } catch {
         throw corrupt(
-          `authentication failed under vault key ${shown(keyId)}: the record was altered or moved, or that key differs`,
+          `authentication failed under vault key ${shownKeyId(keyId)}: the record was altered or moved, or that key differs`,
         );
       }
       return { ref, secret: plaintext.toString('utf8') };
