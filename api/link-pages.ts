@@ -19,6 +19,7 @@ import {
   verifyLinkToken,
   type LinkClaims,
 } from '../security/links.js';
+import type { KeyList } from '../security/key-list.js';
 import type { TemplateRenderer } from '../templates/render.js';
 import { fromTemporal } from './errors.js';
 import { statusOf } from './operations.js';
@@ -29,7 +30,7 @@ import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity }
 export interface LinkPageDeps {
   temporal: Client;
   pages: TemplateRenderer;
-  linkSecret: Buffer;
+  linkSecrets: KeyList;
   publicUrl: string;
   msp: MspIdentity;
 }
@@ -120,7 +121,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
       lookup: (handle: WorkflowHandle, tokenHash: string) => Promise<View | null>,
       reuse?: (view: View) => boolean,
     ): Promise<ResolvedLink<View> | null> {
-      const check = verifyLinkToken(deps.linkSecret, token, purpose);
+      const check = verifyLinkToken(deps.linkSecrets, token, purpose);
       req.log.info({ link: tokenFingerprint(token), purpose, valid: check.ok }, 'link');
       if (!check.ok) {
         countAsFailedAttempt(res);
@@ -191,7 +192,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
         .catch((error: unknown) => req.log.warn({ err: error }, 'could not record the link opening'));
     },
 
-    csrf: (tokenHash: string) => csrfValue(deps.linkSecret, tokenHash),
+    csrf: (tokenHash: string) => csrfValue(deps.linkSecrets, tokenHash),
 
     /** A POST from another site's page: answers 403 and returns true. */
     async refuseCrossOrigin(req: Request, res: Response): Promise<boolean> {
@@ -206,7 +207,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
 
     /** A POST without the CSRF value its GET page carried: answers 403 and returns true. */
     async refuseWithoutCsrf(req: Request, res: Response, tokenHash: string, csrf: unknown): Promise<boolean> {
-      if (csrfMatches(deps.linkSecret, tokenHash, csrf)) return false;
+      if (csrfMatches(deps.linkSecrets, tokenHash, csrf)) return false;
       await deadEnd(res, 403, {
         title: 'Not sent from this page',
         problem: 'This form was not sent from the page of this link.',

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
         ledger: createFileLedger(path.join(dataDir, 'ledger')),
         publicUrl: 'http://runbooks.test',
         msp: { name: 'Replay MSP' },
-        linkSecret: Buffer.alloc(32, 7),
+        linkSecrets: [{ id: 'l1', key: Buffer.alloc(32, 7) }],
         ...runReader(env.client),
         listRuns: async () => [],
       }),

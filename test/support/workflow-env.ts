@@ -160,7 +160,7 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
         ledger: createFileLedger(path.join(dataDir, 'ledger')),
         publicUrl: 'http://runbooks.test',
         msp: { name: 'Test MSP' },
-        linkSecret: randomBytes(32),
+        linkSecrets: [{ id: 'l1', key: randomBytes(32) }],
         ...runReader(env.client),
         listRuns: async () => [],
       });
