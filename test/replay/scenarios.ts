@@ -24,6 +24,8 @@ export interface Scenario {
   devices?: number;
   /** The mail server refuses every email of this run, from its start: the run stalls and keeps retrying. */
   mailRefused?: boolean;
+  /** A second device is reached through an SSH connection that no longer exists: its connector fails. */
+  goneConnection?: boolean;
 }
 
 const offboarding = (name: string, ...moves: Move[]): Scenario => ({ name, kind: 'offboarding', moves });
@@ -77,6 +79,16 @@ export const scenarios: Scenario[] = [
     ...pastCutover,
     at('agent-removal', 'awaiting-approval'),
   ),
+  {
+    // The connector branch: the device's connector fails (its connection is gone), a person takes over.
+    ...offboarding(
+      'offboarding-agent-removal-connector-failed',
+      ...pastCutover,
+      approve('agent-removal'),
+      at('agent-removal', 'awaiting-task'),
+    ),
+    goneConnection: true,
+  },
   offboarding(
     'offboarding-agent-removal-rejected',
     ...pastCutover,
