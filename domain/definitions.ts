@@ -302,6 +302,8 @@ export interface TaskPageRequest {
   ids?: string[];
   cursor?: string;
   limit: number;
+  /** The last matching tasks instead, newest first, in one page (no cursor): the console's latest finished. */
+  latest?: boolean;
 }
 
 export interface TaskPage {

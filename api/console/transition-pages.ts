@@ -74,17 +74,14 @@ const finishedTasksShown = 100;
 export function transitionPages(router: Router, context: ConsoleContext) {
   const { operations } = context;
 
-  /** The latest finished tasks are the ones an operator just did: the last page, newest first. */
+  /** The latest finished tasks are the ones an operator just did: one page from the end, newest first. */
   async function finishedTasks(id: string) {
-    const finished = [];
-    let cursor: string | undefined;
-    do {
-      const page = await operations.tasks(id, undefined, { status: 'completed', cursor, limit: 1_000 });
-      finished.push(...page.tasks);
-      if (finished.length > finishedTasksShown) finished.splice(0, finished.length - finishedTasksShown);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return finished.reverse();
+    const page = await operations.tasks(id, undefined, {
+      status: 'completed',
+      latest: true,
+      limit: finishedTasksShown,
+    });
+    return page.tasks;
   }
 
   async function showTransition(
