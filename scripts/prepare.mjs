@@ -160,21 +160,23 @@ function ensureS3Server() {
   writeFileSync(marker, JSON.stringify([pin]));
 }
 
-/** The four-service Temporal cluster of the multi-host test: built once per version, then cached. */
-function ensureTemporalCluster() {
-  if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return;
-  try {
-    buildTemporalCluster(log);
-  } catch (error) {
+/**
+ * The four-service Temporal cluster of the multi-host test: built once per version, then cached.
+ * The Go build runs while the other steps install, since it takes minutes of CPU and they mostly wait.
+ */
+function startTemporalClusterBuild() {
+  if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return Promise.resolve();
+  return buildTemporalCluster(log).catch((error) => {
     process.stderr.write(
       `[prepare] ${error.message}: the build needs Go (on the PATH, at /usr/local/go/bin/go, or named by GO) and the Go module proxy\n`,
     );
     process.exit(1);
-  }
+  });
 }
 
+const clusterBuild = startTemporalClusterBuild();
 ensureNodeModules();
 ensureTemporalBinaries();
 ensureTestTools();
 ensureS3Server();
-ensureTemporalCluster();
+await clusterBuild;

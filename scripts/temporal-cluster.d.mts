@@ -6,4 +6,4 @@ export declare const temporalCluster: {
   built: () => boolean;
 };
 
-export declare function buildTemporalCluster(log: (message: string) => void): void;
+export declare function buildTemporalCluster(log: (message: string) => void): Promise<void>;

@@ -3,7 +3,7 @@
 // temporal-versions.json, cached in .temporal/cluster/<version>/bin so the build (minutes) happens
 // once per version. The sql tool carries the module's schemas (schema/postgresql/v12/...) inside it.
 // Dependency-free like scripts/prepare.mjs, which runs the build before the tests.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,27 +33,31 @@ function goCommand() {
 
 /**
  * Builds both commands in one `go install` (they share most of their packages) through the Go
- * module proxy. Does nothing when this version is built already.
+ * module proxy, in a child process, so the caller may install other things meanwhile. Resolves at
+ * once when this version is built already.
  */
 export function buildTemporalCluster(log) {
-  if (temporalCluster.built()) return;
+  if (temporalCluster.built()) return Promise.resolve();
   const commands = ['cmd/server', 'cmd/tools/sql'].map((command) => `${modulePath}/${command}@v${version}`);
   log(
     `building temporal-server and temporal-sql-tool ${version} from ${modulePath} with ${goCommand()}: ` +
-      `a Go build of the whole server, about 8 minutes on 2 cores, once (cached in .temporal/cluster/${version})`,
+      `a Go build of the whole server, 6 to 8 minutes on 2 cores, once (cached in .temporal/cluster/${version})`,
   );
   rmSync(bin, { recursive: true, force: true });
-  const result = spawnSync(goCommand(), ['install', '-trimpath', ...commands], {
+  const build = spawn(goCommand(), ['install', '-trimpath', ...commands], {
     cwd: root,
     // GOTOOLCHAIN=local: build with this machine's Go, or fail naming the Go the module needs,
     // rather than fetch another toolchain.
     env: { ...process.env, GOBIN: bin, GOTOOLCHAIN: 'local' },
     stdio: 'inherit',
   });
-  if (result.error || result.status !== 0)
-    throw new Error(
-      `go install ${commands.join(' ')} failed${result.error ? `: ${result.error.message}` : ''}`,
-    );
-  renameSync(join(bin, 'server'), temporalCluster.server);
-  renameSync(join(bin, 'sql'), temporalCluster.sqlTool);
+  return new Promise((resolve, reject) => {
+    build.once('error', (error) => reject(new Error(`${goCommand()}: ${error.message}`)));
+    build.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`go install ${commands.join(' ')} failed`));
+      renameSync(join(bin, 'server'), temporalCluster.server);
+      renameSync(join(bin, 'sql'), temporalCluster.sqlTool);
+      resolve();
+    });
+  });
 }
