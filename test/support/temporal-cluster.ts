@@ -56,7 +56,11 @@ export interface TemporalCluster {
 
 const servingStatus = protos.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;
 
-const databases = { persistence: 'temporal', visibility: 'temporal_visibility' };
+/** The two databases, each with the schema temporal-sql-tool carries for it. */
+const databases = {
+  persistence: { name: 'temporal', schema: 'postgresql/v12/temporal' },
+  visibility: { name: 'temporal_visibility', schema: 'postgresql/v12/visibility' },
+};
 
 /** Creates both databases and brings each to the newest schema the tool carries. */
 async function setUpDatabases(db: URL): Promise<void> {
@@ -67,19 +71,18 @@ async function setUpDatabases(db: URL): Promise<void> {
     SQL_USER: decodeURIComponent(db.username),
     SQL_PASSWORD: decodeURIComponent(db.password),
   };
+  // The command lines of docker-compose.yml's temporal-schema.
   const sqlTool = (database: string, ...args: string[]) =>
-    run(temporalCluster.sqlTool, args, {
-      env: { PATH: process.env.PATH, ...connection, SQL_DATABASE: database },
+    run(temporalCluster.sqlTool, ['--database', database, ...args], {
+      env: { PATH: process.env.PATH, ...connection },
       timeout: 120_000,
     });
   await Promise.all(
-    Object.entries({ temporal: databases.persistence, visibility: databases.visibility }).map(
-      async ([schema, database]) => {
-        await sqlTool(database, 'create-database');
-        await sqlTool(database, 'setup-schema', '--version', '0.0');
-        await sqlTool(database, 'update-schema', '--schema-name', `postgresql/v12/${schema}`);
-      },
-    ),
+    Object.values(databases).map(async ({ name, schema }) => {
+      await sqlTool(name, 'create-database');
+      await sqlTool(name, 'setup-schema', '--version', '0.0');
+      await sqlTool(name, 'update-schema', '--schema-name', schema);
+    }),
   );
 }
 
@@ -98,8 +101,8 @@ async function clusterEnvironment(db: URL): Promise<Record<string, string>> {
     DB_PORT: db.port,
     POSTGRES_USER: decodeURIComponent(db.username),
     POSTGRES_PWD: decodeURIComponent(db.password),
-    DBNAME: databases.persistence,
-    VISIBILITY_DBNAME: databases.visibility,
+    DBNAME: databases.persistence.name,
+    VISIBILITY_DBNAME: databases.visibility.name,
     BIND_ON_IP: '127.0.0.1',
     ...ports,
     DYNAMIC_CONFIG_FILE_PATH: path.join(projectRoot, 'config', 'temporal-dynamic-config.yaml'),
@@ -123,7 +126,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const environment = await clusterEnvironment(db);
   const address = hostPort('127.0.0.1', Number(environment.FRONTEND_GRPC_PORT));
   const persistenceUrl = new URL(db);
-  persistenceUrl.pathname = `/${databases.persistence}`;
+  persistenceUrl.pathname = `/${databases.persistence.name}`;
   const running = new Map<TemporalService, ChildProcess>();
   const logOf = (service: TemporalService) => path.join(options.logDir, `temporal-${service}.log`);
 
