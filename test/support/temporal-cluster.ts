@@ -192,7 +192,9 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     clearTimeout(timer);
   }
 
-  const stop = async () => void (await Promise.all(services.map((service) => kill(service, 'SIGTERM'))));
+  async function stop(): Promise<void> {
+    await Promise.all(services.map((service) => kill(service, 'SIGTERM')));
+  }
 
   try {
     // One at first: each service writes the cluster's metadata into a new database when it finds
