@@ -124,29 +124,55 @@ function lines(runs: Run[]): Run[][] {
 }
 
 /**
+ * The width of `text` on one line from the widths of its chunks (each word with the space after it),
+ * as PDFKit itself sums it: so a line's width grows by its next word alone, and a chunk seen before
+ * costs nothing. Measuring every line anew made a table of thousands of long cells quadratic.
+ */
+function chunkedWidth(text: string, chunkWidth: (chunk: string) => number): number {
+  let width = 0;
+  let start = 0;
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index];
+    if (character === ' ' || character === '\t') {
+      width += chunkWidth(text.slice(start, index + 1));
+      start = index + 1;
+    }
+  }
+  return start < text.length ? width + chunkWidth(text.slice(start)) : width;
+}
+
+/**
  * The lines of `text` within `width`, broken at spaces only, and a word longer than a line at the
  * last character that fits. PDFKit's own wrapping also breaks after `-`, `/` and `\`, which would
  * split a path or hostname (`\\srv-01\imaging`) that fits on the next line.
  */
-function wrap(text: string, width: number, measure: (text: string) => number): string[] {
+function wrap(text: string, width: number, chunkWidth: (chunk: string) => number): string[] {
   const lines: string[] = [];
   for (const paragraph of text.split('\n')) {
     let line = '';
+    let lineWidth = 0;
+    let lastWord = '';
     for (const word of paragraph.split(/ +/)) {
-      const joined = line ? `${line} ${word}` : word;
-      if (measure(joined) <= width) {
-        line = joined;
+      const joinedWidth = line
+        ? lineWidth - chunkWidth(lastWord) + chunkWidth(`${lastWord} `) + chunkWidth(word)
+        : chunkWidth(word);
+      if (joinedWidth <= width) {
+        line = line ? `${line} ${word}` : word;
+        lineWidth = joinedWidth;
+        lastWord = word;
         continue;
       }
       if (line) lines.push(line);
       let rest = word;
-      while (rest.length > 1 && measure(rest) > width) {
+      while (rest.length > 1 && chunkWidth(rest) > width) {
         let fits = 1;
-        while (fits < rest.length - 1 && measure(rest.slice(0, fits + 1)) <= width) fits++;
+        while (fits < rest.length - 1 && chunkWidth(rest.slice(0, fits + 1)) <= width) fits++;
         lines.push(rest.slice(0, fits));
         rest = rest.slice(fits);
       }
       line = rest;
+      lineWidth = chunkWidth(rest);
+      lastWord = rest;
     }
     lines.push(line);
   }
@@ -238,16 +264,41 @@ export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Prom
   }
 
   /** The width `text` of the cell takes on one line, padding included. */
-  function textWidth(content: Run, text: string, bold: boolean): number {
-    // The cell's whole text picks the font, as when it is drawn.
-    useFont(doc, bold ? 'bold' : content.font, content.text).fontSize(tableSize);
-    return doc.widthOfString(text) + 2 * cellPadding + 1;
+  /** Widths of chunks (a word and its space) at the table's size, by font: words repeat in every row. */
+  const chunkWidths = new Map<string, Map<string, number>>();
+  /** Sets the cell's font (its whole text picks it, as when it is drawn); the width of a chunk in it. */
+  function cellFont(content: Run, bold: boolean): (chunk: string) => number {
+    const role = bold ? 'bold' : content.font;
+    const font = `${role}:${cjkFaces && cjkText.test(content.text) ? 'cjk' : ''}`;
+    useFont(doc, role, content.text).fontSize(tableSize);
+    let widths = chunkWidths.get(font);
+    if (!widths) chunkWidths.set(font, (widths = new Map()));
+    const known = widths;
+    return (chunk) => {
+      let width = known.get(chunk);
+      if (width === undefined) known.set(chunk, (width = doc.widthOfString(chunk)));
+      return width;
+    };
   }
 
+  function textWidth(content: Run, text: string, bold: boolean): number {
+    return chunkedWidth(text, cellFont(content, bold)) + 2 * cellPadding + 1;
+  }
+
+  /** The lines of each cell at each width it was laid out at: a row is measured, then drawn. */
+  const laidOut = new WeakMap<Run, Map<string, string[]>>();
   /** The lines of a cell, in its font, as it is drawn. */
   function cellLines(content: Run, cellWidth: number, bold: boolean): string[] {
+    const key = `${cellWidth}:${bold}`;
+    let byWidth = laidOut.get(content);
+    if (!byWidth) laidOut.set(content, (byWidth = new Map()));
+    let lines = byWidth.get(key);
+    if (!lines) {
+      lines = wrap(content.text, cellWidth - 2 * cellPadding, cellFont(content, bold));
+      byWidth.set(key, lines);
+    }
     useFont(doc, bold ? 'bold' : content.font, content.text).fontSize(tableSize);
-    return wrap(content.text, cellWidth - 2 * cellPadding, (text) => doc.widthOfString(text));
+    return lines;
   }
 
   function cellHeight(content: Run, cellWidth: number, bold = false): number {
