@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { decodeHistory, encodeHistory } from './history-codec.js';
 import { fetchHistoryInPages } from './history-pages.js';
 import { stringify } from 'csv-stringify/sync';
-import { strToU8, zipSync } from 'fflate';
+import { strToU8, zip, type AsyncZippable } from 'fflate';
 import type { DocumentStore, RunRef } from '../connectors/documents/port.js';
 import { historyArchiveName } from '../domain/activity-contracts.js';
 import { dayInWords, timeAndUtc } from '../domain/timeline.js';
@@ -212,6 +212,14 @@ export async function handoverPack(
     })),
   };
   files['manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));
-  // A fixed timestamp makes the same content give the same zip.
-  return zipSync(files, { mtime: new Date('2000-01-01T00:00:00Z') });
+  // Compressed off the event loop (fflate's worker), the PDFs stored as they are (already compressed);
+  // a fixed timestamp makes the same content give the same zip.
+  const entries = Object.fromEntries(
+    Object.entries(files).map(([path, bytes]) => [path, [bytes, { level: path.endsWith('.pdf') ? 0 : 6 }]]),
+  ) as AsyncZippable;
+  return new Promise((resolve, reject) =>
+    zip(entries, { mtime: new Date('2000-01-01T00:00:00Z') }, (error, zipped) =>
+      error ? reject(error) : resolve(zipped),
+    ),
+  );
 }

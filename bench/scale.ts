@@ -122,6 +122,29 @@ function payloadSizes(value: unknown, found: number[] = []): number[] {
   return found;
 }
 
+/**
+ * Runs `work` while asking the API's /healthz every 50 ms, one at a time: the slowest answer says how
+ * long the API left everyone else waiting meanwhile (a pack of thousands of documents is long work).
+ */
+async function whileWatchingHealth<T>(stack: Stack, work: () => Promise<T>) {
+  let done = false;
+  let worstMillis = 0;
+  const watching = (async () => {
+    while (!done) {
+      const startedAt = performance.now();
+      await (await fetch(`${stack.api.url}/healthz`)).arrayBuffer();
+      worstMillis = Math.max(worstMillis, performance.now() - startedAt);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  try {
+    return { result: await work(), worstMillis };
+  } finally {
+    done = true;
+    await watching;
+  }
+}
+
 /** Drives one offboarding to its end; the times of each kind of call. */
 async function drive(stack: Stack, id: string, size: Size) {
   const single: number[] = [];
@@ -186,7 +209,9 @@ try {
     const history = await fetchHistoryInPages(stack.client, { transitionId: id, runId });
     const events = history.events ?? [];
     const audit = await stack.call('GET', `/v1/transitions/${id}/audit`);
-    const pack = await stack.call('GET', `/v1/transitions/${id}/pack`);
+    const { result: pack, worstMillis } = await whileWatchingHealth(stack, () =>
+      stack.call('GET', `/v1/transitions/${id}/pack`),
+    );
     rows.push({
       'devices / credentials / data sets': `${size.devices} / ${size.credentials} / ${size.dataSets}${size.longestEvidence ? ', longest evidence' : ''}`,
       'history events': events.length,
@@ -197,6 +222,7 @@ try {
       'last task to done (ms)': Math.round(doneAt - lastTaskAt),
       'start to done (s)': Math.round((doneAt - startedAt) / 100) / 10,
       'audit / pack': `${audit.status} / ${pack.status}`,
+      '/healthz worst while the pack builds (ms)': Math.round(worstMillis),
     });
     await audit.arrayBuffer();
     await pack.arrayBuffer();

@@ -203,6 +203,13 @@ function columnWidths(needs: ColumnNeed[], available: number): number[] {
 }
 
 /** Renders the sections' Markdown as one A4 PDF, each section from a new page, with its footer on each of its pages. */
+/**
+ * Rows of a table drawn between two turns of the event loop: a document of thousands of rows takes
+ * seconds to draw, and the API serving it must go on answering everyone else meanwhile.
+ */
+const rowsBetweenPauses = 50;
+const letOthersRun = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Promise<Buffer> {
   const doc = new PDFDocument({
     size: 'A4',
@@ -333,22 +340,24 @@ export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Prom
    * A table whose columns share the page width and whose cells wrap, the header again on each page.
    * A row taller than a whole page is drawn as labelled paragraphs instead, so nothing is cut.
    */
-  function table(token: Tokens.Table): void {
+  async function table(token: Tokens.Table): Promise<void> {
     const header = token.header.map((entry) => cell(entry.tokens));
     const rows = token.rows.map((entries) => entries.map((entry) => cell(entry.tokens)));
     // Loops, not Math.max(...): a table of thousands of rows of long evidence has millions of words,
     // more arguments than a call can take.
-    const needs = header.map((heading, column) => {
+    const needs: ColumnNeed[] = [];
+    for (const [column, heading] of header.entries()) {
       const cells = [heading, ...rows.flatMap((cells) => cells[column] ?? [])];
       let natural = 0;
       let minimum = 0;
-      cells.forEach((content, index) => {
+      for (const [index, content] of cells.entries()) {
+        if (index % rowsBetweenPauses === rowsBetweenPauses - 1) await letOthersRun();
         natural = Math.max(natural, textWidth(content, content.text, index === 0));
         for (const word of content.text.split(/\s+/))
           minimum = Math.max(minimum, textWidth(content, word, index === 0));
-      });
-      return { natural, minimum };
-    });
+      }
+      needs.push({ natural, minimum });
+    }
     const widths = columnWidths(needs, width);
     const pageHeight = pageBottom() - margins.top;
     const hasHeader = header.some((content) => content.text !== '');
@@ -358,7 +367,8 @@ export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Prom
     const drawHeader = () => hasHeader && row(header, widths, true);
     if (doc.y + headerHeight + tableSize * 3 > pageBottom()) doc.addPage();
     drawHeader();
-    for (const cells of rows) {
+    for (const [index, cells] of rows.entries()) {
+      if (index % rowsBetweenPauses === rowsBetweenPauses - 1) await letOthersRun();
       const height = Math.max(...cells.map((content, index) => cellHeight(content, widths[index] ?? 0)));
       if (height + headerHeight > pageHeight) {
         labelledRow(header, cells);
@@ -388,7 +398,7 @@ export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Prom
   }
 
   /** The Markdown's blocks from where the page stands. */
-  function draw(markdown: string): void {
+  async function draw(markdown: string): Promise<void> {
     for (const token of markdownParser.lexer(markdown)) {
       switch (token.type) {
         case 'heading':
@@ -402,7 +412,7 @@ export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Prom
           list(token as Tokens.List);
           break;
         case 'table':
-          table(token as Tokens.Table);
+          await table(token as Tokens.Table);
           break;
         case 'space':
         case 'hr':
@@ -415,25 +425,27 @@ export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Prom
   }
 
   const pageCount = () => doc.bufferedPageRange().count;
-  const ranges = sections.map((section, index) => {
+  const ranges: { section: PdfSection; first: number; last: number }[] = [];
+  for (const [index, section] of sections.entries()) {
     if (index > 0) doc.addPage();
     const first = pageCount() - 1;
-    draw(section.markdown);
-    return { section, first, last: pageCount() - 1 };
-  });
-  footers(doc, ranges);
+    await draw(section.markdown);
+    ranges.push({ section, first, last: pageCount() - 1 });
+  }
+  await footers(doc, ranges);
   doc.end();
   await ended;
   return Buffer.concat(chunks);
 }
 
 /** Each section's footer on each of its pages, below the text area (where drawing adds no page). */
-function footers(
+async function footers(
   doc: PDFKit.PDFDocument,
   ranges: { section: PdfSection; first: number; last: number }[],
-): void {
+): Promise<void> {
   for (const { section, first, last } of ranges) {
     for (let index = first; index <= last; index++) {
+      if (index % rowsBetweenPauses === rowsBetweenPauses - 1) await letOthersRun();
       doc.switchToPage(index);
       doc.page.margins.bottom = 0;
       const width = doc.page.width - margins.left - margins.right;

@@ -220,4 +220,21 @@ describe('a step document as PDF', () => {
     expect(text).toContain('ws-0');
     expect(text).toContain('ws-399');
   });
+
+  it('lets the event loop turn while it draws a long table: the API serving it keeps answering', async () => {
+    const rows = Array.from({ length: 400 }, (_, i) => `| ws-${i} | ${'removed '.repeat(100)} |`);
+    const markdown = ['| Device | Evidence |', '| --- | --- |', ...rows].join('\n');
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    try {
+      await markdownToPdf([{ markdown, footer: () => ['Removal record', 'page'] }], {
+        title: 'Removal record',
+        subject: transitionId,
+        createdAt: at,
+      });
+    } finally {
+      clearInterval(ticking);
+    }
+    expect(turns).toBeGreaterThanOrEqual(4);
+  });
 });
