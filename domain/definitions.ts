@@ -330,6 +330,36 @@ export interface DecideResult {
   approvalStatus: ApprovalState['status'];
 }
 
+/**
+ * What a decision is for the audit trail, in the decision's own payload: the trail reads this marker,
+ * never the Update's name, so each decision of a batch stands as its own entry. Versioned like
+ * `AuditMarker`.
+ */
+export interface DecisionMarker {
+  v: 1;
+  event: 'decision';
+}
+
+/**
+ * Decisions that came in together, applied one after another in their order, each as `decide` would
+ * apply it alone: one Update instead of one each, because Temporal runs only a few Updates of a
+ * workflow at a time (see `api/decision-batches.ts`).
+ */
+export interface DecideBatchRequest {
+  items: (DecideRequest & { audit: DecisionMarker })[];
+}
+
+/** Per item of a batch, in its order: what `decide` answered, or why its validator would have refused it. */
+export type DecisionOutcome =
+  { ok: true; result: DecideResult } | { ok: false; failure: { type: string; message: string } };
+
+export interface DecideBatchResult {
+  outcomes: DecisionOutcome[];
+}
+
+/** The most decisions one batch carries: with the longest comments, still far under Temporal's payload limit. */
+export const maxDecisionBatch = 100;
+
 /** What a transition keeps of the openings of its links, however often a link is opened. */
 export const linkOpeningLimits = { perLink: 10, userAgentLength: 256 } as const;
 
@@ -431,6 +461,7 @@ export const documentFactsQuery = defineQuery<string, [{ documentId: string; sli
   'documentFacts',
 );
 export const decideUpdate = defineUpdate<DecideResult, [DecideRequest]>('decide');
+export const decideBatchUpdate = defineUpdate<DecideBatchResult, [DecideBatchRequest]>('decideBatch');
 export const requestApprovalUpdate = defineUpdate<TransitionState, [RequestApprovalRequest]>(
   'requestApproval',
 );
