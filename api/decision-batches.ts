@@ -39,9 +39,10 @@ function refusalOf(failure: { type: string; message: string }): Error {
 /**
  * The decisions of one API process on each run, sent together. Temporal runs about ten Updates of a
  * workflow at a time, each waiting for a workflow task: 50 approvers pressing at once, one Update
- * each, waited about five rounds of those. Here the first decision goes at once; those that come
- * while it is in flight wait for it and then go as one batch Update (`decideBatchUpdate`), whose
- * result answers each of them, so the presses take two or three rounds however many there are.
+ * each, waited about five rounds of those. Here the decisions that come within one turn of the event
+ * loop go as one batch Update (`decideBatchUpdate`), whose result answers each of them; those that
+ * come while it is in flight go together in the next, so the presses take one or two rounds however
+ * many there are.
  * A batch that fails fails each of its decisions with the same error (a 503 when Temporal is away).
  */
 export class DecisionBatches {
@@ -76,6 +77,9 @@ export class DecisionBatches {
 
   /** Sends the run's waiting decisions a batch at a time until none wait, then forgets the run. */
   private async sendUntilNoneWait(key: string, run: RunDecisions): Promise<void> {
+    // One turn of the event loop: presses whose page lookups came back together (see SharedCalls)
+    // all go in the first batch instead of waiting behind a batch of one.
+    await new Promise((resolve) => setImmediate(resolve));
     while (run.waiting.length > 0) await this.send(run.handle, run.waiting.splice(0, this.maxItems));
     this.runs.delete(key);
   }

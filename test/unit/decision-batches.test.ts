@@ -55,7 +55,7 @@ function fakeRun(options: {
 }
 
 describe('DecisionBatches', () => {
-  it('sends the first decision at once and those that come meanwhile as one batch, each answered by its own outcome', async () => {
+  it('sends the decisions of one turn of the event loop together and those that come meanwhile as the next batch, each answered by its own outcome', async () => {
     const run = fakeRun({
       answer: (tokenHash) =>
         tokenHash === 'again'
@@ -66,20 +66,21 @@ describe('DecisionBatches', () => {
           : { ok: true, result: approved },
     });
     const decisions = new DecisionBatches(new WorkflowGates(10), 3);
-    const first = decisions.decide(run.link(), press('a'));
+    const first = ['a', 'b'].map((tokenHash) => decisions.decide(run.link(), press(tokenHash)));
     await pause(1);
-    const later = ['b', 'again', 'c', 'd'].map((tokenHash) => decisions.decide(run.link(), press(tokenHash)));
-    const settled = await Promise.allSettled([first, ...later]);
+    const later = ['c', 'again', 'd', 'e'].map((tokenHash) => decisions.decide(run.link(), press(tokenHash)));
+    const settled = await Promise.allSettled([...first, ...later]);
 
-    expect(run.batches).toEqual([['a'], ['b', 'again', 'c'], ['d']]);
+    expect(run.batches).toEqual([['a', 'b'], ['c', 'again', 'd'], ['e']]);
     expect(settled.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
       'fulfilled',
       'fulfilled',
       'rejected',
       'fulfilled',
       'fulfilled',
     ]);
-    const refused = (settled[2] as PromiseRejectedResult).reason as HttpError;
+    const refused = (settled[3] as PromiseRejectedResult).reason as HttpError;
     expect(refused).toBeInstanceOf(HttpError);
     expect([refused.status, refused.message]).toEqual([409, 'nothing to decide: this request is decided']);
   });
