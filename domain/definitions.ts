@@ -357,8 +357,11 @@ export interface DecideBatchResult {
   outcomes: DecisionOutcome[];
 }
 
-/** The most decisions one batch carries: with the longest comments, still far under Temporal's payload limit. */
-export const maxDecisionBatch = 100;
+/**
+ * The most decisions one batch carries: 50 with the longest comments and user agents stay under
+ * 512 kB, where Temporal starts warning about a payload's size (it refuses 2 MB).
+ */
+export const maxDecisionBatch = 50;
 
 /** What a transition keeps of the openings of its links, however often a link is opened. */
 export const linkOpeningLimits = { perLink: 10, userAgentLength: 256 } as const;
