@@ -5,9 +5,9 @@ import {
   approvalWithDecisions,
   approveAllAtOnce,
   askManyApprovers,
+  openPages,
   pressAtOnce,
 } from '../support/many-approvers.js';
-import { csrfIn, postForm } from '../support/links.js';
 import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
 
 let stack: Stack;
@@ -46,13 +46,13 @@ describe('fifty approvers at once', () => {
 
   it('presses sent together get the answers they get alone, and the trail and the document show each decision', async () => {
     const { id, links } = await askManyApprovers(stack, 50);
-    // A page left open: its approver presses again once the request is settled.
-    const lateCsrf = csrfIn(await (await fetch(links[9]!)).text());
+    // Pages left open: each approver may press again later.
+    const csrfs = await openPages(links);
     const presses = links.map((link, i) => ({ link, decision: 'approve', comment: `approver ${i + 1}` }));
     // Five approvers press twice at once (a double click sends the same form twice): one press
     // decides, the other is refused, whichever comes first.
     presses.push(...presses.slice(0, 5));
-    const results = await pressAtOnce(presses);
+    const results = await pressAtOnce(presses, csrfs);
     const alreadyDecided = 'Your decision was not recorded: nothing to decide: this request is decided.';
     for (const [i, link] of links.entries()) {
       const answers = results.filter((_, n) => presses[n]!.link === link);
@@ -67,13 +67,9 @@ describe('fifty approvers at once', () => {
 
     // Alone, once the request is settled: the same refusal as a second press in a batch.
     await approvalWithDecisions(stack, id, 50);
-    const late = await postForm(
-      links[9]!,
-      { decision: 'reject', comment: 'too late', csrf: lateCsrf },
-      { 'sec-fetch-site': 'same-origin' },
-    );
-    expect(late.status).toBe(409);
-    expect(await late.text()).toContain(alreadyDecided);
+    const [late] = await pressAtOnce([{ link: links[9]!, decision: 'reject', comment: 'too late' }], csrfs);
+    expect(late!.status).toBe(409);
+    expect(late!.page).toContain(alreadyDecided);
 
     const done = await waitForState<TransitionState>(stack, id, (state) =>
       state.steps.some((step) => step.key === 'data-export' && step.documentId !== undefined),
@@ -114,4 +110,32 @@ describe('fifty approvers at once', () => {
       );
     expect(document).not.toContain('too late');
   });
+
+  it('a batch that fails answers 503 to each of its presses, and pressed again each decision is recorded once', async () => {
+    const { id, links } = await askManyApprovers(stack, 5);
+    const csrfs = await openPages(links);
+    const presses = links.map((link, i) => ({ link, decision: 'approve', comment: `approver ${i + 1}` }));
+    await stack.stopWorker();
+    let whileAway: Awaited<ReturnType<typeof pressAtOnce>>;
+    try {
+      // No worker runs the batch: the Update is not answered within its deadline.
+      whileAway = await pressAtOnce(presses, csrfs);
+    } finally {
+      await stack.startWorker();
+    }
+    for (const answer of whileAway) {
+      expect(answer.status).toBe(503);
+      expect(answer.page).toContain('Your answer could not be confirmed right now');
+    }
+
+    // Temporal may still apply an Update it was not answered for: pressed again, each decision is
+    // either recorded now or already was, and never twice.
+    const again = await pressAtOnce(presses, csrfs);
+    for (const answer of again) expect([200, 409]).toContain(answer.status);
+    const approval = await approvalWithDecisions(stack, id, 5);
+    expect(approval.status).toBe('approved');
+    expect(approval.decisions.map((decision) => decision.comment).sort()).toEqual(
+      presses.map((press) => press.comment).sort(),
+    );
+  }, 60_000);
 });

@@ -72,18 +72,28 @@ export interface Press {
   comment: string;
 }
 
-/** Each link's page opened (for its CSRF value), then every press sent at once; answers in the order of `presses`. */
-export async function pressAtOnce(presses: Press[]): Promise<(DecisionResult & { page: string })[]> {
-  const links = [...new Set(presses.map((press) => press.link))];
-  const csrfs = new Map(
+/** Each link's page opened, as its approver does before pressing: its CSRF value, by link. */
+export async function openPages(links: string[]): Promise<Map<string, string>> {
+  return new Map(
     await Promise.all(links.map(async (link) => [link, csrfIn(await (await fetch(link)).text())] as const)),
   );
+}
+
+/**
+ * Every press sent at once, from pages opened before (`csrfs`, or each link's page opened now);
+ * answers in the order of `presses`.
+ */
+export async function pressAtOnce(
+  presses: Press[],
+  csrfs?: Map<string, string>,
+): Promise<(DecisionResult & { page: string })[]> {
+  const opened = csrfs ?? (await openPages([...new Set(presses.map((press) => press.link))]));
   return Promise.all(
     presses.map(async ({ link, decision, comment }) => {
       const startedAt = performance.now();
       const response = await postForm(
         link,
-        { decision, comment, csrf: csrfs.get(link)! },
+        { decision, comment, csrf: opened.get(link)! },
         { 'sec-fetch-site': 'same-origin' },
       );
       const page = await response.text();
