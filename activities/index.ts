@@ -16,6 +16,7 @@ import type { DocumentMeta, DocumentStore, RunRef } from '../connectors/document
 import { MailNotSentError, type Mailer } from '../connectors/mail/port.js';
 import { smtpConnections } from '../connectors/mail/smtp.js';
 import { unescapeMarkdown } from '../domain/markdown.js';
+import type { KeyList } from '../security/key-list.js';
 import { createLinkToken, linkNonce, sha256Hex } from '../security/links.js';
 import type { AutomationActivities } from './automation.js';
 import { mapBounded } from './bounded.js';
@@ -30,7 +31,7 @@ export interface ActivityDeps {
   templates: TemplateRenderer;
   ledger: Ledger;
   publicUrl: string;
-  linkSecret: Buffer;
+  linkSecrets: KeyList;
   /** The MSP as clients see it in emails. */
   msp: { name: string; address?: string; contact?: string };
   /** A run's event history in protobuf bytes, payloads as stored (encrypted under the codec). */
@@ -187,7 +188,7 @@ export function createActivities(deps: ActivityDeps) {
       return mapBounded(input.approvers, linksInParallel, async (approver): Promise<IssuedLink> => {
         const key = `${input.purpose}:${run.transitionId}:${run.runId}:${input.requestId}:${input.round}:${approver.email}`;
         const token = createLinkToken(
-          deps.linkSecret,
+          deps.linkSecrets,
           {
             transitionId: run.transitionId,
             runId: run.runId,
@@ -195,7 +196,7 @@ export function createActivities(deps: ActivityDeps) {
             purpose: input.purpose,
             expiresAt: input.expiresAt,
           },
-          linkNonce(deps.linkSecret, key),
+          linkNonce(deps.linkSecrets, key),
         );
         const delivery = await email(key, {
           to: [approver.email],

@@ -28,6 +28,7 @@ import { consoleRouter } from './console/router.js';
 import { createConsoleSessions } from './console/session.js';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Vault } from '../connectors/vault/port.js';
+import type { KeyList } from '../security/key-list.js';
 import type { DocumentStore } from '../connectors/documents/port.js';
 import type { ConnectionStore } from '../connectors/connections/port.js';
 
@@ -35,7 +36,7 @@ export interface AppDeps {
   temporal: Client;
   config: Config;
   logger: Logger;
-  linkSecret: Buffer;
+  linkSecrets: KeyList;
   vault: Vault;
   documents: DocumentStore;
   /** Where connections to client systems live (settings and secret references). */
@@ -50,7 +51,7 @@ export function createApp({
   temporal,
   config,
   logger,
-  linkSecret,
+  linkSecrets,
   vault,
   documents,
   connections,
@@ -111,7 +112,7 @@ export function createApp({
   app.use(codecCors(config.webUiOrigin));
   const router = express.Router();
   const authenticate = createAuthenticator(config.apiKeys);
-  const sessions = createCodecSessions(linkSecret, config.publicUrl);
+  const sessions = createCodecSessions(linkSecrets, config.publicUrl);
   const routes = new ApiRoutes(router, authenticate, (req) => sessions.callerOf(req));
   const pages = createTemplateRenderer(path.join(projectRoot, 'templates'));
   healthRoutes(routes, { temporal, config, metrics, version: packageVersion });
@@ -128,7 +129,7 @@ export function createApp({
     publicUrl: config.publicUrl,
     webUiOrigin: config.webUiOrigin,
   });
-  const linkPages = { temporal, pages, linkSecret, publicUrl: config.publicUrl, msp: config.msp };
+  const linkPages = { temporal, pages, linkSecrets, publicUrl: config.publicUrl, msp: config.msp };
   approvalRoutes(routes, { ...linkPages, documents });
   credentialRoutes(routes, { ...linkPages, vault, operations });
   connectionRoutes(routes, { connections, vault });
@@ -145,7 +146,7 @@ export function createApp({
       minReminderInterval: config.minReminderInterval,
       operations,
       authenticate,
-      sessions: createConsoleSessions(linkSecret, config.publicUrl, config.apiKeys),
+      sessions: createConsoleSessions(linkSecrets, config.publicUrl, config.apiKeys),
     }),
   );
   app.use(() => {

@@ -3,14 +3,15 @@
 // once for a signed, short-lived cookie scoped to /codec. Only the codec routes accept it.
 import type { Request, Response } from 'express';
 import type { Role } from '../config/config.js';
+import type { KeyList } from '../security/key-list.js';
 import type { Caller } from './auth.js';
 import { cookieValue, signedCookieCodec } from './signed-cookie.js';
 
 export const codecSessionCookie = 'codec_session';
 const lifetimeSeconds = 8 * 3600;
 
-export function createCodecSessions(secret: Buffer, publicUrl: string) {
-  const codec = signedCookieCodec(secret, 'codec-session');
+export function createCodecSessions(linkSecrets: KeyList, publicUrl: string) {
+  const codec = signedCookieCodec(linkSecrets, 'codec-session');
   const secure = publicUrl.startsWith('https:');
 
   return {

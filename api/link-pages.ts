@@ -19,9 +19,11 @@ import {
   verifyLinkToken,
   type LinkClaims,
 } from '../security/links.js';
+import type { KeyList } from '../security/key-list.js';
 import type { TemplateRenderer } from '../templates/render.js';
 import { fromTemporal } from './errors.js';
 import { statusOf } from './operations.js';
+import { OpeningGate } from './opening-gate.js';
 import { RecentViews } from './recent-views.js';
 import { SharedCalls } from './shared-calls.js';
 import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity } from './public-pages.js';
@@ -29,7 +31,7 @@ import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity }
 export interface LinkPageDeps {
   temporal: Client;
   pages: TemplateRenderer;
-  linkSecret: Buffer;
+  linkSecrets: KeyList;
   publicUrl: string;
   msp: MspIdentity;
 }
@@ -76,6 +78,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
   // One purpose's pages look links up with one kind of query, so a remembered view is of that kind.
   const recentViews = new RecentViews();
   const descriptions = new SharedCalls<WorkflowExecutionDescription | null>();
+  const openings = new OpeningGate();
 
   async function render(res: Response, status: number, title: string, context: Record<string, unknown>) {
     await sendPublicPage(deps, res, status, { title, template, context });
@@ -120,7 +123,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
       lookup: (handle: WorkflowHandle, tokenHash: string) => Promise<View | null>,
       reuse?: (view: View) => boolean,
     ): Promise<ResolvedLink<View> | null> {
-      const check = verifyLinkToken(deps.linkSecret, token, purpose);
+      const check = verifyLinkToken(deps.linkSecrets, token, purpose);
       req.log.info({ link: tokenFingerprint(token), purpose, valid: check.ok }, 'link');
       if (!check.ok) {
         countAsFailedAttempt(res);
@@ -188,15 +191,14 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
 
     /** Records a GET of the page as an opening, never as an action; a failure only logs. */
     async recordOpening(req: Request, link: ResolvedLink<unknown>): Promise<void> {
+      const client = clientOf(req);
+      if (!openings.admit(link.tokenHash, client.userAgent)) return;
       await link.handle
-        .signal(linkOpenedSignal, {
-          tokenHash: link.tokenHash,
-          ...clientOf(req),
-        })
+        .signal(linkOpenedSignal, { tokenHash: link.tokenHash, ...client })
         .catch((error: unknown) => req.log.warn({ err: error }, 'could not record the link opening'));
     },
 
-    csrf: (tokenHash: string) => csrfValue(deps.linkSecret, tokenHash),
+    csrf: (tokenHash: string) => csrfValue(deps.linkSecrets, tokenHash),
 
     /** A POST from another site's page: answers 403 and returns true. */
     async refuseCrossOrigin(req: Request, res: Response): Promise<boolean> {
@@ -211,7 +213,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
 
     /** A POST without the CSRF value its GET page carried: answers 403 and returns true. */
     async refuseWithoutCsrf(req: Request, res: Response, tokenHash: string, csrf: unknown): Promise<boolean> {
-      if (csrfMatches(deps.linkSecret, tokenHash, csrf)) return false;
+      if (csrfMatches(deps.linkSecrets, tokenHash, csrf)) return false;
       await deadEnd(res, 403, {
         title: 'Not sent from this page',
         problem: 'This form was not sent from the page of this link.',

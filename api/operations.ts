@@ -25,6 +25,7 @@ import {
   reissueRevealUpdate,
   requestApprovalUpdate,
   resumeUpdate,
+  retryUpdate,
   retryTaskUpdate,
   searchAttributes,
   stateQuery,
@@ -64,6 +65,9 @@ export interface OperationDeps {
   connections: ConnectionStore;
 }
 
+/** How long a cancel waits for the run to wind down before it answers. */
+const cancelSettleMillis = 5_000;
+
 export const controlUpdates = {
   pause: pauseUpdate,
   resume: resumeUpdate,
@@ -71,6 +75,7 @@ export const controlUpdates = {
   extend: extendUpdate,
   'legal-hold': legalHoldUpdate,
   'legal-hold/release': releaseLegalHoldUpdate,
+  retry: retryUpdate,
 } as const;
 export type ControlAction = keyof typeof controlUpdates;
 export type ControlBody = { reason: string } & Partial<Pick<ExtendRequest, 'period' | 'by'>>;
@@ -194,7 +199,21 @@ export function createOperations({
   async function cancelBySignal(id: string, reason: string, caller: Caller): Promise<TransitionState> {
     await handle(id).signal(cancelSignal, { reason, actor: caller.name });
     metrics.workflowActions.inc({ action: 'cancel', outcome: 'accepted' });
-    return query(id, undefined, (h) => h.query(stateQuery));
+    return settled(id, await query(id, undefined, (h) => h.query(stateQuery)));
+  }
+
+  /**
+   * What a cancel answers: the final state once the run has wound down (its step's document written,
+   * usually well under a second), so the caller sees `cancelled`; the state as the cancel left it
+   * when winding down takes longer (a stalled document store).
+   */
+  async function settled(id: string, accepted: TransitionState): Promise<TransitionState> {
+    return temporal
+      .withDeadline(Date.now() + cancelSettleMillis, () => temporal.workflow.getHandle(id).result())
+      .then(
+        (state) => state as TransitionState,
+        () => accepted,
+      );
   }
 
   /** A run's state: a completed run's result is its final state (no worker needs to replay it). */
@@ -279,7 +298,7 @@ export function createOperations({
           }),
         );
         metrics.workflowActions.inc({ action, outcome: 'accepted' });
-        return state;
+        return action === 'cancel' ? await settled(id, state) : state;
       } catch (error) {
         if (action === 'cancel' && updateLimitReached(error)) return cancelBySignal(id, body.reason, caller);
         metrics.workflowActions.inc({ action, outcome: 'refused' });

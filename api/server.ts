@@ -5,8 +5,8 @@ import { Client } from '@temporalio/client';
 import { hostPort, reachableHost } from '../config/addresses.js';
 import type { Config } from '../config/config.js';
 import { openStores } from '../connectors/stores.js';
-import { loadVaultKey } from '../connectors/vault/local.js';
-import { loadLinkSecret } from '../security/links.js';
+import { loadVaultKeys } from '../connectors/vault/vault-keys.js';
+import { loadLinkSecrets } from '../security/links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 import { createLogger } from '../config/logger.js';
 import { createApp } from './app.js';
@@ -23,14 +23,14 @@ export async function startApi(config: Config, logger = createLogger(config.logL
   const connection = temporalConnection(config.temporal.address ?? 'localhost:7233');
   const dataConverter = dataConverterOptions(await loadCodecKeys(config.dataDir, config.codecKeys));
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
-  const linkSecret = await loadLinkSecret(config.dataDir, config.linkSecret);
+  const linkSecrets = await loadLinkSecrets(config.dataDir, config.linkSecret);
   const stores = await openStores(config);
-  const vault = stores.vault(await loadVaultKey(config.dataDir, config.vaultKey));
+  const vault = stores.vault(await loadVaultKeys(config.dataDir, config.vaultKey));
   const app = createApp({
     temporal,
     config,
     logger: logger.child({ component: 'api' }),
-    linkSecret,
+    linkSecrets,
     vault,
     documents: stores.documents,
     connections: stores.connections,

@@ -75,6 +75,7 @@ const updateActions: Record<string, string> = {
   reassignApprover: 'approver reassigned',
   reissueReveal: 'reveal link reissued',
   retryTask: 'connector run again',
+  retry: 'stalled side effect retried',
 };
 
 function timeOf(event: HistoryEvent): string {

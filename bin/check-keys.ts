@@ -1,9 +1,14 @@
-// `npm run keys:check`: which payload codec keys the history archives (under DATA_DIR/documents, or
-// in the DOCUMENTS_URL bucket) still need, and whether each is configured. Exits 1 when an archive
-// needs a key that is not: put it back in CODEC_KEYS (or keys/codec-keys) before those audits are read.
+// `npm run keys:check`: which keys the stored data still needs, and whether each is configured.
+// Payload codec keys: the history archives (under DATA_DIR/documents, or in the DOCUMENTS_URL bucket).
+// Vault keys: the vault versions (in the STATE_DB_URL database, else under DATA_DIR/vault), with the
+// keys nothing needs any more. Exits 1 when something needs a key that is not configured: put it
+// back (CODEC_KEYS or keys/codec-keys; VAULT_KEY) before that data is read.
 import path from 'node:path';
 import { loadConfigOrExit } from '../config/config.js';
 import { s3Bucket, s3Client } from '../connectors/documents/s3.js';
+import { openVaultRecords } from '../connectors/stores.js';
+import { describeVaultKeyUsage, vaultKeyUsage } from '../connectors/vault/rekey.js';
+import { configuredVaultKeyIds } from '../connectors/vault/vault-keys.js';
 import { archiveKeyUsage, bucketArchives, filesystemArchives } from '../security/archive-keys.js';
 import { loadCodecKeys } from '../security/payload-codec.js';
 
@@ -26,9 +31,20 @@ for (const [keyId, archives] of [...usage].sort(([a], [b]) => a.localeCompare(b)
 }
 for (const keyId of [...configured].filter((id) => !usage.has(id)))
   process.stdout.write(`${keyId}: configured, used by no archive\n`);
-if (missing > 0) {
+if (missing > 0)
   process.stderr.write(
     `${missing} key(s) that archives need are not configured: those audits cannot be read.\n`,
   );
-  process.exit(1);
-}
+
+const vault = await openVaultRecords(config);
+const vaultReport = describeVaultKeyUsage(
+  await vaultKeyUsage(vault.records).finally(vault.close),
+  configuredVaultKeyIds(config.vaultKey),
+);
+for (const line of vaultReport.lines) process.stdout.write(`${line}\n`);
+if (!vaultReport.ok)
+  process.stderr.write(
+    'vault versions need a vault key that is not configured: those secrets cannot be read.\n',
+  );
+
+if (missing > 0 || !vaultReport.ok) process.exit(1);

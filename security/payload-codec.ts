@@ -17,19 +17,24 @@ import {
   type PayloadCodec,
 } from '@temporalio/common';
 import protos from '@temporalio/proto';
+import {
+  exactBase64,
+  keyIdPattern,
+  keyListProblems,
+  type KeyList,
+  type KeyListFormat,
+  type NamedKey,
+  parseKeyList,
+  shownKeyId,
+} from './key-list.js';
 import { publishNewFile } from './keys.js';
 
-export interface CodecKey {
-  /** `[a-z0-9-]{1,32}`; stored in each payload's metadata, so it must never change for a key. */
-  id: string;
-  /** 32 bytes (AES-256). */
-  key: Buffer;
-}
+/** Its id is stored in each payload's metadata; the key is 32 bytes (AES-256). */
+export type CodecKey = NamedKey;
 
 export const encryptedEncoding = 'binary/encrypted';
 export const keyIdMetadataKey = 'encryption-key-id';
 
-const keyIdPattern = /^[a-z0-9-]{1,32}$/;
 const keyLength = 32;
 const ivLength = 12;
 const tagLength = 16;
@@ -43,9 +48,6 @@ export class CodecError extends Error {
 const utf8 = (bytes: Uint8Array | null | undefined) =>
   bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : undefined;
 
-/** A key id as it appears in an error: it comes from a payload, so it is quoted and cut short. */
-const shown = (keyId: string) => JSON.stringify(keyId.length > 40 ? `${keyId.slice(0, 40)}...` : keyId);
-
 /**
  * The payload codec for the Client, the Worker and the codec endpoint. Encode uses the last key;
  * decode picks the key named in the payload's `encryption-key-id` and leaves payloads that are not
@@ -54,10 +56,11 @@ const shown = (keyId: string) => JSON.stringify(keyId.length > 40 ? `${keyId.sli
  * A decode failure inside the worker fails the workflow task, which Temporal retries: a missing
  * key can be added and the workers restarted without losing the run.
  */
-export function createEncryptionCodec(keys: CodecKey[]): PayloadCodec {
+export function createEncryptionCodec(keys: KeyList): PayloadCodec {
   const byId = new Map<string, Buffer>();
   for (const { id, key } of keys) {
-    if (!keyIdPattern.test(id)) throw new Error(`codec key id ${shown(id)} must be 1-32 of a-z, 0-9 and -`);
+    if (!keyIdPattern.test(id))
+      throw new Error(`codec key id ${shownKeyId(id)} must be 1-32 of a-z, 0-9 and -`);
     if (key.length !== keyLength) {
       throw new Error(`codec key "${id}" has ${key.length} bytes; AES-256-GCM needs ${keyLength}`);
     }
@@ -89,7 +92,7 @@ export function createEncryptionCodec(keys: CodecKey[]): PayloadCodec {
     const key = byId.get(keyId);
     if (!key) {
       throw new CodecError(
-        `an encrypted payload names the unknown codec key id ${shown(keyId)} (known: ${[...byId.keys()].join(', ')}); ` +
+        `an encrypted payload names the unknown codec key id ${shownKeyId(keyId)} (known: ${[...byId.keys()].join(', ')}); ` +
           'add that key to CODEC_KEYS or DATA_DIR/keys/codec-keys of every worker and API process',
       );
     }
@@ -126,43 +129,23 @@ export function createEncryptionCodec(keys: CodecKey[]): PayloadCodec {
   };
 }
 
+const codecKeyFormat = (source: string): KeyListFormat => ({
+  source,
+  decode: exactBase64(keyLength, { canonical: false }),
+  example: 'id:base64key[,id:base64key...] with the newest last',
+  lines: true,
+});
+
+/** What is wrong with a CODEC_KEYS value, one line per bad entry; [] when it is valid. */
+export const codecKeysProblems = (value: string) => keyListProblems(value, codecKeyFormat('CODEC_KEYS'));
+
 /**
  * Parses `id1:base64key,id2:base64key` (newest last). Entries may also be separated by newlines,
  * and lines starting with `#` are comments (the key file uses both). Errors name `source` and the
  * entry, never the key material.
  */
-export function parseCodecKeys(value: string, source = 'CODEC_KEYS'): CodecKey[] {
-  const entries = value
-    .split('\n')
-    .filter((line) => !line.trim().startsWith('#'))
-    .flatMap((line) => line.split(','))
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  if (entries.length === 0) {
-    throw new Error(`${source}: no keys; expected id:base64key[,id:base64key...] with the newest last`);
-  }
-  const keys: CodecKey[] = [];
-  entries.forEach((entry, index) => {
-    const where = `${source}: entry ${index + 1}`;
-    const colon = entry.indexOf(':');
-    if (colon < 0) throw new Error(`${where} is not id:base64key`);
-    const id = entry.slice(0, colon).trim();
-    const encoded = entry.slice(colon + 1).trim();
-    // An id that does not look like one may be key material pasted in the wrong place: not echoed.
-    if (!keyIdPattern.test(id))
-      throw new Error(`${where} has an invalid key id (expected 1-32 of a-z, 0-9 and -)`);
-    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded)) throw new Error(`${where} (key "${id}") is not base64`);
-    const key = Buffer.from(encoded, 'base64');
-    if (key.length !== keyLength) {
-      throw new Error(
-        `${where} (key "${id}") decodes to ${key.length} bytes; expected ${keyLength} (openssl rand -base64 32)`,
-      );
-    }
-    if (keys.some((known) => known.id === id))
-      throw new Error(`${where}: key id "${id}" appears more than once`);
-    keys.push({ id, key });
-  });
-  return keys;
+export function parseCodecKeys(value: string, source = 'CODEC_KEYS'): KeyList {
+  return parseKeyList(value, codecKeyFormat(source));
 }
 
 export const codecKeysFile = (dataDir: string) => path.join(dataDir, 'keys', 'codec-keys');
@@ -182,7 +165,7 @@ const keyFileHeader = `# Temporal payload codec keys: one id:base64key per line,
  * that file (the file's header explains how) and restart the worker and the API: they share the file
  * through DATA_DIR, like the link secret.
  */
-export async function loadCodecKeys(dataDir: string, fromEnv?: string): Promise<CodecKey[]> {
+export async function loadCodecKeys(dataDir: string, fromEnv?: string): Promise<KeyList> {
   if (fromEnv?.trim()) return parseCodecKeys(fromEnv);
   const file = codecKeysFile(dataDir);
   const read = async () => parseCodecKeys(await readFile(file, 'utf8'), file);
@@ -214,7 +197,7 @@ export const failureConverterPath = fileURLToPath(
  * from `workflowsPath` also bundles it into the workflow sandbox, while a prebuilt bundle needs
  * `bundleWorkflowCode({ workflowsPath, failureConverterPath })`.
  */
-export function dataConverterOptions(keys: CodecKey[]) {
+export function dataConverterOptions(keys: KeyList) {
   return {
     payloadCodecs: [createEncryptionCodec(keys)],
     failureConverterPath,

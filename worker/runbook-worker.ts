@@ -5,13 +5,13 @@ import { Client, Connection } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createAutomationActivities } from '../activities/automation.js';
-import { loadVaultKey } from '../connectors/vault/local.js';
+import { loadVaultKeys } from '../connectors/vault/vault-keys.js';
 import { createTemplateRenderer } from '../templates/render.js';
 import { projectRoot, type Config } from '../config/config.js';
 import type { DataConverter } from '@temporalio/common';
 import { createSmtpMailer } from '../connectors/mail/smtp.js';
 import type { Stores } from '../connectors/stores.js';
-import { loadLinkSecret } from '../security/links.js';
+import { loadLinkSecrets } from '../security/links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
 import { runReader } from './run-reader.js';
 
@@ -30,7 +30,7 @@ export async function buildActivityDeps(config: Config, stores: Stores, dataConv
     ledger: stores.ledger,
     publicUrl: config.publicUrl,
     msp: config.msp,
-    linkSecret: await loadLinkSecret(config.dataDir, config.linkSecret),
+    linkSecrets: await loadLinkSecrets(config.dataDir, config.linkSecret),
     // A lazily connected client: the worker may start before Temporal answers.
     ...runReader(
       new Client({
@@ -40,7 +40,7 @@ export async function buildActivityDeps(config: Config, stores: Stores, dataConv
       }),
     ),
     // The automated connectors read their connections' secrets from the vault, inside the activity only.
-    vault: stores.vault(await loadVaultKey(config.dataDir, config.vaultKey)),
+    vault: stores.vault(await loadVaultKeys(config.dataDir, config.vaultKey)),
     connections: stores.connections,
   };
 }

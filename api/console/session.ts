@@ -3,9 +3,10 @@
 // cookie is signed, not stored: the API stays stateless. It ends after `idleTimeoutMinutes` without
 // a request, at the latest `absoluteHours` after sign-in, and at once when its key is removed or
 // replaced in API_KEYS, since it carries a fingerprint of the key it was opened with.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { ApiKey, Role } from '../../config/config.js';
+import { hmac, type KeyList, newestKey, signedByAny } from '../../security/key-list.js';
 import type { Caller } from '../auth.js';
 import { cookieValue, signedCookieCodec } from '../signed-cookie.js';
 
@@ -35,11 +36,13 @@ interface Claims {
 /** Why there is no session: never signed in, or signed in but ended (the page says so). */
 export type SessionCheck = { session: ConsoleSession } | { session: null; ended: boolean };
 
-export function createConsoleSessions(secret: Buffer, publicUrl: string, keys: ApiKey[]) {
-  const codec = signedCookieCodec(secret, 'console-session');
-  const hmac = (purpose: string, value: string) =>
-    createHmac('sha256', secret).update(`${purpose}:${value}`).digest('base64url');
-  const fingerprint = (key: ApiKey) => hmac('console-key', `${key.name}:${key.role}:${key.sha256}`);
+export function createConsoleSessions(linkSecrets: KeyList, publicUrl: string, keys: ApiKey[]) {
+  const codec = signedCookieCodec(linkSecrets, 'console-session');
+  // Signed with the newest link secret; what an older listed one signed still matches.
+  const sign = (data: string) => hmac(newestKey(linkSecrets).key, data).toString('base64url');
+  const signed = (data: string, presented: unknown) =>
+    typeof presented === 'string' && signedByAny(linkSecrets, data, Buffer.from(presented, 'base64url'));
+  const fingerprinted = (key: ApiKey) => `console-key:${key.name}:${key.role}:${key.sha256}`;
   const keyNamed = (name: string) => keys.find((key) => key.name === name);
   const cookieOptions = {
     httpOnly: true,
@@ -54,7 +57,7 @@ export function createConsoleSessions(secret: Buffer, publicUrl: string, keys: A
       s: session.id,
       n: session.caller.name,
       r: session.caller.role,
-      k: fingerprint(key),
+      k: sign(fingerprinted(key)),
       i: session.signedInAt,
       t: session.seenAt,
     };
@@ -78,7 +81,7 @@ export function createConsoleSessions(secret: Buffer, publicUrl: string, keys: A
       const current =
         key !== undefined &&
         key.role === claims.r &&
-        claims.k === fingerprint(key) &&
+        signed(fingerprinted(key), claims.k) &&
         now - claims.t < idleTimeoutMillis &&
         now - claims.i < absoluteHours * 3_600_000;
       if (!current) return { session: null, ended: true };
@@ -102,14 +105,10 @@ export function createConsoleSessions(secret: Buffer, publicUrl: string, keys: A
     },
 
     /** The value every form of the session carries: a cross-site page cannot know it. */
-    csrf: (session: ConsoleSession) => hmac('console-csrf', session.id),
+    csrf: (session: ConsoleSession) => sign(`console-csrf:${session.id}`),
 
-    csrfMatches(session: ConsoleSession, presented: unknown): boolean {
-      if (typeof presented !== 'string') return false;
-      const expected = Buffer.from(hmac('console-csrf', session.id));
-      const given = Buffer.from(presented);
-      return given.length === expected.length && timingSafeEqual(given, expected);
-    },
+    csrfMatches: (session: ConsoleSession, presented: unknown): boolean =>
+      signed(`console-csrf:${session.id}`, presented),
   };
 }
 

@@ -60,6 +60,7 @@ const doneMessages = {
   extend: 'Extended: later dates and the running timer moved.',
   'legal-hold': 'Legal hold placed: deletion does not start while it is on.',
   'legal-hold/release': 'Legal hold released.',
+  retry: 'Retrying now: the step goes on if it works, and shows the new error if not.',
 } as const;
 
 const doneQuery = z.object({ done: z.enum(Object.keys(doneMessages) as [keyof typeof doneMessages]) });
@@ -73,17 +74,14 @@ const finishedTasksShown = 100;
 export function transitionPages(router: Router, context: ConsoleContext) {
   const { operations } = context;
 
-  /** The latest finished tasks are the ones an operator just did: the last page, newest first. */
+  /** The latest finished tasks are the ones an operator just did: one page from the end, newest first. */
   async function finishedTasks(id: string) {
-    const finished = [];
-    let cursor: string | undefined;
-    do {
-      const page = await operations.tasks(id, undefined, { status: 'completed', cursor, limit: 1_000 });
-      finished.push(...page.tasks);
-      if (finished.length > finishedTasksShown) finished.splice(0, finished.length - finishedTasksShown);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return finished.reverse();
+    const page = await operations.tasks(id, undefined, {
+      status: 'completed',
+      latest: true,
+      limit: finishedTasksShown,
+    });
+    return page.tasks;
   }
 
   async function showTransition(
@@ -267,6 +265,7 @@ export function transitionPages(router: Router, context: ConsoleContext) {
     'extend',
     'legal-hold',
     'legal-hold/release',
+    'retry',
   ];
   for (const action of controls) {
     formAction({

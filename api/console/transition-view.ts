@@ -45,6 +45,7 @@ const controlLabels: Record<ControlRecord['action'], string> = {
   'approval-requested': 'Approval asked again',
   'approver-reassigned': 'Approver replaced',
   'reveal-reissued': 'Reveal link sent again',
+  retried: 'Retried now',
 };
 
 const periodLabels = {
@@ -204,6 +205,7 @@ export function transitionView(
           extendForm: feedback('extend'),
           legalHoldForm: feedback('legal-hold'),
           releaseForm: feedback('legal-hold/release'),
+          retryForm: feedback('retry'),
           approversForm: feedback('approvers'),
         }
       : null,

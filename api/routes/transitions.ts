@@ -130,6 +130,7 @@ export function transitionRoutes(routes: ApiRoutes, deps: { config: Config; oper
     ['extend', extendBody, 'Extend a named period; later dates and timers move'],
     ['legal-hold', reasonBody, 'Place a legal hold: deletion does not start while it is on'],
     ['legal-hold/release', reasonBody, 'Release the legal hold'],
+    ['retry', reasonBody, 'Retry a stalled side effect now instead of at its next round'],
   ];
   for (const [action, body, summaryText] of controls) {
     routes.add(

@@ -1,14 +1,61 @@
 // The built-in vault (docs/design.md §7): secrets encrypted at rest in files under DATA_DIR.
 //
-// Each version of a secret is one write-once file `<dir>/<id with / as ~>/v000001.json` holding the
-// sealed version (connectors/vault/sealing.ts); the id and version come from the file's place.
+// Each version of a secret is one file `<dir>/<id with / as ~>/v000001.json` holding the sealed
+// version (connectors/vault/sealing.ts); the id and version come from the file's place. A version is
+// written once; only `npm run vault:rekey` replaces it, with the same secret sealed under a newer key.
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadOrCreateKeyFile, publishNewFile, syncDirectory } from '../../security/keys.js';
+import type { KeyList } from '../../security/key-list.js';
+import { publishNewFile, replaceFile, syncDirectory } from '../../security/keys.js';
 import { type SecretRef, type Vault, VaultError } from './port.js';
-import { checkVaultId as checkId, createSealer, vaultKeyBytes as keyBytes } from './sealing.js';
+import type { VaultRecords } from './rekey.js';
+import { checkVaultId as checkId, createSealer } from './sealing.js';
 
 const versionFile = /^v(\d{6,})\.json$/;
+
+// `~` cannot occur in an id, so ids map one to one onto flat directory names and an id can never
+// name another id's version files.
+const idDir = (dir: string, vaultId: string) => path.join(dir, vaultId.replaceAll('/', '~'));
+const fileOf = (dir: string, vaultId: string, version: number) =>
+  path.join(idDir(dir, vaultId), `v${String(version).padStart(6, '0')}.json`);
+
+/** Stored version numbers, ascending; temp files and anything else are ignored. */
+async function versionsOf(dir: string, vaultId: string): Promise<number[]> {
+  let names: string[];
+  try {
+    names = await readdir(idDir(dir, vaultId));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names
+    .map((name) => versionFile.exec(name)?.[1])
+    .filter((digits): digits is string => digits !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** One version as stored (anything: the sealer authenticates it). */
+async function readVersion(dir: string, vaultId: string, version: number): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(fileOf(dir, vaultId, version), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new VaultError('not-found', `vault entry ${vaultId} v${version} does not exist`);
+    throw error;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new VaultError(
+      'corrupt',
+      `vault entry ${vaultId} v${version} failed its integrity check (not valid JSON)`,
+    );
+  }
+}
+
+const entryText = (sealed: object) => `${JSON.stringify(sealed, null, 2)}\n`;
 
 export interface LocalVaultOptions {
   /**
@@ -19,40 +66,18 @@ export interface LocalVaultOptions {
 }
 
 /**
- * A vault in `dir` under the 32-byte `key` (see `loadVaultKey`). Several processes may share `dir`:
- * concurrent puts to one id get distinct versions, and a crash mid-put leaves the earlier versions
- * as they were (at worst an ignored `.tmp-*` file).
+ * A vault in `dir` sealing under the newest of `keys` (see `loadVaultKeys`). Several processes may
+ * share `dir`: concurrent puts to one id get distinct versions, and a crash mid-put leaves the earlier
+ * versions as they were (at worst an ignored `.tmp-*` file).
  */
-export function createLocalVault(dir: string, key: Buffer, options: LocalVaultOptions = {}): Vault {
-  const sealer = createSealer(key);
-
-  // `~` cannot occur in an id, so ids map one to one onto flat directory names and an id can never
-  // name another id's version files.
-  const idDir = (vaultId: string) => path.join(dir, vaultId.replaceAll('/', '~'));
-  const fileOf = (vaultId: string, version: number) =>
-    path.join(idDir(vaultId), `v${String(version).padStart(6, '0')}.json`);
-
-  /** Stored version numbers, ascending; temp files and anything else are ignored. */
-  async function versionsOf(vaultId: string): Promise<number[]> {
-    let names: string[];
-    try {
-      names = await readdir(idDir(vaultId));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    return names
-      .map((name) => versionFile.exec(name)?.[1])
-      .filter((digits): digits is string => digits !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
-  }
+export function createLocalVault(dir: string, keys: KeyList, options: LocalVaultOptions = {}): Vault {
+  const sealer = createSealer(keys);
 
   async function ensureIdDir(vaultId: string): Promise<void> {
     const made = await mkdir(dir, { recursive: true, mode: 0o700 });
     if (made) await syncDirectory(path.dirname(made));
     try {
-      await mkdir(idDir(vaultId), { mode: 0o700 });
+      await mkdir(idDir(dir, vaultId), { mode: 0o700 });
       await syncDirectory(dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -60,26 +85,8 @@ export function createLocalVault(dir: string, key: Buffer, options: LocalVaultOp
   }
 
   /** Reads, authenticates and decrypts one version. */
-  async function open(vaultId: string, version: number): Promise<{ ref: SecretRef; secret: string }> {
-    let text: string;
-    try {
-      text = await readFile(fileOf(vaultId, version), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new VaultError('not-found', `vault entry ${vaultId} v${version} does not exist`);
-      throw error;
-    }
-    let stored: unknown;
-    try {
-      stored = JSON.parse(text);
-    } catch {
-      throw new VaultError(
-        'corrupt',
-        `vault entry ${vaultId} v${version} failed its integrity check (not valid JSON)`,
-      );
-    }
-    return sealer.open(vaultId, version, stored);
-  }
+  const open = async (vaultId: string, version: number) =>
+    sealer.open(vaultId, version, await readVersion(dir, vaultId, version));
 
   return {
     async put(vaultId, secret) {
@@ -89,18 +96,18 @@ export function createLocalVault(dir: string, key: Buffer, options: LocalVaultOp
       let version = 0;
       for (;;) {
         // Another writer may have taken numbers since; never go back below what is stored.
-        version = Math.max(version, (await versionsOf(id)).at(-1) ?? 0) + 1;
+        version = Math.max(version, (await versionsOf(dir, id)).at(-1) ?? 0) + 1;
         const ref = sealer.refFor(id, version, secret);
-        const entry = `${JSON.stringify(sealer.seal(ref, secret), null, 2)}\n`;
+        const entry = entryText(sealer.seal(ref, secret));
         // `link` refuses an existing name: when another writer took this number, seal for the next.
-        if (await publishNewFile(fileOf(id, version), entry, options.beforePublish)) return ref;
+        if (await publishNewFile(fileOf(dir, id, version), entry, options.beforePublish)) return ref;
       }
     },
 
     async get(vaultId, version) {
       const id = checkId(vaultId);
       if (version === undefined) {
-        const latest = (await versionsOf(id)).at(-1);
+        const latest = (await versionsOf(dir, id)).at(-1);
         if (latest === undefined) throw new VaultError('not-found', `no secret is stored under ${id}`);
         return open(id, latest);
       }
@@ -113,27 +120,37 @@ export function createLocalVault(dir: string, key: Buffer, options: LocalVaultOp
     async list(vaultId) {
       const id = checkId(vaultId);
       const refs: SecretRef[] = [];
-      for (const version of await versionsOf(id)) refs.push((await open(id, version)).ref);
+      for (const version of await versionsOf(dir, id)) refs.push((await open(id, version)).ref);
       return refs;
     },
   };
 }
 
-/**
- * The vault key: VAULT_KEY when set (base64 of exactly 32 bytes), else a key generated once into
- * DATA_DIR/keys/vault-key (mode 0600, directory 0700), which the API and the worker share.
- * Losing that file loses every secret in the vault: back it up apart from the vault files.
- */
-export async function loadVaultKey(dataDir: string, fromEnv?: string): Promise<Buffer> {
-  if (fromEnv) {
-    const text = fromEnv.trim();
-    const key = Buffer.from(text, 'base64');
-    // Canonical base64 only: Buffer.from skips characters it does not know instead of failing.
-    if (key.length !== keyBytes || key.toString('base64') !== text)
-      throw new Error(
-        `VAULT_KEY must be the base64 of exactly ${keyBytes} bytes (make one with \`openssl rand -base64 32\`)`,
-      );
-    return key;
-  }
-  return loadOrCreateKeyFile(path.join(dataDir, 'keys', 'vault-key'), keyBytes);
+/** Every version in the vault files under `dir`, for the rekey and the key check. */
+export function localVaultRecords(dir: string): VaultRecords {
+  return {
+    async *all() {
+      const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      });
+      const ids = entries
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name.replaceAll('~', '/'));
+      for (const vaultId of ids.sort())
+        for (const version of await versionsOf(dir, vaultId)) {
+          // A file that is not JSON is passed on as nothing: opening it then names it corrupt.
+          const sealed = await readVersion(dir, vaultId, version).catch((error: unknown) => {
+            if (error instanceof VaultError) return undefined;
+            throw error;
+          });
+          yield { vaultId, version, sealed };
+        }
+    },
+
+    // Versions never change content, so a replace racing another rekey's writes the same secret.
+    async replace(vaultId, sealed) {
+      await replaceFile(fileOf(dir, vaultId, sealed.version), entryText(sealed));
+    },
+  };
 }

@@ -4,7 +4,10 @@ export interface SecretRef {
   vaultId: string;
   /** 1 for the first secret stored under `vaultId`, then 2, 3, ... */
   version: number;
-  /** A keyed, non-reversible name for the value: equal fingerprints mean equal secrets (same vault key). */
+  /**
+   * A keyed, non-reversible name for the value: equal fingerprints mean equal secrets, among versions
+   * written under the same vault key (re-sealing under a newer key keeps a version's fingerprint).
+   */
   fingerprint: string;
   createdAt: string;
 }
@@ -19,7 +22,8 @@ export interface Vault {
   list(vaultId: string): Promise<SecretRef[]>;
 }
 
-export type VaultErrorCode = 'not-found' | 'corrupt' | 'invalid-id';
+/** `key-missing`: the version is sealed under a vault key no longer listed in VAULT_KEY. */
+export type VaultErrorCode = 'not-found' | 'corrupt' | 'invalid-id' | 'key-missing';
 
 /** A vault failure with a stable code. Its message never contains a secret or a key. */
 export class VaultError extends Error {

@@ -88,6 +88,13 @@ describe.each(Object.keys(viewports) as ViewportName[])(
       await page.getByText('Tasks completed').waitFor();
       await expectFits(page);
       expect(await counts(id)).toMatchObject({ open: 0, completed: deviceCount });
+      // The page lists the latest 100 finished, newest first: the last rows of the file.
+      const tasksRegion = await page.getByRole('region', { name: 'Tasks', exact: true }).innerText();
+      expect(tasksRegion).toContain(`Finished tasks (${deviceCount}; the latest 100 below)`);
+      expect(tasksRegion.indexOf('agent-removal.ws-149')).toBeLessThan(
+        tasksRegion.indexOf('agent-removal.ws-50'),
+      );
+      expect(tasksRegion).not.toContain('agent-removal.ws-49');
       const tasks = (
         (await (await stack.call('GET', `/v1/transitions/${id}/tasks?limit=1000`)).json()) as TaskPage
       ).tasks;

@@ -167,6 +167,29 @@ describe.each(Object.keys(viewports) as ViewportName[])('the console in Chromium
     });
   });
 
+  it('a stalled step is retried at once from its stall box once the mail server is back', async () => {
+    await stack.stopMail();
+    let id: string;
+    try {
+      ({ id } = await offboarding({}));
+      await waitForState<TransitionState>(stack, id, (s) => s.stalled !== undefined, 90_000);
+    } finally {
+      await stack.startMail();
+    }
+    const page = await signedIn(viewport, operatorKey, `/console/transitions/${id}`);
+    expect(await page.locator('.warning').innerText()).toContain('Stalled: sendEmail keeps failing');
+    await page.locator('summary', { hasText: /^Retry now$/ }).click();
+    await page.locator('#retry').getByLabel('Reason').fill('The mail relay is back.');
+    await page.getByRole('button', { name: 'Retry now', exact: true }).click();
+    expect(await announced(page)).toContain('Retrying now');
+    await expectFits(page);
+    // Well before the stall's next round (30 s at the soonest): the press started it.
+    const going = await waitForState<TransitionState>(stack, id, (s) => s.stalled === undefined, 20_000);
+    expect(going.controls).toContainEqual(
+      expect.objectContaining({ action: 'retried', actor: 'ops', reason: 'The mail relay is back.' }),
+    );
+  });
+
   it('an operator types a rotated secret, which is never shown, and pauses with a reason', async () => {
     const { id } = await offboarding({ credentials: [credential] });
     await waitForState<TransitionState>(stack, id, (s) => s.credentials.some((c) => c.status === 'awaiting'));

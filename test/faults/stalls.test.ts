@@ -47,6 +47,14 @@ describe('faults outside the runbook', () => {
       await expect
         .poll(() => metric('transitions_stalled'), { timeout: 30_000, interval: 500 })
         .toBeGreaterThanOrEqual(1);
+      // An operator may retry at once instead of waiting for the next round; it is recorded.
+      const retried = await stack.call('POST', `/v1/transitions/${id}/retry`, { reason: 'relay restarted' });
+      expect(retried.status).toBe(200);
+      expect(((await retried.json()) as TransitionState).controls.at(-1)).toMatchObject({
+        action: 'retried',
+        reason: 'relay restarted',
+        details: { activity: 'sendEmail' },
+      });
     } finally {
       await stack.startMail();
     }
@@ -58,6 +66,10 @@ describe('faults outside the runbook', () => {
     );
     expect(done.stalled).toBeUndefined();
     expect(done.steps.every((step) => step.status === 'completed')).toBe(true);
+    const late = await stack.call('POST', `/v1/transitions/${id}/retry`, { reason: 'again' });
+    expect(late.status).toBe(409);
+    const trail = await (await stack.call('GET', `/v1/transitions/${id}/audit?format=csv`)).text();
+    expect(trail).toMatch(/stalled side effect retried.*relay restarted/);
     const timelines = stack.mail.filter((m) => m.subject === `Termination timeline for ${body.client.name}`);
     expect(timelines).toHaveLength(1);
     await expect.poll(() => metric('transitions_stalled'), { timeout: 30_000, interval: 500 }).toBe(0);

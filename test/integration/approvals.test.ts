@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi } from '../../api/server.js';
+import { createLogger } from '../../config/logger.js';
 import type { TransitionState } from '../../domain/definitions.js';
-import { createLinkToken, linkNonce } from '../../security/links.js';
+import { createLinkToken, linkNonce, loadLinkSecrets } from '../../security/links.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { auditorKey, startStack, waitForState, type Stack } from '../support/stack.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
@@ -84,10 +85,7 @@ describe('approval links', () => {
     const base = dana.split('/approvals/')[0]!;
     const flipped = `${payload}.${nonce}.${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BB' : 'AA'}`;
     const elsewhere = `${Buffer.from(JSON.stringify({ w: 'offboarding-someone-else', r: 'data-export-1', p: 'approval', x: '2999-01-01T00:00:00Z' })).toString('base64url')}.${nonce}.${mac}`;
-    const secret = Buffer.from(
-      (await readFile(path.join(stack.dataDir, 'keys', 'link-secret'), 'utf8')).trim(),
-      'base64',
-    );
+    const secret = await loadLinkSecrets(stack.dataDir);
     const expired = createLinkToken(
       secret,
       {
@@ -148,6 +146,46 @@ describe('approval links', () => {
     expect(stack.logs.join('\n')).not.toContain(token);
   });
 
+  it('a link mailed before the link secret is rotated still opens and approves; once its secret is removed it is not valid', async () => {
+    const { id, linkFor } = await startAwaitingExportApproval();
+    const [dana, lee] = [await linkFor('dana@acme.example'), await linkFor('lee@acme.example')];
+    // The secret these links were signed with: the generated one, which a list names l0 without an id.
+    const [before] = await loadLinkSecrets(stack.dataDir);
+    const newer = `l1:${randomBytes(32).toString('base64')}`;
+    const apiWith = async (linkSecret: string) => {
+      const api = await startApi({ ...stack.config, port: 0, linkSecret }, createLogger('silent'));
+      return { api, at: (link: string) => link.replace(stack.config.publicUrl, api.url) };
+    };
+
+    const rotated = await apiWith(`${before!.key.toString('base64')},${newer}`);
+    try {
+      const page = await fetch(rotated.at(dana));
+      expect(page.status).toBe(200);
+      expect((await decide(rotated.at(dana), 'approve', csrfIn(await page.text()))).status).toBe(200);
+    } finally {
+      await rotated.api.close();
+    }
+    const approved = await waitForState<TransitionState>(
+      stack,
+      id,
+      (state) => pendingApproval(state)?.status === 'approved',
+    );
+    expect(pendingApproval(approved)!.decisions).toMatchObject([{ decision: 'approve' }]);
+
+    const oldRemoved = await apiWith(newer);
+    try {
+      for (const response of [
+        await fetch(oldRemoved.at(lee)),
+        await decide(oldRemoved.at(lee), 'approve', 'x'),
+      ]) {
+        expect(response.status).toBe(404);
+        expect(await response.text()).toContain('This link is not valid.');
+      }
+    } finally {
+      await oldRemoved.api.close();
+    }
+  });
+
   it('a rejection holds the step with its document until an operator asks again; cancel documents what was done', async () => {
     const { id, name, linkFor } = await startAwaitingExportApproval();
     const dana = await linkFor('dana@acme.example');
@@ -184,6 +222,8 @@ describe('approval links', () => {
       reason: 'client withdrew the notice',
     });
     expect(cancelled.status).toBe(200);
+    // The answer is the state after the cancel, not before it.
+    expect(((await cancelled.json()) as TransitionState).status).toBe('cancelled');
     const final = await waitForState<TransitionState>(stack, id, (state) => state.status === 'cancelled');
     expect(final.outcome).toBe('cancelled by ops: client withdrew the notice');
     expect(final.steps.find((step) => step.key === 'termination-notice')!.status).toBe('completed');

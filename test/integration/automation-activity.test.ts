@@ -45,7 +45,7 @@ async function addConnection(
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'automation-'));
   [sshd, slapd] = await Promise.all([startSshd(), startSlapd()]);
-  vault = createLocalVault(path.join(dir, 'vault'), randomBytes(32));
+  vault = createLocalVault(path.join(dir, 'vault'), [{ id: 'v1', key: randomBytes(32) }]);
   connections = createFilesystemConnectionStore(path.join(dir, 'connections'));
   ({ automateAssets } = createAutomationActivities({ vault, connections, retryDelaysMs: [10, 10] }));
   const ssh = { host: '127.0.0.1', port: sshd.port, username: 'root', hostKey: sshd.hostKey };

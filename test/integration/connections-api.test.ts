@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { parseConfig } from '../../config/config.js';
-import { createLocalVault, loadVaultKey } from '../../connectors/vault/local.js';
+import { createLocalVault } from '../../connectors/vault/local.js';
+import { loadVaultKeys } from '../../connectors/vault/vault-keys.js';
 import { offboardingBody } from '../factories.js';
 import { startSlapd, type TestSlapd } from '../support/slapd.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
@@ -64,7 +65,7 @@ const sshConnection = (id: string, overrides: Record<string, unknown> = {}) => (
   secret: sshd.clientKey,
 });
 
-const vault = async () => createLocalVault(path.join(dataDir, 'vault'), await loadVaultKey(dataDir));
+const vault = async () => createLocalVault(path.join(dataDir, 'vault'), await loadVaultKeys(dataDir));
 
 describe('connections', () => {
   it('stores an ssh connection with its key in the vault only, and its check logs in', async () => {

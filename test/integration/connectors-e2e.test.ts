@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalVault, loadVaultKey } from '../../connectors/vault/local.js';
+import { createLocalVault } from '../../connectors/vault/local.js';
+import { loadVaultKeys } from '../../connectors/vault/vault-keys.js';
 import type { TaskState, TransitionState } from '../../domain/definitions.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
@@ -75,7 +76,7 @@ describe('connectors in a running offboarding', () => {
     const shared = await slapd.addUser('shared-old-1');
     const mspAccount = await slapd.addUser('msp-tech-1');
     // The shared account's password as the client's onboarding vaulted it: what the rotation must refuse.
-    const vault = createLocalVault(path.join(stack.dataDir, 'vault'), await loadVaultKey(stack.dataDir));
+    const vault = createLocalVault(path.join(stack.dataDir, 'vault'), await loadVaultKeys(stack.dataDir));
     await vault.put(`onboarding-${clientId}/credential-vaulting/shared-admin`, 'shared-old-1');
 
     const body = offboardingBody({

@@ -12,7 +12,8 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalVault, loadVaultKey } from '../../connectors/vault/local.js';
+import { createLocalVault } from '../../connectors/vault/local.js';
+import { loadVaultKeys } from '../../connectors/vault/vault-keys.js';
 import type { TaskState, TransitionState } from '../../domain/definitions.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
@@ -311,7 +312,7 @@ describe('data connectors in a running offboarding', () => {
       s3Connection(`${clientId}-offline`, clientId, bucket, `http://127.0.0.1:${await freePort()}`),
     );
     // The role's password as the client's onboarding vaulted it: what the rotation must see refused.
-    const vault = createLocalVault(path.join(stack.dataDir, 'vault'), await loadVaultKey(stack.dataDir));
+    const vault = createLocalVault(path.join(stack.dataDir, 'vault'), await loadVaultKeys(stack.dataDir));
     await vault.put(`onboarding-${clientId}/credential-vaulting/crm-app`, 'app-old-1');
 
     const handover = { connection: `${clientId}-exports`, prefix: 'handover' };

@@ -1,7 +1,9 @@
 // The production topology on this machine: two `npm run worker` and two `npm run api` processes, each
-// with its own DATA_DIR as on its own host, sharing only Temporal, PostgreSQL (STATE_DB_URL) and an
+// with its own DATA_DIR as on its own host, sharing only a Temporal cluster (its four services as
+// four processes on PostgreSQL, test/support/temporal-cluster.ts), PostgreSQL (STATE_DB_URL) and an
 // S3 server (DOCUMENTS_URL). A full offboarding with approvals runs across them while the worker that
-// holds the transition is killed with `kill -9` in the middle of a step.
+// holds the transition is killed with `kill -9` in the middle of a step, and later Temporal's history,
+// matching and frontend services one after the other.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -17,7 +19,6 @@ import { failedLinkAttemptsPerMinute } from '../../api/security.js';
 import { projectRoot } from '../../config/config.js';
 import type { TransitionState } from '../../domain/definitions.js';
 import { startMailbox, type Mailbox } from '../../embedded/mailbox.js';
-import { startDevServer, type DevServer } from '../../embedded/temporal.js';
 import { offboardingBody, oneOfEach } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 import { freePort } from '../support/ports.js';
@@ -30,6 +31,7 @@ import {
   type ObservedProcess,
 } from '../support/processes.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
+import { startTemporalCluster, type TemporalCluster } from '../support/temporal-cluster.js';
 
 const operatorKey = 'multi-host-operator-key-0123456789';
 const auditorKey = 'multi-host-auditor-key-0123456789';
@@ -49,7 +51,7 @@ interface Host {
 
 let postgres: Postgres;
 let s3: S3Server;
-let temporal: DevServer;
+let temporal: TemporalCluster;
 let mailbox: Mailbox;
 let temporalClient: Client;
 let scratch: string;
@@ -181,12 +183,11 @@ beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'msp-multi-host-'));
   [postgres, s3] = await Promise.all([startPostgres(), startS3Server()]);
   const documentsUrl = await s3.createBucket(bucket, 'documents/');
-  temporal = await startDevServer({
-    dbFile: path.join(scratch, 'temporal.sqlite'),
-    port: await freePort(),
+  temporal = await startTemporalCluster({
+    postgresUrl: postgres.url,
     namespace: 'default',
     retentionDays: 1,
-    logFile: path.join(scratch, 'temporal.log'),
+    logDir: scratch,
   });
   mailbox = await startMailbox(path.join(scratch, 'mailbox'), {
     onMessage: (raw) => void simpleParser(raw).then((parsed) => mail.push(parsed)),
@@ -272,8 +273,8 @@ async function workerHolding(id: string): Promise<Host> {
   return holder;
 }
 
-describe('two workers and two APIs sharing Temporal, PostgreSQL and S3', () => {
-  it('run a full offboarding through a kill -9 of the worker holding it: every email once, the chain verified, everything served by either API', async () => {
+describe('two workers and two APIs sharing a Temporal cluster, PostgreSQL and S3', () => {
+  it('run a full offboarding through a kill -9 of the worker holding it and of Temporal history, matching and frontend: every email once, the chain verified, everything served by either API', async () => {
     const [apiA, apiB] = apis() as [Host, Host];
     const body = offboardingBody({
       terms: {
@@ -300,9 +301,14 @@ describe('two workers and two APIs sharing Temporal, PostgreSQL and S3', () => {
     const eventsBeforeKill = (await temporalClient.workflow.getHandle(id).fetchHistory()).events!.length;
     process.kill(-victim.child.pid!, 'SIGKILL');
     expect((await stillRunningAfter(victimProcesses, 10_000)).filter(isRunning)).toEqual([]);
+    // The history service, which owns the run's shard and the cutover's timer, dies the same way and
+    // comes back on its ports.
+    await temporal.crashAndRestart('history');
 
     // The survivor takes the run over when the cutover's timer fires.
     await approveFromMail(apiA, 'Agent removal record', 'Go ahead.');
+    // Then matching, which holds the task queues the workers poll.
+    await temporal.crashAndRestart('matching');
     await completeTask(apiB, id, 'agent-removal.srv-01', { text: 'agents uninstalled' });
     await approveFromMail(apiB, 'Credential rotation and access revocation record', '');
     await waitForState(apiA, id, (state) =>
@@ -327,6 +333,8 @@ describe('two workers and two APIs sharing Temporal, PostgreSQL and S3', () => {
     );
     expect(revealed.status).toBe(200);
     expect(await revealed.text()).toContain(rotated);
+    // Then the frontend, through which every worker and API reaches the cluster.
+    await temporal.crashAndRestart('frontend');
     await completeTask(apiA, id, 'credential-rotation.domain-admin', { text: 'msp-admin disabled' });
     await approveFromMail(apiA, 'Certificate of data deletion', 'Delete it.');
     await completeTask(apiB, id, 'retention-deletion.ehr-backups', { text: 'All copies purged' });

@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evidence, TransitionState } from '../../domain/definitions.js';
-import { csrfValue, sha256Hex } from '../../security/links.js';
+import { csrfValue, loadLinkSecrets, sha256Hex } from '../../security/links.js';
 import { offboardingBody, uniqueClientId } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 import { historyText } from '../support/secrets.js';
@@ -193,11 +191,10 @@ describe('security', () => {
 
   it("lets a real browser's same-origin press through (Origin: null under no-referrer), refuses cross-site ones, and never counts a refused press as a failed attempt", async () => {
     // The decided page shows no form any more; its CSRF value is what the form carried.
-    const linkSecret = Buffer.from(
-      (await readFile(path.join(stack.dataDir, 'keys', 'link-secret'), 'utf8')).trim(),
-      'base64',
+    const csrf = csrfValue(
+      await loadLinkSecrets(stack.dataDir),
+      sha256Hex(approvalLink.split('/approvals/')[1]!),
     );
-    const csrf = csrfValue(linkSecret, sha256Hex(approvalLink.split('/approvals/')[1]!));
     const press = (headers: Record<string, string>, fields = { decision: 'approve', csrf }) =>
       postForm(approvalLink, fields, { 'x-forwarded-for': '192.0.2.44', ...headers });
     // The link's transition has finished: a press that passes the origin check gets the closed page's 410.

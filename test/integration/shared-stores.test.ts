@@ -15,7 +15,9 @@ import { parseConfig, projectRoot } from '../../config/config.js';
 import type { DocumentMeta } from '../../connectors/documents/port.js';
 import { openStores, type Stores } from '../../connectors/stores.js';
 import { VaultError } from '../../connectors/vault/port.js';
+import { parseVaultKeys } from '../../connectors/vault/vault-keys.js';
 import { startPostgres, type Postgres } from '../support/postgres.js';
+import { npmRun, rekeyKilledAfter } from '../support/rekey.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 
 const execFileAsync = promisify(execFile);
@@ -24,6 +26,8 @@ let postgres: Postgres;
 let s3: S3Server;
 let documentsUrl: string;
 const vaultKey = randomBytes(32);
+/** VAULT_KEY as one plain value: the key of the implicit id. */
+const vaultKeys = [{ id: 'v0', key: vaultKey }];
 const opened: Stores[] = [];
 
 /** The stores of one host: its own DATA_DIR, the shared database and bucket. */
@@ -139,12 +143,12 @@ describe('the vault in PostgreSQL', () => {
   it('gives every host the same versions, sealed before they leave the process', async () => {
     const [a, b] = [await host(), await host()];
     const id = 'offboarding-acme/credential-rotation/domain-admin';
-    const first = await a.vault(vaultKey).put(id, 'Dom@in-Admin-1');
-    const second = await b.vault(vaultKey).put(id, 'Dom@in-Admin-2');
+    const first = await a.vault(vaultKeys).put(id, 'Dom@in-Admin-1');
+    const second = await b.vault(vaultKeys).put(id, 'Dom@in-Admin-2');
     expect([first.version, second.version]).toEqual([1, 2]);
-    expect((await b.vault(vaultKey).get(id, 1)).secret).toBe('Dom@in-Admin-1');
-    expect((await a.vault(vaultKey).get(id)).secret).toBe('Dom@in-Admin-2');
-    expect((await a.vault(vaultKey).list(id)).map((ref) => ref.version)).toEqual([1, 2]);
+    expect((await b.vault(vaultKeys).get(id, 1)).secret).toBe('Dom@in-Admin-1');
+    expect((await a.vault(vaultKeys).get(id)).secret).toBe('Dom@in-Admin-2');
+    expect((await a.vault(vaultKeys).list(id)).map((ref) => ref.version)).toEqual([1, 2]);
 
     const client = new pg.Client({ connectionString: postgres.url });
     await client.connect();
@@ -158,7 +162,7 @@ describe('the vault in PostgreSQL', () => {
     const hosts = [await host(), await host()];
     const id = 'onboarding-bright/credential-vaulting/m365';
     const refs = await Promise.all(
-      Array.from({ length: 6 }, (_, index) => hosts[index % 2]!.vault(vaultKey).put(id, `secret-${index}`)),
+      Array.from({ length: 6 }, (_, index) => hosts[index % 2]!.vault(vaultKeys).put(id, `secret-${index}`)),
     );
     expect(refs.map((ref) => ref.version).sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
@@ -166,9 +170,9 @@ describe('the vault in PostgreSQL', () => {
   it('refuses to open a version under another key, or a row moved to another id', async () => {
     const stores = await host();
     const id = 'offboarding-globex/credential-rotation/firewall';
-    await stores.vault(vaultKey).put(id, 'Firew@ll-Secret');
+    await stores.vault(vaultKeys).put(id, 'Firew@ll-Secret');
     const wrongKey = await stores
-      .vault(randomBytes(32))
+      .vault([{ id: 'v0', key: randomBytes(32) }])
       .get(id)
       .catch((error: unknown) => error);
     expect(wrongKey).toBeInstanceOf(VaultError);
@@ -182,11 +186,91 @@ describe('the vault in PostgreSQL', () => {
     );
     await client.end();
     const moved = await stores
-      .vault(vaultKey)
+      .vault(vaultKeys)
       .get('offboarding-globex/other')
       .catch((error: unknown) => error);
     expect((moved as VaultError).code).toBe('corrupt');
     expect((moved as VaultError).message).not.toContain('Firew@ll');
+  });
+});
+
+describe('rotating the vault key in PostgreSQL', () => {
+  it('opens old rows with the old key, seals new ones with the newest, survives a killed rekey, and then needs only the newest', async () => {
+    const url = await postgres.createDatabase('vault_rotation');
+    const newer = `v1:${randomBytes(32).toString('base64')}`;
+    const lists = {
+      old: vaultKey.toString('base64'),
+      rotated: `${vaultKey.toString('base64')},${newer}`,
+      newer,
+    };
+    // What the operator's commands see: this database, the key list, no documents to check.
+    const commandEnv = (VAULT_KEY: string) => ({
+      DATA_DIR: path.join(projectRoot, '.data', 'never-written'),
+      STATE_DB_URL: url,
+      VAULT_KEY,
+      CODEC_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const rows = async () =>
+      (
+        await admin.query<{ vault_id: string; version: number; key_id: string | null; fingerprint: string }>(
+          'SELECT vault_id, version, key_id, fingerprint FROM vault_versions ORDER BY vault_id, version',
+        )
+      ).rows;
+    const secretsUnder = async (list: string) => {
+      const vault = (await host({ STATE_DB_URL: url, VAULT_KEY: list })).vault(parseVaultKeys(list));
+      return Promise.all(
+        (await rows()).map(async (row) => (await vault.get(row.vault_id, row.version)).secret),
+      );
+    };
+    try {
+      const before = (await host({ STATE_DB_URL: url })).vault(vaultKeys);
+      await before.put('clients/acme/admin', 'acme-1');
+      await before.put('clients/acme/admin', 'acme-2');
+      await before.put('clients/globex/admin', 'globex-1');
+      // A row as written before versions named their key.
+      await admin.query(
+        "UPDATE vault_versions SET key_id = NULL WHERE vault_id = 'clients/acme/admin' AND version = 1",
+      );
+
+      const rotated = (await host({ STATE_DB_URL: url, VAULT_KEY: lists.rotated })).vault(
+        parseVaultKeys(lists.rotated),
+      );
+      expect((await rotated.get('clients/acme/admin', 1)).secret).toBe('acme-1');
+      await rotated.put('clients/globex/admin', 'globex-2');
+      expect((await rows()).map((row) => row.key_id)).toEqual([null, 'v0', 'v0', 'v1']);
+      const fingerprints = (await rows()).map((row) => row.fingerprint);
+
+      const killed = await rekeyKilledAfter(2, commandEnv(lists.rotated));
+      expect(killed, killed.stderr).toMatchObject({ signal: 'SIGKILL' });
+      expect((await rows()).filter((row) => row.key_id === 'v1')).toHaveLength(3);
+      expect(await secretsUnder(lists.rotated)).toEqual(['acme-1', 'acme-2', 'globex-1', 'globex-2']);
+      const tooEarly = await npmRun('keys:check', commandEnv(lists.newer));
+      expect(tooEarly).toMatchObject({
+        code: 1,
+        stdout: expect.stringContaining('vault key v0: 1 version(s), NOT CONFIGURED'),
+      });
+
+      const finished = await npmRun('vault:rekey', commandEnv(lists.rotated));
+      expect(finished, finished.stderr).toMatchObject({ code: 0 });
+      expect(finished.stdout).toContain('re-sealed 1 version(s) under vault key v1');
+      expect(finished.stdout).toContain(
+        'vault key v0: 0 version(s), configured, needed by no version: may be removed',
+      );
+      expect((await rows()).map((row) => row.key_id)).toEqual(['v1', 'v1', 'v1', 'v1']);
+      expect((await rows()).map((row) => row.fingerprint)).toEqual(fingerprints);
+
+      const check = await npmRun('keys:check', commandEnv(lists.newer));
+      expect(check, check.stderr).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('vault key v1: 4 version(s), configured, the newest'),
+      });
+      expect(await secretsUnder(lists.newer)).toEqual(['acme-1', 'acme-2', 'globex-1', 'globex-2']);
+      expect(JSON.stringify([tooEarly, finished, check])).not.toContain(newer.slice(3));
+    } finally {
+      await admin.end();
+    }
   });
 });
 
@@ -218,14 +302,18 @@ describe('migrations', () => {
       'SELECT name FROM schema_migrations ORDER BY version',
     );
     await client.end();
-    expect(rows.map((row) => row.name)).toEqual(['0001_ledger_vault_rate_limit.sql', '0002_connections.sql']);
+    expect(rows.map((row) => row.name)).toEqual([
+      '0001_ledger_vault_rate_limit.sql',
+      '0002_connections.sql',
+      '0003_vault_key_ids.sql',
+    ]);
   });
 });
 
 describe('connections in PostgreSQL', () => {
   it('are the same on every host, created once, and removed for all', async () => {
     const [a, b] = [await host(), await host()];
-    const secretRef = await a.vault(vaultKey).put('connections/acme-srv-01', 'the key');
+    const secretRef = await a.vault(vaultKeys).put('connections/acme-srv-01', 'the key');
     const connection = {
       id: 'acme-srv-01',
       type: 'ssh' as const,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionState } from '../../domain/definitions.js';
-import { createLinkToken, linkNonce, loadLinkSecret } from '../../security/links.js';
+import { createLinkToken, linkNonce, loadLinkSecrets } from '../../security/links.js';
 import { offboardingBody } from '../factories.js';
 import { operatorKey, startStack, waitForState, type Stack } from '../support/stack.js';
 
@@ -16,7 +16,7 @@ beforeAll(async () => {
   await waitForState<TransitionState>(stack, id, (state) => state.status === 'running');
   await untilOk('/readyz');
   // Signed and unexpired, so the page asks the workflow about it (and so reaches Temporal).
-  const secret = await loadLinkSecret(stack.dataDir);
+  const secret = await loadLinkSecrets(stack.dataDir);
   const token = createLinkToken(
     secret,
     { transitionId: id, requestId: 'data-export-1', purpose: 'approval', expiresAt: '2999-01-01T00:00:00Z' },

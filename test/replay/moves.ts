@@ -1,5 +1,5 @@
 // What a recorded run does to reach its state, each move as an operator, a client or time would.
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   cancelUpdate,
@@ -149,18 +149,27 @@ const decide =
           r: string;
         };
         if (claims.w !== driver.handle.workflowId || claims.r !== requestId) continue;
-        await driver.handle.executeUpdate(decideUpdate, {
-          args: [
-            {
-              tokenHash: sha256Hex(token),
-              decision,
-              comment: `${decision}d by the recorder`,
-              ip: '127.0.0.1',
-              userAgent: 'recorder',
+        // The mail lands a moment before the run records its link: until then the decision is refused.
+        const decided = await driver.handle
+          .executeUpdate(decideUpdate, {
+            args: [
+              {
+                tokenHash: sha256Hex(token),
+                decision,
+                comment: `${decision}d by the recorder`,
+                ip: '127.0.0.1',
+                userAgent: 'recorder',
+              },
+            ],
+          })
+          .then(
+            () => true,
+            (error: unknown) => {
+              if (error instanceof WorkflowUpdateFailedError && Date.now() < deadline) return false;
+              throw error;
             },
-          ],
-        });
-        return;
+          );
+        if (decided) return;
       }
       if (Date.now() > deadline) throw new Error(`no approval link for ${requestId}`);
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { createAutomationActivities } from '../../activities/automation.js';
 import { createActivities } from '../../activities/index.js';
+import { createFilesystemConnectionStore } from '../../connectors/connections/filesystem.js';
+import { createLocalVault } from '../../connectors/vault/local.js';
 import { createFileLedger } from '../../activities/ledger.js';
 import { encodeHistory } from '../../audit/history-codec.js';
 import { projectRoot } from '../../config/config.js';
@@ -21,10 +25,13 @@ import { startMailbox } from '../../embedded/mailbox.js';
 import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
 import { createTemplateRenderer } from '../../templates/render.js';
 import { workflowsPath } from '../../worker/runbook-worker.js';
+import { refusedDomain, refusing } from '../support/refusing-mailer.js';
 import { fixtureDataConverter, historiesDir, historyExtension } from './fixtures.js';
 import { scenarios, type Scenario } from './scenarios.js';
 
 const taskQueue = 'replay-recorder';
+
+const mailDomain = (scenario: Scenario, domain: string) => (scenario.mailRefused ? refusedDomain : domain);
 
 /** The request of a scenario: the same scope for every run, so histories differ only by their moves. */
 function requestOf(scenario: Scenario, now: string) {
@@ -32,12 +39,24 @@ function requestOf(scenario: Scenario, now: string) {
     client: { id: scenario.name, name: `Replay ${scenario.name}`, timezone: 'America/Chicago' },
     requestedBy: 'ops@msp.example',
     contacts: {
-      approvers: [{ name: 'Dana Reyes', email: 'dana@client.example' }],
-      operators: [{ name: 'MSP Ops', email: 'ops@msp.example' }],
+      approvers: [{ name: 'Dana Reyes', email: `dana@${mailDomain(scenario, 'client.example')}` }],
+      operators: [{ name: 'MSP Ops', email: `ops@${mailDomain(scenario, 'msp.example')}` }],
     },
     scope: {
       devices: [
         { id: 'srv-01', hostname: 'srv-01.client.local', type: 'server', agents: ['rmm', 'backup'] },
+        ...(scenario.goneConnection
+          ? [
+              {
+                id: 'srv-02',
+                hostname: 'srv-02.client.local',
+                type: 'server',
+                agents: ['rmm'],
+                connector: 'ssh',
+                connection: 'gone-ssh',
+              },
+            ]
+          : []),
         ...Array.from({ length: scenario.devices ?? 0 }, (_, i) => ({
           id: `ws-${i}`,
           hostname: `ws-${i}.client.local`,
@@ -103,17 +122,24 @@ async function main(): Promise<void> {
       taskQueue,
       workflowsPath,
       dataConverter,
-      activities: createActivities({
-        documents,
-        mailer: createSmtpMailer(mailbox.url, 'runbooks@msp.example'),
-        templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
-        ledger: createFileLedger(path.join(dataDir, 'ledger')),
-        publicUrl: 'http://runbooks.test',
-        msp: { name: 'Replay MSP' },
-        linkSecret: Buffer.alloc(32, 7),
-        ...runReader(env.client),
-        listRuns: async () => [],
-      }),
+      activities: {
+        ...createAutomationActivities({
+          vault: createLocalVault(path.join(dataDir, 'vault'), [{ id: 'v1', key: randomBytes(32) }]),
+          connections: createFilesystemConnectionStore(path.join(dataDir, 'connections')),
+          retryDelaysMs: [],
+        }),
+        ...createActivities({
+          documents,
+          mailer: refusing(createSmtpMailer(mailbox.url, 'runbooks@msp.example')),
+          templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
+          ledger: createFileLedger(path.join(dataDir, 'ledger')),
+          publicUrl: 'http://runbooks.test',
+          msp: { name: 'Replay MSP' },
+          linkSecrets: [{ id: 'l1', key: Buffer.alloc(32, 7) }],
+          ...runReader(env.client),
+          listRuns: async () => [],
+        }),
+      },
     });
     await worker.runUntil(async () => {
       for (const scenario of wanted) {

@@ -22,6 +22,10 @@ export interface Scenario {
   moves: Move[];
   /** Devices in scope beyond the usual one: enough, and the scope goes by reference as the API sends it. */
   devices?: number;
+  /** The mail server refuses every email of this run, from its start: the run stalls and keeps retrying. */
+  mailRefused?: boolean;
+  /** A second device is reached through an SSH connection that no longer exists: its connector fails. */
+  goneConnection?: boolean;
 }
 
 const offboarding = (name: string, ...moves: Move[]): Scenario => ({ name, kind: 'offboarding', moves });
@@ -47,6 +51,15 @@ const thousands = (name: string, ...moves: Move[]): Scenario => ({
 });
 
 export const scenarios: Scenario[] = [
+  {
+    // A day and a half of a mail server that refuses: every retry round is in the history.
+    ...offboarding(
+      'offboarding-termination-notice-stalled',
+      at('termination-notice', 'stalled'),
+      skip('36 hours'),
+    ),
+    mailRefused: true,
+  },
   offboarding('offboarding-data-export-awaiting-tasks', at('data-export', 'awaiting-task')),
   offboarding(
     'offboarding-data-export-awaiting-approval',
@@ -66,6 +79,16 @@ export const scenarios: Scenario[] = [
     ...pastCutover,
     at('agent-removal', 'awaiting-approval'),
   ),
+  {
+    // The connector branch: the device's connector fails (its connection is gone), a person takes over.
+    ...offboarding(
+      'offboarding-agent-removal-connector-failed',
+      ...pastCutover,
+      approve('agent-removal'),
+      at('agent-removal', 'awaiting-task'),
+    ),
+    goneConnection: true,
+  },
   offboarding(
     'offboarding-agent-removal-rejected',
     ...pastCutover,

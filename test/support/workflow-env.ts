@@ -42,6 +42,7 @@ import { createTemplateRenderer } from '../../templates/render.js';
 import { workflowsPath as realWorkflowsPath } from '../../worker/runbook-worker.js';
 import { offboardingRequest } from '../factories.js';
 import { linkIn } from './links.js';
+import { refusing } from './refusing-mailer.js';
 
 /** An email the worker sent, at the (skipped) server time its activity was scheduled. */
 export interface SentMail {
@@ -55,6 +56,8 @@ export interface WorkflowEnvOptions {
   workflowsPath?: string;
   /** Names the temporary data folder. */
   name?: string;
+  /** The worker's log level: 'ERROR' for a file whose activities fail on purpose hundreds of times. */
+  logLevel?: 'WARN' | 'ERROR';
 }
 
 export interface WorkflowEnv {
@@ -63,8 +66,15 @@ export interface WorkflowEnv {
   readonly dataDir: string;
   /** The store the activities write the step documents to. */
   documents(): DocumentStore;
-  /** Runs `run` while a worker with the real activities polls `taskQueue`; `sent` lists the mails as they leave. */
-  withWorker<T>(taskQueue: string, run: (sent: SentMail[]) => Promise<T>): Promise<T>;
+  /**
+   * Runs `run` while a worker with the real activities polls `taskQueue`; `sent` lists the mails as
+   * they leave. With `refuseMail`, the mail server refuses mail to `refusedDomain` while it says so.
+   */
+  withWorker<T>(
+    taskQueue: string,
+    run: (sent: SentMail[]) => Promise<T>,
+    options?: { refuseMail?: () => boolean },
+  ): Promise<T>;
   /** An offboarding request whose notice arrives now on the test server's clock (earlier tests moved it ahead). */
   requestNow(
     overrides?: Parameters<typeof offboardingRequest>[0],
@@ -93,7 +103,7 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
 
   // Payloads are encrypted here as in production: the client and the worker share the codec.
   beforeAll(async () => {
-    quietRuntime();
+    quietRuntime(options.logLevel ?? 'WARN');
     dataDir = await mkdtemp(path.join(tmpdir(), `msp-${options.name ?? 'workflows'}-`));
     dataConverter = dataConverterOptions(await loadCodecKeys(dataDir));
     env = await TestWorkflowEnvironment.createTimeSkipping({
@@ -140,16 +150,17 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
     },
     documents,
 
-    async withWorker(taskQueue, run) {
+    async withWorker(taskQueue, run, options = {}) {
       const { env, dataDir, mailbox } = ready();
+      const mailer = createSmtpMailer(mailbox.url, 'runbooks@msp.example');
       const activities = createActivities({
         documents: documents(),
-        mailer: createSmtpMailer(mailbox.url, 'runbooks@msp.example'),
+        mailer: options.refuseMail ? refusing(mailer, options.refuseMail) : mailer,
         templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
         ledger: createFileLedger(path.join(dataDir, 'ledger')),
         publicUrl: 'http://runbooks.test',
         msp: { name: 'Test MSP' },
-        linkSecret: randomBytes(32),
+        linkSecrets: [{ id: 'l1', key: randomBytes(32) }],
         ...runReader(env.client),
         listRuns: async () => [],
       });
@@ -214,10 +225,10 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
  * for every worker: only warnings of the SDK and errors of core reach the test output. Each test file
  * runs in its own process, where the runtime is not yet created.
  */
-function quietRuntime(): void {
+function quietRuntime(level: 'WARN' | 'ERROR'): void {
   try {
     Runtime.install({
-      logger: new DefaultLogger('WARN'),
+      logger: new DefaultLogger(level),
       telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
     });
   } catch {

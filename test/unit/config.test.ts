@@ -193,4 +193,69 @@ describe('config', () => {
     expect(() => parseConfig({ CODEC_KEYS: 'k1:c2hvcnQ=' })).toThrow(/CODEC_KEYS/);
     expect(() => parseConfig({ CODEC_KEYS: 'k1:c2hvcnQ=' })).not.toThrow(/c2hvcnQ/);
   });
+
+  describe('the vault key and the link secret as lists', () => {
+    const key = (fill: number, bytes = 32) => Buffer.alloc(bytes, fill).toString('base64');
+
+    it('takes one plain value, as before lists, or id:value entries, newest last', () => {
+      for (const env of [
+        { VAULT_KEY: key(1), LINK_SECRET: key(2) },
+        { VAULT_KEY: `${key(1)},v1:${key(3)}`, LINK_SECRET: `${key(2)},l1:${key(4, 48)}` },
+        { VAULT_KEY: `v0:${key(1)},v1:${key(3)}`, LINK_SECRET: `l0:${key(2)}, l1:${key(4)}` },
+      ])
+        expect(parseConfig(env)).toMatchObject({ vaultKey: env.VAULT_KEY, linkSecret: env.LINK_SECRET });
+    });
+
+    it.each([
+      [
+        { VAULT_KEY: `v1:${key(1)},v1:${key(3)}` },
+        /^Invalid configuration: VAULT_KEY: entry 2: key id "v1" appears more than once$/,
+      ],
+      [
+        { VAULT_KEY: `${key(1)},${key(3)}` },
+        /^Invalid configuration: VAULT_KEY: entry 2: key id "v0" appears more than once \(an entry without an id is "v0"\)$/,
+      ],
+      [
+        { VAULT_KEY: `v1:${key(1, 16)}` },
+        /^Invalid configuration: VAULT_KEY: entry 1 \(key "v1"\) decodes to 16 bytes; expected 32 \(openssl rand -base64 32\)$/,
+      ],
+      [
+        { VAULT_KEY: `v1:not base64!` },
+        /^Invalid configuration: VAULT_KEY: entry 1 \(key "v1"\) is not base64$/,
+      ],
+      [
+        { VAULT_KEY: `Key One:${key(1)}` },
+        /^Invalid configuration: VAULT_KEY: entry 1 has an invalid key id/,
+      ],
+      [
+        { VAULT_KEY: ',' },
+        /^Invalid configuration: VAULT_KEY: no keys; expected a base64 key, or id:base64key/,
+      ],
+      [
+        { LINK_SECRET: `l1:${key(1, 16)}` },
+        /^Invalid configuration: LINK_SECRET: entry 1 \(key "l1"\) decodes to 16 bytes; expected at least 32/,
+      ],
+      [
+        { LINK_SECRET: `l1:${key(1)},l1:${key(2)}` },
+        /^Invalid configuration: LINK_SECRET: entry 2: key id "l1" appears more than once$/,
+      ],
+      [
+        { VAULT_KEY: `v1:${key(1, 16)},v2:${key(2)}`, LINK_SECRET: `:${key(1)},l1:${key(2, 8)}` },
+        /^Invalid configuration: LINK_SECRET: entry 1 has an invalid key id .*; LINK_SECRET: entry 2 \(key "l1"\) decodes to 8 bytes.*; VAULT_KEY: entry 1 \(key "v1"\) decodes to 16 bytes/,
+      ],
+    ])('refuses %o naming each bad entry, never its key', (env, message) => {
+      const error = (() => {
+        try {
+          parseConfig(env);
+        } catch (caught) {
+          return caught as Error;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error?.message).toMatch(message);
+      for (const value of Object.values(env))
+        for (const entry of value.split(','))
+          expect(error?.message).not.toContain(entry.slice(entry.indexOf(':') + 1) || '(empty)');
+    });
+  });
 });

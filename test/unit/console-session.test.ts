@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/config.js';
 import { createConsoleSessions, idleTimeoutMinutes } from '../../api/console/session.js';
 
-const secret = Buffer.alloc(32, 7);
+const before = { id: 'l0', key: Buffer.alloc(32, 7) };
+let linkSecrets = [before];
 const keysOf = (entries: string) => parseConfig({ API_KEYS: entries }).apiKeys;
 const minute = 60_000;
 const start = Date.parse('2026-11-26T09:00:00Z');
@@ -16,8 +17,8 @@ let keys = keysOf('ops:operator:operator-key-0123456789,audit:auditor:auditor-ke
 
 beforeAll(async () => {
   const app = express();
-  // The key list is read through a getter so a test can change API_KEYS as a restart would.
-  const sessions = () => createConsoleSessions(secret, 'https://msp.example', keys);
+  // The lists are read through a getter so a test can change API_KEYS or LINK_SECRET as a restart would.
+  const sessions = () => createConsoleSessions(linkSecrets, 'https://msp.example', keys);
   app.get('/in', (req, res) => {
     sessions().signIn(res, { name: String(req.query.name), role: 'operator' }, Number(req.query.now));
     res.end();
@@ -85,6 +86,22 @@ describe('console sessions', () => {
     expect((await check(cookie, start + minute)).body.session).toBeNull();
     keys = keysOf('ops:operator:operator-key-0123456789');
     expect((await check(cookie, start + minute)).body.session?.caller.name).toBe('ops');
+  });
+
+  it('stay open when a newer link secret is listed after theirs, and end once theirs is removed', async () => {
+    const cookie = cookieOf(await fetch(`${url}/in?name=ops&now=${start}`));
+    const newer = { id: 'l1', key: Buffer.alloc(32, 8) };
+    try {
+      linkSecrets = [before, newer];
+      const renewed = await check(cookie, start + minute);
+      expect(renewed.body.session?.caller.name).toBe('ops');
+      linkSecrets = [newer];
+      expect((await check(cookie, start + 2 * minute)).body).toEqual({ session: null, ended: true });
+      // Renewed under the rotated list, the cookie was sealed with the newest secret: it outlives the old one.
+      expect((await check(renewed.cookie, start + 2 * minute)).body.session?.caller.name).toBe('ops');
+    } finally {
+      linkSecrets = [before];
+    }
   });
 
   it('say nothing ended when no cookie was sent', async () => {

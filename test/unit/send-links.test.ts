@@ -35,7 +35,7 @@ function fakeMailer() {
 const tokenIn = (mail: OutgoingMail) => /\/approvals\/([A-Za-z0-9_.-]+)/.exec(mail.text)![1]!;
 
 let dir: string;
-const secret = randomBytes(32);
+const secret = [{ id: 'l1', key: randomBytes(32) }];
 const transitionId = 'offboarding-acme';
 
 beforeEach(async () => {
@@ -54,7 +54,7 @@ function activitiesWith(mailer: Mailer, ledgerDir = path.join(dir, 'ledger')) {
     ledger: createFileLedger(ledgerDir),
     publicUrl: 'http://runbooks.test',
     msp: { name: 'Test MSP' },
-    linkSecret: secret,
+    linkSecrets: secret,
     listRuns: async () => [],
     historyBytes: () => Promise.reject(new Error('no history here')),
     documentFactsSlice: () => Promise.reject(new Error('no run here')),

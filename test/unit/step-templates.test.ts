@@ -254,7 +254,7 @@ beforeAll(async () => {
     ledger: createFileLedger(path.join(dataDir, 'ledger')),
     publicUrl: 'http://runbooks.test',
     msp: { name: 'Test MSP' },
-    linkSecret: Buffer.alloc(32),
+    linkSecrets: [{ id: 'l1', key: Buffer.alloc(32) }],
     listRuns: async () => [],
     historyBytes: () => Promise.reject(new Error('no history here')),
     documentFactsSlice: () => Promise.reject(new Error('no run here')),

@@ -239,7 +239,7 @@ beforeAll(async () => {
     ledger: createFileLedger(path.join(dataDir, 'ledger')),
     publicUrl: 'http://runbooks.test',
     msp: { name: 'Test MSP' },
-    linkSecret: randomBytes(32),
+    linkSecrets: [{ id: 'l1', key: randomBytes(32) }],
     listRuns: async () => [],
     historyBytes: async () => new Uint8Array(),
     documentFactsSlice: () => Promise.reject(new Error('no run here')),

@@ -8,6 +8,7 @@ import {
   stateQuery,
   type TransitionState,
 } from '../../domain/definitions.js';
+import { dateInWordsAndUtc } from '../../domain/timeline.js';
 import { onboardingRequest } from '../factories.js';
 import { expectInert, hostile, hostileLine } from '../support/hostile-text.js';
 import { finishTask, knownTokenHash, useWorkflowEnv, waitFor } from '../support/workflow-env.js';
@@ -111,11 +112,15 @@ describe('offboarding timers on the time-skipping server', () => {
       expect(state.approvals[0]).toMatchObject({ status: 'pending', remindersSent: 4 });
       expect(state.approvals[0]!.escalatedAt).toBeDefined();
       expect(state.steps.find((step) => step.key === 'data-export')!.status).toBe('awaiting-approval');
+      const mail = await mailWithSubject(
+        `Escalation: no decision on Data export manifest for ${request.client.name}`,
+      );
+      // The deadline as the operators read every other date: in words, in the client's time zone.
+      const deadline = dateInWordsAndUtc(state.approvals[0]!.deadline, request.client.timezone);
+      expect(mail.text).toContain(`before the deadline, ${deadline}.`);
+      expect(mail.text).not.toContain(state.approvals[0]!.deadline);
       await handle.terminate('test over');
     });
-    expect(await subjects()).toContain(
-      `Escalation: no decision on Data export manifest for ${request.client.name}`,
-    );
   });
 
   it('with onTimeout reject, an unanswered approval is rejected at the deadline and the step held with its document', async () => {

@@ -18,7 +18,7 @@ import {
 } from '../../domain/definitions.js';
 import { escapeMarkdown } from '../../domain/markdown.js';
 import type { Person, StepKey } from '../../domain/schemas.js';
-import { addDuration, dateInWords } from '../../domain/timeline.js';
+import { addDuration, dateInWords, dateInWordsAndUtc } from '../../domain/timeline.js';
 import type { Documents } from './documents.js';
 import type { Effects } from './effects.js';
 import type { Links } from './links.js';
@@ -234,7 +234,7 @@ export class Approvals {
           `escalated:${approval.requestId}`,
           `Escalation: no decision on ${approval.title} for ${state.clientName}`,
           [
-            `No approver decided on **${approval.title}** before the deadline (${deadline}).`,
+            `No approver decided on **${approval.title}** before the deadline, ${dateInWordsAndUtc(deadline, state.timezone)}.`,
             `Approvers: ${escapeMarkdown(approval.approvers.join(', '))}. The runbook keeps waiting for their decision.`,
           ],
           'escalation',

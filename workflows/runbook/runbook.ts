@@ -40,7 +40,7 @@ export class Runbook {
   ) {
     this.transition = new RunbookState(request, steps);
     this.controls = new Controls(this.transition);
-    this.effects = createEffects(this.transition);
+    this.effects = createEffects(this.transition, this.controls);
     this.notices = new Notices(this.transition, this.effects);
     this.links = new Links(this.transition);
     this.documents = new Documents(this.transition, this.effects, this.links);

@@ -98,13 +98,18 @@ export class Tasks {
       (!wanted || wanted.has(task.id));
     const tasks: TaskState[] = [];
     let characters = 0;
-    let position = Math.max(0, Math.floor(Number(request.cursor ?? 0)) || 0);
-    for (; position < all.length && tasks.length < limit && characters < pageCharacters; position++) {
-      const task = all[position]!;
-      if (!matches(task)) continue;
+    const full = () => tasks.length >= limit || characters >= pageCharacters;
+    const take = (task: TaskState) => {
       tasks.push(task);
       characters += task.title.length + (task.evidence ? JSON.stringify(task.evidence).length : 0);
+    };
+    if (request.latest) {
+      for (let position = all.length - 1; position >= 0 && !full(); position--)
+        if (matches(all[position]!)) take(all[position]!);
+      return { tasks, nextCursor: null, counts: countTasks(all) };
     }
+    let position = Math.max(0, Math.floor(Number(request.cursor ?? 0)) || 0);
+    for (; position < all.length && !full(); position++) if (matches(all[position]!)) take(all[position]!);
     while (position < all.length && !matches(all[position]!)) position++;
     return { tasks, nextCursor: position < all.length ? String(position) : null, counts: countTasks(all) };
   }
