@@ -27,7 +27,7 @@ interface RunDecisions {
 
 /** A worker from before batches (a deploy under way) refuses the batch Update: it has no handler for it. */
 function lacksBatchHandler(error: unknown): boolean {
-  const cause = (error as { cause?: unknown }).cause;
+  const cause = (error as { cause?: unknown } | null)?.cause;
   return cause instanceof Error && /no registered handler for update/i.test(cause.message);
 }
 
@@ -105,9 +105,10 @@ export class DecisionBatches {
       return;
     }
     batch.forEach((waiting, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.ok) waiting.resolve(outcome.result);
-      else waiting.reject(refusalOf(outcome.failure));
+      const outcome = outcomes[index];
+      if (outcome?.ok) waiting.resolve(outcome.result);
+      else
+        waiting.reject(outcome ? refusalOf(outcome.failure) : new Error('the batch gave no outcome for it'));
     });
   }
 }
