@@ -285,16 +285,18 @@ export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Prom
   function table(token: Tokens.Table): void {
     const header = token.header.map((entry) => cell(entry.tokens));
     const rows = token.rows.map((entries) => entries.map((entry) => cell(entry.tokens)));
+    // Loops, not Math.max(...): a table of thousands of rows of long evidence has millions of words,
+    // more arguments than a call can take.
     const needs = header.map((heading, column) => {
       const cells = [heading, ...rows.flatMap((cells) => cells[column] ?? [])];
-      return {
-        natural: Math.max(...cells.map((content, index) => textWidth(content, content.text, index === 0))),
-        minimum: Math.max(
-          ...cells.flatMap((content, index) =>
-            content.text.split(/\s+/).map((word) => textWidth(content, word, index === 0)),
-          ),
-        ),
-      };
+      let natural = 0;
+      let minimum = 0;
+      cells.forEach((content, index) => {
+        natural = Math.max(natural, textWidth(content, content.text, index === 0));
+        for (const word of content.text.split(/\s+/))
+          minimum = Math.max(minimum, textWidth(content, word, index === 0));
+      });
+      return { natural, minimum };
     });
     const widths = columnWidths(needs, width);
     const pageHeight = pageBottom() - margins.top;

@@ -16,6 +16,7 @@ import { createFilesystemDocumentStore } from '../../connectors/documents/filesy
 import type { DocumentMeta, DocumentStore } from '../../connectors/documents/port.js';
 import type { WriteDocumentInput } from '../../domain/activity-contracts.js';
 import type { TaskState } from '../../domain/definitions.js';
+import { markdownToPdf } from '../../templates/markdown-pdf.js';
 import { createTemplateRenderer } from '../../templates/render.js';
 
 const execFileAsync = promisify(execFile);
@@ -113,7 +114,7 @@ async function pdfFile(documentId: string): Promise<string> {
 }
 
 async function pdfText(file: string): Promise<string> {
-  return (await execFileAsync('pdftotext', ['-enc', 'UTF-8', file, '-'])).stdout;
+  return (await execFileAsync('pdftotext', ['-enc', 'UTF-8', file, '-'], { maxBuffer: 16 << 20 })).stdout;
 }
 
 interface Box {
@@ -202,5 +203,21 @@ describe('a step document as PDF', () => {
       (name) => name.startsWith('page') && name.endsWith('.png'),
     );
     expect(images).toHaveLength(1);
+  });
+
+  it('draws a table of hundreds of rows of long evidence (160,000 words measured) to its last row', async () => {
+    const evidence = 'removed '.repeat(400).trim();
+    const rows = Array.from({ length: 400 }, (_, i) => `| ws-${i} | ${evidence} |`);
+    const markdown = ['| Device | Evidence |', '| --- | --- |', ...rows].join('\n');
+    const pdf = await markdownToPdf([{ markdown, footer: () => ['Removal record', 'page'] }], {
+      title: 'Removal record',
+      subject: transitionId,
+      createdAt: at,
+    });
+    const file = path.join(dataDir, 'many-rows.pdf');
+    await writeFile(file, pdf);
+    const text = await pdfText(file);
+    expect(text).toContain('ws-0');
+    expect(text).toContain('ws-399');
   });
 });
