@@ -48,12 +48,17 @@ export function fromTemporal(error: unknown): HttpError | null {
   if (error instanceof WorkflowNotFoundError) return notFound('no such transition');
   if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
     const cause = error.cause;
-    if (cause instanceof ApplicationFailure && cause.type && failureStatus[cause.type]) {
-      const [status, code] = failureStatus[cause.type]!;
-      return new HttpError(status, code, cause.message);
-    }
+    if (cause instanceof ApplicationFailure) return fromWorkflowFailure(cause);
   }
   return null;
+}
+
+/** A workflow's refusal (a validator's, or an item's of a batch) as the API answers it; null when not one of ours. */
+export function fromWorkflowFailure(failure: { type?: string | null; message: string }): HttpError | null {
+  const known = failure.type ? failureStatus[failure.type] : undefined;
+  if (!known) return null;
+  const [status, code] = known;
+  return new HttpError(status, code, failure.message);
 }
 
 /** How Temporal servers word it: "limit on number of total updates", "limit on the total number of distinct updates". */

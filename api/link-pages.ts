@@ -1,7 +1,7 @@
 // What every public link page (approval, intake, reveal) shares: the token check, the workflow's
 // view of the link, the opening record, the same-origin and CSRF checks, and the HTML answers,
 // including the dead ends, each of which says what happened, what to do next and whom to contact.
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import type { Request, Response } from 'express';
 import type { Person } from '../domain/schemas.js';
 import {
@@ -25,6 +25,7 @@ import { fromTemporal } from './errors.js';
 import { statusOf } from './operations.js';
 import { OpeningGate } from './opening-gate.js';
 import { RecentViews } from './recent-views.js';
+import { SharedCalls } from './shared-calls.js';
 import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity } from './public-pages.js';
 
 export interface LinkPageDeps {
@@ -76,6 +77,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
   const publicOrigin = new URL(deps.publicUrl).origin;
   // One purpose's pages look links up with one kind of query, so a remembered view is of that kind.
   const recentViews = new RecentViews();
+  const descriptions = new SharedCalls<WorkflowExecutionDescription | null>();
   const openings = new OpeningGate();
 
   async function render(res: Response, status: number, title: string, context: Record<string, unknown>) {
@@ -141,12 +143,16 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
       // The run that mailed the link: a link of a finished run never reaches a later one.
       const handle = deps.temporal.workflow.getHandle(check.claims.transitionId, check.claims.runId);
       // Asked first: the frontend answers it alone, so a Temporal that is away shows at once (503).
-      const description = await handle.describe().then(
-        (found) => found,
-        (error: unknown) => {
-          if (fromTemporal(error)?.status === 404) return null;
-          throw error;
-        },
+      const description = await descriptions.run(
+        `${check.claims.transitionId}/${check.claims.runId ?? ''}`,
+        () =>
+          handle.describe().then(
+            (found) => found,
+            (error: unknown) => {
+              if (fromTemporal(error)?.status === 404) return null;
+              throw error;
+            },
+          ),
       );
       if (description === null) {
         countAsFailedAttempt(res);

@@ -13,6 +13,9 @@ import type { DocumentMeta } from '../connectors/documents/port.js';
 import {
   searchAttributes,
   type CompleteTasksRequest,
+  type DecideBatchResult,
+  type DecideResult,
+  type DecisionMarker,
   type Evidence,
   type TaskState,
 } from '../domain/definitions.js';
@@ -55,6 +58,9 @@ interface Pending {
   type: string;
   input: Record<string, unknown>;
 }
+
+/** The links mailed so far, by token hash: whom each was for, and for what. */
+type Links = Map<string, { approver: string; purpose: string; requestId: string }>;
 
 const system = 'system';
 
@@ -105,7 +111,7 @@ export async function buildTrail(
   const activities = new Map<string, Pending>();
   const updates = new Map<string, Pending>();
   const timers = new Map<string, string>();
-  const links = new Map<string, { approver: string; purpose: string; requestId: string }>();
+  const links: Links = new Map();
   let currentStep = '';
   let status = 'running';
 
@@ -231,7 +237,7 @@ export async function buildTrail(
         const entries =
           update.type === 'completeTasks'
             ? batchCompletionEntries(update.input)
-            : [updateEntry(update, result, links)];
+            : (markedDecisionEntries(update.input, result, links) ?? [updateEntry(update, result, links)]);
         for (const entry of entries) if (entry) add(at, entry);
         break;
       }
@@ -304,11 +310,7 @@ function documentOutcome(input: Record<string, unknown>, document: DocumentMeta)
   return document.id.includes('-rejected-') ? 'rejected' : (facts.outcome ?? 'completed');
 }
 
-function activityEntries(
-  scheduled: Pending,
-  result: unknown,
-  links: Map<string, { approver: string; purpose: string; requestId: string }>,
-): EntryFields[] {
+function activityEntries(scheduled: Pending, result: unknown, links: Links): EntryFields[] {
   const input = scheduled.input;
   switch (activityEventOf(scheduled)) {
     case 'document': {
@@ -414,11 +416,42 @@ function batchCompletionEntries(input: Record<string, unknown>): EntryFields[] {
   }));
 }
 
-function updateEntry(
-  update: Pending,
+/** An approver's decision: who (by their link), what, their comment, and where the request stands after it. */
+function decisionEntry(input: Record<string, unknown>, decided: DecideResult, links: Links): EntryFields {
+  const link = links.get(String(input.tokenHash));
+  return {
+    actor: link?.approver ?? 'link holder',
+    action: 'approval decided',
+    step: decided.step,
+    details: `${decided.recorded}${input.comment ? `: “${String(input.comment)}”` : ''}; request ${link?.requestId ?? ''} now ${decided.approvalStatus}; IP ${String(input.ip)}; user agent ${String(input.userAgent)}`,
+  };
+}
+
+function isMarkedDecision(item: unknown): item is Record<string, unknown> {
+  const marker = (item as { audit?: DecisionMarker } | null)?.audit;
+  return marker?.v === 1 && marker.event === 'decision';
+}
+
+/**
+ * The decisions an Update carries as items marked `decision` (presses sent together), one entry
+ * each with its own outcome; null when it carries none. A refused item changed nothing and has no
+ * entry, as a press refused on its own leaves no trace in the history.
+ */
+function markedDecisionEntries(
+  input: Record<string, unknown>,
   result: unknown,
-  links: Map<string, { approver: string; purpose: string; requestId: string }>,
-): EntryFields | null {
+  links: Links,
+): EntryFields[] | null {
+  const items = input.items;
+  if (!Array.isArray(items) || !items.some(isMarkedDecision)) return null;
+  const { outcomes } = result as DecideBatchResult;
+  return items.flatMap((item: unknown, index) => {
+    const outcome = outcomes[index];
+    return isMarkedDecision(item) && outcome?.ok ? [decisionEntry(item, outcome.result, links)] : [];
+  });
+}
+
+function updateEntry(update: Pending, result: unknown, links: Links): EntryFields | null {
   const input = update.input;
   const actor = typeof input.actor === 'string' ? input.actor : undefined;
   const reason = typeof input.reason === 'string' ? `reason: ${input.reason}` : '';
@@ -432,16 +465,8 @@ function updateEntry(
         details: evidenceDetails(task.id, task.evidence),
       };
     }
-    case 'decide': {
-      const decided = result as { step: string; recorded: string; approvalStatus: string };
-      const link = links.get(String(input.tokenHash));
-      return {
-        actor: link?.approver ?? 'link holder',
-        action: 'approval decided',
-        step: decided.step,
-        details: `${decided.recorded}${input.comment ? `: “${String(input.comment)}”` : ''}; request ${link?.requestId ?? ''} now ${decided.approvalStatus}; IP ${String(input.ip)}; user agent ${String(input.userAgent)}`,
-      };
-    }
+    case 'decide':
+      return decisionEntry(input, result as DecideResult, links);
     case 'supplyCredential': {
       const credential = result as {
         id: string;

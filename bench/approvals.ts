@@ -19,24 +19,26 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const millisOf = (event: HistoryEvent) =>
   Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
 
-/** How long the sendLinks activity ran (started to completed), from the workflow's history. */
-async function sendLinksMillis(client: Client, id: string): Promise<number> {
-  const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
-  const scheduled = events.find(
-    (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'sendLinks',
-  );
-  const started = events.find(
-    (event) =>
-      event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() ===
-      scheduled?.eventId?.toString(),
-  );
-  const completed = events.find(
-    (event) =>
-      event.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() ===
-      scheduled?.eventId?.toString(),
-  );
-  if (!started || !completed) throw new Error(`no completed sendLinks in the history of ${id}`);
-  return millisOf(completed) - millisOf(started);
+/**
+ * How long the sendLinks activity ran (started to completed), from the workflow's history. The last
+ * mail leaves a moment before the activity's completion is recorded, so this waits for it a while.
+ */
+async function sendLinksMillis(client: Client, id: string, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const scheduled = events.find(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'sendLinks',
+    );
+    const ofScheduled = (attributes: { scheduledEventId?: unknown } | null | undefined) =>
+      attributes?.scheduledEventId != null &&
+      String(attributes.scheduledEventId) === String(scheduled?.eventId);
+    const started = events.find((event) => ofScheduled(event.activityTaskStartedEventAttributes));
+    const completed = events.find((event) => ofScheduled(event.activityTaskCompletedEventAttributes));
+    if (started && completed) return millisOf(completed) - millisOf(started);
+    if (Date.now() > deadline) throw new Error(`no completed sendLinks in the history of ${id}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const stack = await startStack();

@@ -334,6 +334,39 @@ export interface DecideResult {
 }
 
 /**
+ * What a decision is for the audit trail, in the decision's own payload: the trail reads this marker,
+ * never the Update's name, so each decision of a batch stands as its own entry. Versioned like
+ * `AuditMarker`.
+ */
+export interface DecisionMarker {
+  v: 1;
+  event: 'decision';
+}
+
+/**
+ * Decisions that came in together, applied one after another in their order, each as `decide` would
+ * apply it alone: one Update instead of one each, because Temporal runs only a few Updates of a
+ * workflow at a time (see `api/decision-batches.ts`).
+ */
+export interface DecideBatchRequest {
+  items: (DecideRequest & { audit: DecisionMarker })[];
+}
+
+/** Per item of a batch, in its order: what `decide` answered, or why its validator would have refused it. */
+export type DecisionOutcome =
+  { ok: true; result: DecideResult } | { ok: false; failure: { type: string; message: string } };
+
+export interface DecideBatchResult {
+  outcomes: DecisionOutcome[];
+}
+
+/**
+ * The most decisions one batch carries: 50 with the longest comments and user agents stay under
+ * 512 kB, where Temporal starts warning about a payload's size (it refuses 2 MB).
+ */
+export const maxDecisionBatch = 50;
+
+/**
  * What a transition keeps of the openings of its links, however often a link is opened: the first
  * `perLink` user agents listed, further ones counted. Each recorded opening is a Signal, an event in
  * the run's history for good, so an API process sends at most `signalsPerLink` of them per link: a
@@ -442,6 +475,7 @@ export const documentFactsQuery = defineQuery<string, [{ documentId: string; sli
   'documentFacts',
 );
 export const decideUpdate = defineUpdate<DecideResult, [DecideRequest]>('decide');
+export const decideBatchUpdate = defineUpdate<DecideBatchResult, [DecideBatchRequest]>('decideBatch');
 export const requestApprovalUpdate = defineUpdate<TransitionState, [RequestApprovalRequest]>(
   'requestApproval',
 );

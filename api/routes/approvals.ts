@@ -1,11 +1,12 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import type { DocumentStore } from '../../connectors/documents/port.js';
-import { approvalLinkQuery, decideUpdate, type ApprovalLinkView } from '../../domain/definitions.js';
+import { approvalLinkQuery, type ApprovalLinkView } from '../../domain/definitions.js';
 import { limits, multiLine } from '../../domain/schemas.js';
 import { dateInWords } from '../../domain/timeline.js';
 import { approvalCopy, plural } from '../approval-copy.js';
-import { fromTemporal, notFound } from '../errors.js';
+import { DecisionBatches } from '../decision-batches.js';
+import { fromTemporal, HttpError, notFound } from '../errors.js';
 import { createLinkPages, type LinkPageDeps } from '../link-pages.js';
 import type { ApiRoutes } from '../routes.js';
 import { runToRead } from './runs.js';
@@ -42,9 +43,10 @@ const pageTitle: Record<ApprovalLinkView['status'], string> = {
 export function approvalRoutes(routes: ApiRoutes, deps: LinkPageDeps & { documents: DocumentStore }) {
   const tag = 'approval links';
   const pages = createLinkPages(deps, 'approval', 'pages/approval.html.hbs');
-  // Under Temporal's own limits of one workflow (see WorkflowGates): one query buffered, 10 Updates.
+  // Under Temporal's own limits of one workflow (see WorkflowGates): one query buffered, 10 Updates;
+  // decisions pressed together go as one Update (see DecisionBatches).
   const queries = workflowQueries;
-  const updates = workflowUpdates;
+  const decisions = new DecisionBatches(workflowUpdates);
   const lookup = (handle: WorkflowHandle, tokenHash: string) =>
     queries.run(handle.workflowId, () => handle.query(approvalLinkQuery, tokenHash));
 
@@ -143,18 +145,12 @@ export function approvalRoutes(routes: ApiRoutes, deps: LinkPageDeps & { documen
       if (await pages.refuseWithoutCsrf(req, res, link.tokenHash, body.csrf)) return undefined;
       const page = describe(link.view);
       try {
-        const result = await updates.run(link.handle.workflowId, () =>
-          link.handle.executeUpdate(decideUpdate, {
-            args: [
-              {
-                tokenHash: link.tokenHash,
-                decision: body.decision,
-                comment: body.comment,
-                ...pages.client(req),
-              },
-            ],
-          }),
-        );
+        const result = await decisions.decide(link, {
+          tokenHash: link.tokenHash,
+          decision: body.decision,
+          comment: body.comment,
+          ...pages.client(req),
+        });
         await pages.render(res, 200, 'Decision recorded', {
           ...page,
           done: {
@@ -169,7 +165,7 @@ export function approvalRoutes(routes: ApiRoutes, deps: LinkPageDeps & { documen
           },
         });
       } catch (error) {
-        const known = fromTemporal(error);
+        const known = error instanceof HttpError ? error : fromTemporal(error);
         if (!known) throw error;
         await pages.deadEnd(res, known.status, {
           title: 'Decision not recorded',

@@ -1,11 +1,11 @@
 // What a recorded run does to reach its state, each move as an operator, a client or time would.
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   cancelUpdate,
   completeTasksUpdate,
   completeTaskUpdate,
-  decideUpdate,
+  decideBatchUpdate,
   extendUpdate,
   legalHoldUpdate,
   pauseUpdate,
@@ -149,27 +149,28 @@ const decide =
           r: string;
         };
         if (claims.w !== driver.handle.workflowId || claims.r !== requestId) continue;
-        // The mail lands a moment before the run records its link: until then the decision is refused.
-        const decided = await driver.handle
-          .executeUpdate(decideUpdate, {
-            args: [
-              {
-                tokenHash: sha256Hex(token),
-                decision,
-                comment: `${decision}d by the recorder`,
-                ip: '127.0.0.1',
-                userAgent: 'recorder',
-              },
-            ],
-          })
-          .then(
-            () => true,
-            (error: unknown) => {
-              if (error instanceof WorkflowUpdateFailedError && Date.now() < deadline) return false;
-              throw error;
+        // As the API sends a press: an item of a batch. The mail lands a moment before the run
+        // records its link: until then the item is refused (its outcome says so) and sent again.
+        const { outcomes } = await driver.handle.executeUpdate(decideBatchUpdate, {
+          args: [
+            {
+              items: [
+                {
+                  tokenHash: sha256Hex(token),
+                  decision,
+                  comment: `${decision}d by the recorder`,
+                  ip: '127.0.0.1',
+                  userAgent: 'recorder',
+                  audit: { v: 1, event: 'decision' },
+                },
+              ],
             },
-          );
-        if (decided) return;
+          ],
+        });
+        const [outcome] = outcomes;
+        if (outcome!.ok) return;
+        if (Date.now() > deadline)
+          throw new Error(`the decision on ${requestId} was refused: ${outcome!.failure.message}`);
       }
       if (Date.now() > deadline) throw new Error(`no approval link for ${requestId}`);
       await new Promise((resolve) => setTimeout(resolve, 100));

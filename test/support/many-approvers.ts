@@ -65,21 +65,49 @@ export async function askManyApprovers(
   return { id: `offboarding-${clientId}`, links: links as string[], mailedInMs };
 }
 
-/** Every approver opens their page (for its CSRF value), then all press Approve at once. */
-export async function approveAllAtOnce(links: string[]): Promise<DecisionResult[]> {
-  const csrfs = await Promise.all(links.map(async (link) => csrfIn(await (await fetch(link)).text())));
+/** A press of an approval page's button: the link, and what the form sends besides its CSRF value. */
+export interface Press {
+  link: string;
+  decision: string;
+  comment: string;
+}
+
+/** Each link's page opened, as its approver does before pressing: its CSRF value, by link. */
+export async function openPages(links: string[]): Promise<Map<string, string>> {
+  return new Map(
+    await Promise.all(links.map(async (link) => [link, csrfIn(await (await fetch(link)).text())] as const)),
+  );
+}
+
+/**
+ * Every press sent at once, from pages opened before (`csrfs`, or each link's page opened now);
+ * answers in the order of `presses`.
+ */
+export async function pressAtOnce(
+  presses: Press[],
+  csrfs?: Map<string, string>,
+): Promise<(DecisionResult & { page: string })[]> {
+  const opened = csrfs ?? (await openPages([...new Set(presses.map((press) => press.link))]));
   return Promise.all(
-    links.map(async (link, i) => {
+    presses.map(async ({ link, decision, comment }) => {
       const startedAt = performance.now();
       const response = await postForm(
         link,
-        { decision: 'approve', comment: `approver ${i + 1}`, csrf: csrfs[i]! },
+        { decision, comment, csrf: opened.get(link)! },
         { 'sec-fetch-site': 'same-origin' },
       );
-      await response.text();
-      return { status: response.status, ms: performance.now() - startedAt };
+      const page = await response.text();
+      return { status: response.status, ms: performance.now() - startedAt, page };
     }),
   );
+}
+
+/** Every approver opens their page, then all press Approve at once (approver i comments "approver i"). */
+export async function approveAllAtOnce(links: string[]): Promise<DecisionResult[]> {
+  const results = await pressAtOnce(
+    links.map((link, i) => ({ link, decision: 'approve', comment: `approver ${i + 1}` })),
+  );
+  return results.map(({ status, ms }) => ({ status, ms }));
 }
 
 /** The data-export approval of the transition once it holds `count` decisions, or an error naming what is missing. */

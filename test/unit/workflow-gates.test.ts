@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RecentViews } from '../../api/recent-views.js';
+import { SharedCalls } from '../../api/shared-calls.js';
 import { WorkflowGates } from '../../api/workflow-gates.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,5 +47,30 @@ describe('RecentViews', () => {
     expect(views.recall('a')).toBe('a again');
     await pause(40);
     expect(views.recall('c')).toBeUndefined();
+  });
+});
+
+describe('SharedCalls', () => {
+  it('gives calls made while one is in flight its answer, and asks again once it is in', async () => {
+    const calls = new SharedCalls<number>();
+    let asked = 0;
+    const ask = async () => {
+      asked++;
+      await pause(5);
+      return asked;
+    };
+    expect(await Promise.all([calls.run('wf', ask), calls.run('wf', ask), calls.run('other', ask)])).toEqual([
+      2, 2, 2,
+    ]);
+    expect(asked).toBe(2);
+    expect(await calls.run('wf', ask)).toBe(3);
+  });
+
+  it('gives a failure to every caller that shared it, and asks again after it', async () => {
+    const calls = new SharedCalls<string>();
+    const failing = () => pause(5).then(() => Promise.reject(new Error('away')));
+    const shared = [calls.run('wf', failing), calls.run('wf', async () => 'not asked')];
+    for (const call of shared) await expect(call).rejects.toThrow('away');
+    await expect(calls.run('wf', async () => 'asked again')).resolves.toBe('asked again');
   });
 });

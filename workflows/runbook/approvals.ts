@@ -1,15 +1,20 @@
 // Asking the client: a personal link to each approver, reminders every `reminderInterval` until
 // `approvalTimeout`, then `onTimeout`. The decision comes back as an Update whose validator refuses
-// a stale or repeated click. A rejection holds the step until an operator asks again (or cancels).
-import { condition, setHandler } from '@temporalio/workflow';
+// a stale or repeated click; decisions pressed together come as one batch Update, each refused or
+// applied as it would be alone. A rejection holds the step until an operator asks again (or cancels).
+import { condition, setHandler, type ApplicationFailure } from '@temporalio/workflow';
 import { approvalItems } from '../../domain/approval-items.js';
 import {
   approvalLinkQuery,
+  decideBatchUpdate,
   decideUpdate,
+  failureTypes,
+  maxDecisionBatch,
   type ApprovalLinkView,
   type ApprovalState,
   type DecideRequest,
   type DecideResult,
+  type DecisionOutcome,
 } from '../../domain/definitions.js';
 import { escapeMarkdown } from '../../domain/markdown.js';
 import type { Person, StepKey } from '../../domain/schemas.js';
@@ -39,13 +44,43 @@ export class Approvals {
     setHandler(approvalLinkQuery, (tokenHash) => this.linkView(tokenHash));
     setHandler(decideUpdate, (request) => this.decide(request), {
       validator: (request) => {
-        const view = this.linkView(request.tokenHash);
-        if (!view) throw notFound('this link is not known');
-        if (view.status !== 'pending') throw conflict(`nothing to decide: this request is ${view.status}`);
-        if (request.decision !== 'approve' && request.decision !== 'reject')
-          throw invalid('decision must be approve or reject');
+        const refused = this.refusal(request);
+        if (refused) throw refused;
       },
     });
+    setHandler(
+      decideBatchUpdate,
+      ({ items }) => ({ outcomes: items.map((request) => this.decideInBatch(request)) }),
+      {
+        // Only a malformed batch is refused whole: a refused decision must not take the others with it.
+        validator: ({ items }) => {
+          if (!Array.isArray(items) || items.length === 0 || items.length > maxDecisionBatch)
+            throw invalid(`a batch holds 1 to ${maxDecisionBatch} decisions`);
+          if (items.some((item) => item.audit?.v !== 1 || item.audit.event !== 'decision'))
+            throw invalid('every decision of a batch carries its audit marker');
+        },
+      },
+    );
+  }
+
+  /** Why a decision cannot be taken now (the validator's refusal), or null when it can. */
+  private refusal(request: DecideRequest): ApplicationFailure | null {
+    const view = this.linkView(request.tokenHash);
+    if (!view) return notFound('this link is not known');
+    if (view.status !== 'pending') return conflict(`nothing to decide: this request is ${view.status}`);
+    if (request.decision !== 'approve' && request.decision !== 'reject')
+      return invalid('decision must be approve or reject');
+    return null;
+  }
+
+  /**
+   * One decision of a batch, checked when its turn comes (after the ones before it in the batch), so
+   * a second press or a press after the request settled is refused exactly as it would be alone.
+   */
+  private decideInBatch(request: DecideRequest): DecisionOutcome {
+    const refused = this.refusal(request);
+    if (!refused) return { ok: true, result: this.decide(request) };
+    return { ok: false, failure: { type: refused.type ?? failureTypes.invalid, message: refused.message } };
   }
 
   private linkView(tokenHash: string): ApprovalLinkView | null {

@@ -1,10 +1,17 @@
 // The offboarding's data-export step alone: a task per data set, finished with evidence; the client
 // confirms receipt only when the request lists data-export among its approvalSteps.
+import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { stateQuery } from '../../../domain/definitions.js';
+import {
+  decideBatchUpdate,
+  decideUpdate,
+  stateQuery,
+  type DecideRequest,
+  type DecisionOutcome,
+} from '../../../domain/definitions.js';
 import { uniqueClientId } from '../../factories.js';
 import { useStepHarness, withStep } from '../../support/step-harness.js';
-import { allTasks, decideByMail, finishTask } from '../../support/workflow-env.js';
+import { allTasks, decideByMail, finishTask, knownTokenHash } from '../../support/workflow-env.js';
 
 const workflows = useStepHarness('data-export');
 
@@ -138,5 +145,102 @@ describe('offboarding step data-export', () => {
     expect(text).toMatch(
       /\| dana@acme\.example \| approve \| .+ \| all 12 GB received and readable \| 203\.0\.113\.7 \| vitest \|/,
     );
+  });
+
+  it('decisions sent as one batch: each is refused or applied as it would be alone, in its order', async () => {
+    const name = 'Export Dental Three';
+    const request = await workflows.requestNow({
+      client: { id: uniqueClientId('export'), name, timezone: 'UTC' },
+      contacts: {
+        approvers: [
+          { name: 'Dana Reyes', email: 'dana@acme.example' },
+          { name: 'Lee Park', email: 'lee@acme.example' },
+          { name: 'Kim Ito', email: 'kim@acme.example' },
+        ],
+        operators: [{ name: 'MSP Ops', email: 'ops@msp.example' }],
+      },
+      terms: { approvalPolicy: 'all' },
+      scope: { dataSets: [dataSets[0]] },
+      approvalSteps: ['data-export'],
+    });
+    const press = (tokenHash: string, decision: string, comment: string) =>
+      ({ tokenHash, decision, comment, ip: '203.0.113.7', userAgent: 'vitest' }) as DecideRequest;
+    /** What `decide` alone answers: its result, or its validator's refusal as a batch item words it. */
+    const alone = (handle: WorkflowHandle, request: DecideRequest): Promise<DecisionOutcome> =>
+      handle.executeUpdate(decideUpdate, { args: [request] }).then(
+        (result) => ({ ok: true, result }),
+        (error: { cause: { type: string; message: string } }) => ({
+          ok: false,
+          failure: { type: error.cause.type, message: error.cause.message },
+        }),
+      );
+    const { state, handle, outcomes, afterwards } = await withStep(
+      workflows,
+      { kind: 'offboarding', step: 'data-export', request },
+      async (handle) => {
+        await finishTask(handle, 'data-export.ehr-backups', { text: 'exported 12 GB' }, 'jordan');
+        const subject = `Approval needed: Data export manifest for ${name}`;
+        const linkOf = async (email: string) =>
+          knownTokenHash(handle, await workflows.mailWithSubject(subject, email), 'approvals');
+        const [dana, lee, kim] = [
+          await linkOf('dana@acme.example'),
+          await linkOf('lee@acme.example'),
+          await linkOf('kim@acme.example'),
+        ];
+        const { outcomes } = await handle.executeUpdate(decideBatchUpdate, {
+          args: [
+            {
+              items: [
+                press(dana, 'approve', 'received'),
+                press(dana, 'approve', 'pressed twice'),
+                press('0'.repeat(64), 'approve', 'no such link'),
+                press(lee, 'maybe', 'not a decision'),
+                press(lee, 'approve', 'received too'),
+                press(lee, 'reject', 'changed my mind'),
+              ].map((item) => ({ ...item, audit: { v: 1, event: 'decision' } as const })),
+            },
+          ],
+        });
+        // The same presses alone, while Kim has yet to decide: the same refusals.
+        const afterwards = [
+          await alone(handle, press(dana, 'approve', 'pressed twice')),
+          await alone(handle, press('0'.repeat(64), 'approve', 'no such link')),
+          await alone(handle, press(kim, 'maybe', 'not a decision')),
+          await alone(handle, press(lee, 'reject', 'changed my mind')),
+        ];
+        await alone(handle, press(kim, 'approve', 'received as well'));
+        return { state: await handle.result(), handle, outcomes, afterwards };
+      },
+    );
+
+    const decided = 'nothing to decide: this request is decided';
+    expect(outcomes).toEqual([
+      { ok: true, result: { step: 'data-export', recorded: 'approve', approvalStatus: 'pending' } },
+      { ok: false, failure: { type: 'Conflict', message: decided } },
+      { ok: false, failure: { type: 'NotFound', message: 'this link is not known' } },
+      { ok: false, failure: { type: 'InvalidRequest', message: 'decision must be approve or reject' } },
+      { ok: true, result: { step: 'data-export', recorded: 'approve', approvalStatus: 'pending' } },
+      { ok: false, failure: { type: 'Conflict', message: decided } },
+    ]);
+    expect(afterwards).toEqual([outcomes[1], outcomes[2], outcomes[3], outcomes[5]]);
+    expect(state.approvals[0]).toMatchObject({
+      status: 'approved',
+      decisions: [
+        expect.objectContaining({ approver: 'dana@acme.example', decision: 'approve', comment: 'received' }),
+        expect.objectContaining({
+          approver: 'lee@acme.example',
+          decision: 'approve',
+          comment: 'received too',
+        }),
+        expect.objectContaining({ approver: 'kim@acme.example', decision: 'approve' }),
+      ],
+    });
+    const text = await workflows.documentText(handle, '01-data-export');
+    expect(text).toMatch(/\| dana@acme\.example \| approve \| .+ \| received \| 203\.0\.113\.7 \| vitest \|/);
+    expect(text).toMatch(
+      /\| lee@acme\.example \| approve \| .+ \| received too \| 203\.0\.113\.7 \| vitest \|/,
+    );
+    expect(text).not.toContain('pressed twice');
+    expect(text).not.toContain('changed my mind');
   });
 });
