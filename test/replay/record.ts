@@ -20,6 +20,7 @@ import { projectRoot } from '../../config/config.js';
 import { createFilesystemDocumentStore } from '../../connectors/documents/filesystem.js';
 import { createSmtpMailer } from '../../connectors/mail/smtp.js';
 import { runbookInput } from '../../api/runbook-input.js';
+import { retryUpdate } from '../../domain/definitions.js';
 import { startRequestSchema } from '../../domain/schemas.js';
 import { startMailbox } from '../../embedded/mailbox.js';
 import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
@@ -30,6 +31,9 @@ import { fixtureDataConverter, historiesDir, historyExtension } from './fixtures
 import { scenarios, type Scenario } from './scenarios.js';
 
 const taskQueue = 'replay-recorder';
+const recorderControl = { actor: 'recorder', reason: 'recorded for the replay tests' };
+/** Until the stalled scenario is recorded, the mail server refuses mail to `refusedDomain`. */
+let refuseMail = true;
 
 const mailDomain = (scenario: Scenario, domain: string) => (scenario.mailRefused ? refusedDomain : domain);
 
@@ -130,7 +134,7 @@ async function main(): Promise<void> {
         }),
         ...createActivities({
           documents,
-          mailer: refusing(createSmtpMailer(mailbox.url, 'runbooks@msp.example')),
+          mailer: refusing(createSmtpMailer(mailbox.url, 'runbooks@msp.example'), () => refuseMail),
           templates: createTemplateRenderer(path.join(projectRoot, 'templates')),
           ledger: createFileLedger(path.join(dataDir, 'ledger')),
           publicUrl: 'http://runbooks.test',
@@ -153,6 +157,12 @@ async function main(): Promise<void> {
         for (const move of scenario.moves) await move({ env, handle, mailboxDir });
         const history = await handle.fetchHistory();
         await writeFile(path.join(outDir, `${scenario.name}${historyExtension}`), encodeHistory(history));
+        // Recorded. A stalled run would go on retrying through every later scenario's skipped months
+        // (thousands of rounds): the mail server takes its mail again and an operator retries at once.
+        if (scenario.mailRefused) {
+          refuseMail = false;
+          await handle.executeUpdate(retryUpdate, { args: [{ ...recorderControl, reason: 'mail is back' }] });
+        }
         process.stdout.write(`[record] ${version}/${scenario.name}: ${history.events?.length ?? 0} events\n`);
       }
     });
