@@ -6,6 +6,7 @@ import {
   defaultGrpcRetryOptions,
   isGrpcServiceError,
   makeGrpcRetryInterceptor,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type ConnectionOptions,
 } from '@temporalio/client';
 
@@ -34,6 +35,9 @@ const awayStatuses = new Set([DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE
 export function temporalAwayStatus(error: unknown): 'timeout' | 'unavailable' | null {
   // The client wraps gRPC errors (ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError) in `cause`.
   for (let current = error, depth = 0; current && depth < 5; depth++) {
+    // An Update whose call timed out or was cancelled, its cause a gRPC DEADLINE_EXCEEDED or CANCELLED
+    // or the SDK's CancelledFailure: Temporal did not answer it in time (a 500 under load before).
+    if (current instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'timeout';
     if (isGrpcServiceError(current) && awayStatuses.has(current.code)) {
       return current.code === DEADLINE_EXCEEDED ? 'timeout' : 'unavailable';
     }
