@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import {
   decideBatchUpdate,
@@ -79,7 +80,7 @@ export class DecisionBatches {
   private async sendUntilNoneWait(key: string, run: RunDecisions): Promise<void> {
     // One turn of the event loop: presses whose page lookups came back together (see SharedCalls)
     // all go in the first batch instead of waiting behind a batch of one.
-    await new Promise((resolve) => setImmediate(resolve));
+    await setImmediate();
     while (run.waiting.length > 0) await this.send(run.handle, run.waiting.splice(0, this.maxItems));
     this.runs.delete(key);
   }

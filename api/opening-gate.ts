@@ -1,4 +1,5 @@
 import { linkOpeningLimits } from '../domain/definitions.js';
+import { RecentlyUsed } from './recently-used.js';
 
 /**
  * Which openings of a link this API process still reports to its workflow. A repeat by a user agent
@@ -7,17 +8,16 @@ import { linkOpeningLimits } from '../domain/definitions.js';
  * cannot flood the run's history with Signals. Bounded to the `maxLinks` links opened last.
  */
 export class OpeningGate {
-  private readonly links = new Map<string, { agents: Set<string>; reported: number }>();
+  private readonly links: RecentlyUsed<{ agents: Set<string>; reported: number }>;
 
-  constructor(private readonly maxLinks = 10_000) {}
+  constructor(maxLinks = 10_000) {
+    this.links = new RecentlyUsed(maxLinks);
+  }
 
   /** True when this opening is to be reported; counts it as reported. */
   admit(tokenHash: string, userAgent: string): boolean {
     const link = this.links.get(tokenHash) ?? { agents: new Set<string>(), reported: 0 };
-    // Re-inserted, so the Map's order is the order of use and the link opened longest ago goes first.
-    this.links.delete(tokenHash);
     this.links.set(tokenHash, link);
-    if (this.links.size > this.maxLinks) this.links.delete(this.links.keys().next().value!);
     if (link.agents.has(userAgent) || link.reported >= linkOpeningLimits.signalsPerLink) return false;
     if (link.agents.size < linkOpeningLimits.perLink) link.agents.add(userAgent);
     link.reported++;

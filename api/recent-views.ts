@@ -1,3 +1,5 @@
+import { RecentlyUsed } from './recently-used.js';
+
 /**
  * The workflow's views of links this API process looked up lately, by token hash. A link's page is
  * shown (a query) before its form is sent; asking the workflow again at the press costs seconds when
@@ -6,19 +8,18 @@
  * changes is checked by the workflow itself (the Update's validator), never by a remembered view.
  */
 export class RecentViews {
-  private readonly entries = new Map<string, { view: unknown; until: number }>();
+  private readonly entries: RecentlyUsed<{ view: unknown; until: number }>;
 
   constructor(
-    private readonly maxEntries = 10_000,
+    maxEntries = 10_000,
     /** About as long as a person reads a page before pressing its button. */
     private readonly keepMillis = 15 * 60_000,
-  ) {}
+  ) {
+    this.entries = new RecentlyUsed(maxEntries);
+  }
 
   remember(tokenHash: string, view: unknown): void {
-    // Re-inserted, so the Map's order is the order of use and the oldest is dropped first.
-    this.entries.delete(tokenHash);
     this.entries.set(tokenHash, { view, until: Date.now() + this.keepMillis });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
   recall(tokenHash: string): unknown {

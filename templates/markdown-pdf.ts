@@ -1,6 +1,7 @@
 // Step documents (and the audit trail) as a PDF, drawn from the same Markdown their HTML comes from,
 // so both say the same words. It draws what the templates write (headings, paragraphs, bullet
 // lists, tables, code spans, bold) and no more; anything else is drawn as its text, never dropped.
+import { setImmediate } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
@@ -202,13 +203,15 @@ function columnWidths(needs: ColumnNeed[], available: number): number[] {
   return minimum.map((width, index) => width + (extra * (lacking[index] ?? 0)) / sum(lacking));
 }
 
-/** Renders the sections' Markdown as one A4 PDF, each section from a new page, with its footer on each of its pages. */
 /**
- * Rows of a table drawn between two turns of the event loop: a document of thousands of rows takes
- * seconds to draw, and the API serving it must go on answering everyone else meanwhile.
+ * Lets the event loop turn once every 50 rows or pages (`index` counts them): a document of thousands
+ * of rows takes seconds to draw, and the API serving it must go on answering everyone else meanwhile.
  */
-const rowsBetweenPauses = 50;
-const letOthersRun = () => new Promise<void>((resolve) => setImmediate(resolve));
+async function pauseEvery50(index: number): Promise<void> {
+  if (index % 50 === 49) await setImmediate();
+}
+
+/** Renders the sections' Markdown as one A4 PDF, each section from a new page, with its footer on each of its pages. */
 
 export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Promise<Buffer> {
   const doc = new PDFDocument({
@@ -351,7 +354,7 @@ export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Prom
       let natural = 0;
       let minimum = 0;
       for (const [index, content] of cells.entries()) {
-        if (index % rowsBetweenPauses === rowsBetweenPauses - 1) await letOthersRun();
+        await pauseEvery50(index);
         natural = Math.max(natural, textWidth(content, content.text, index === 0));
         for (const word of content.text.split(/\s+/))
           minimum = Math.max(minimum, textWidth(content, word, index === 0));
@@ -368,7 +371,7 @@ export async function markdownToPdf(sections: PdfSection[], info: PdfInfo): Prom
     if (doc.y + headerHeight + tableSize * 3 > pageBottom()) doc.addPage();
     drawHeader();
     for (const [index, cells] of rows.entries()) {
-      if (index % rowsBetweenPauses === rowsBetweenPauses - 1) await letOthersRun();
+      await pauseEvery50(index);
       const height = Math.max(...cells.map((content, index) => cellHeight(content, widths[index] ?? 0)));
       if (height + headerHeight > pageHeight) {
         labelledRow(header, cells);
@@ -445,7 +448,7 @@ async function footers(
 ): Promise<void> {
   for (const { section, first, last } of ranges) {
     for (let index = first; index <= last; index++) {
-      if (index % rowsBetweenPauses === rowsBetweenPauses - 1) await letOthersRun();
+      await pauseEvery50(index);
       doc.switchToPage(index);
       doc.page.margins.bottom = 0;
       const width = doc.page.width - margins.left - margins.right;

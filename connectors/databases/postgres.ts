@@ -158,27 +158,16 @@ export function createPostgresDatabase(
     });
   }
 
+  /** Where pg_dump and pg_restore connect, as whom; never a password (it goes in their environment). */
+  const serverArgs = ['--no-password', '-h', settings.host, '-p', String(settings.port), '-U', settings.user];
+
   /** pg_dump of `database` in its custom format into `file`, read back by pg_restore --list. */
   async function dump(file: string, database = settings.database): Promise<DumpRecord> {
     // The password goes in the environment: pg_dump's arguments show in `ps` and in the evidence.
     const env = { PGPASSWORD: secret, PGCONNECT_TIMEOUT: String(Math.ceil(timeout / 1000)) };
-    const dumped = await runTool(
-      'pg_dump',
-      [
-        '--format=custom',
-        '--no-password',
-        '-h',
-        settings.host,
-        '-p',
-        String(settings.port),
-        '-U',
-        settings.user,
-        '-f',
-        file,
-        database,
-      ],
-      { env },
-    );
+    const dumped = await runTool('pg_dump', ['--format=custom', ...serverArgs, '-f', file, database], {
+      env,
+    });
     if (dumped.code !== 0) {
       if (/password authentication failed/.test(dumped.stderr))
         throw authRefused(`${target} refused the login of ${settings.user}`);
@@ -370,21 +359,7 @@ export function createPostgresDatabase(
         const restoreStartedAt = new Date().toISOString();
         const restored = await runTool(
           'pg_restore',
-          [
-            '--no-owner',
-            '--no-privileges',
-            '--exit-on-error',
-            '--no-password',
-            '-h',
-            settings.host,
-            '-p',
-            String(settings.port),
-            '-U',
-            settings.user,
-            '-d',
-            scratch,
-            file,
-          ],
+          ['--no-owner', '--no-privileges', '--exit-on-error', ...serverArgs, '-d', scratch, file],
           { env: { PGPASSWORD: secret } },
         );
         const restoreEndedAt = new Date().toISOString();
