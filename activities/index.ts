@@ -2,8 +2,11 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { searchAttributes, type LinkPurpose } from '../domain/definitions.js';
 import {
-  historyArchiveName,
+  checkpointSliceCharacters,
+  historyArchiveNameOf,
   type ArchiveHistoryInput,
+  type CheckpointSliceInput,
+  type StoreCheckpointInput,
   type Delivery,
   type EmailInput,
   type IssuedLink,
@@ -20,7 +23,7 @@ import type { KeyList } from '../security/key-list.js';
 import { createLinkToken, linkNonce, sha256Hex } from '../security/links.js';
 import type { AutomationActivities } from './automation.js';
 import { mapBounded } from './bounded.js';
-import { currentRun } from './run.js';
+import { currentExecution, currentRun } from './run.js';
 import { rendering, sending } from './failures.js';
 import type { Ledger } from './ledger.js';
 import type { TemplateRenderer } from '../templates/render.js';
@@ -36,10 +39,17 @@ export interface ActivityDeps {
   msp: { name: string; address?: string; contact?: string };
   /** A run's event history in protobuf bytes, payloads as stored (encrypted under the codec). */
   historyBytes: (run: RunRef) => Promise<Uint8Array>;
-  /** The runs a visibility query finds. */
-  listRuns: (query: string) => Promise<RunRef[]>;
+  /** The workflow runs a visibility query finds, each with the transition run (chain) it is part of. */
+  listRuns: (query: string) => Promise<ArchivableRun[]>;
   /** One slice of the facts of a document its run is writing (the run answers a query). */
   documentFactsSlice: (run: RunRef, documentId: string, slice: number) => Promise<string>;
+}
+
+/** A workflow run to archive: its chain's first run names the folder, its position the archive file. */
+export interface ArchivableRun {
+  execution: RunRef;
+  chain: RunRef;
+  part: number;
 }
 
 /**
@@ -88,14 +98,15 @@ export function createActivities(deps: ActivityDeps) {
     return 'in-doubt';
   }
 
-  /** Facts too large for the activity's input, read back from the run a slice at a time. */
-  async function factsInSlices(run: RunRef, documentId: string, slices: number) {
+  /** JSON too large for the activity's input, read back from the running workflow a slice at a time. */
+  async function jsonInSlices(stagedAs: string, slices: number): Promise<string> {
+    const execution = currentExecution();
     let json = '';
     for (let slice = 0; slice < slices; slice++) {
-      json += await deps.documentFactsSlice(run, documentId, slice);
+      json += await deps.documentFactsSlice(execution, stagedAs, slice);
       Context.current().heartbeat(slice);
     }
-    return JSON.parse(json) as WriteDocumentInput['facts'];
+    return json;
   }
 
   return {
@@ -103,7 +114,11 @@ export function createActivities(deps: ActivityDeps) {
     async writeDocument(input: WriteDocumentInput): Promise<DocumentMeta> {
       // The MSP issues the documents: the certificate of deletion names it.
       const run = currentRun();
-      const facts = input.facts ?? (await factsInSlices(run, input.documentId, input.factsSlices ?? 0));
+      const facts =
+        input.facts ??
+        (JSON.parse(
+          await jsonInSlices(input.documentId, input.factsSlices ?? 0),
+        ) as WriteDocumentInput['facts']);
       const context = { ...input, facts, runId: run.runId, publicUrl: deps.publicUrl, msp: deps.msp };
       const { md, html } = await rendering(`the document ${input.documentId}`, async () => {
         const markdown = await deps.templates.render(`${input.kind}/${input.step}.md.hbs`, context);
@@ -157,9 +172,32 @@ export function createActivities(deps: ActivityDeps) {
      * Copies the run's history into the document store, replacing the run's previous copy. The run
      * comes from the activity's context; the input stays as the workflow (and its histories) call it.
      */
-    async archiveHistory(_input: ArchiveHistoryInput): Promise<void> {
-      const run = currentRun();
-      await deps.documents.writeArchive(run, historyArchiveName, Buffer.from(await deps.historyBytes(run)));
+    async archiveHistory(input: ArchiveHistoryInput): Promise<void> {
+      const history = await deps.historyBytes(currentExecution());
+      await deps.documents.writeArchive(currentRun(), historyArchiveNameOf(input.part), Buffer.from(history));
+    },
+
+    /**
+     * Stores the checkpoint of a run continuing as new (read from the run in slices) under its
+     * SHA-256, beside the stored scopes; storing the same checkpoint again changes nothing.
+     */
+    async storeCheckpoint(input: StoreCheckpointInput): Promise<{ sha256: string; characters: number }> {
+      const json = await jsonInSlices(input.stagedAs, input.slices);
+      const sha256 = createHash('sha256').update(json).digest('hex');
+      await deps.documents.writeInput(input.transitionId, sha256, Buffer.from(json));
+      return { sha256, characters: json.length };
+    },
+
+    /** A slice of a stored checkpoint, for the run that continues from it. */
+    async readCheckpointSlice(input: CheckpointSliceInput): Promise<string> {
+      const { transitionId } = currentRun();
+      const bytes = await deps.documents.readInput(transitionId, input.sha256);
+      if (!bytes)
+        throw ApplicationFailure.nonRetryable(
+          `the checkpoint ${input.sha256} of ${transitionId} is not in the document store`,
+          'InvalidActivityInput',
+        );
+      return bytes.toString('utf8').slice(input.offset, input.offset + checkpointSliceCharacters);
     },
 
     /**
@@ -169,9 +207,10 @@ export function createActivities(deps: ActivityDeps) {
      */
     async archiveClosedRuns(input: { closedAfter: string }): Promise<number> {
       const runs = await deps.listRuns(endedFromOutsideSince(input.closedAfter));
-      for (const run of runs) {
-        await deps.documents.writeArchive(run, historyArchiveName, Buffer.from(await deps.historyBytes(run)));
-        Context.current().heartbeat(run.runId);
+      for (const { execution, chain, part } of runs) {
+        const history = Buffer.from(await deps.historyBytes(execution));
+        await deps.documents.writeArchive(chain, historyArchiveNameOf(part), history);
+        Context.current().heartbeat(execution.runId);
       }
       return runs.length;
     },

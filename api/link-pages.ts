@@ -21,6 +21,7 @@ import {
 } from '../security/links.js';
 import type { KeyList } from '../security/key-list.js';
 import type { TemplateRenderer } from '../templates/render.js';
+import { describeChainRun } from '../audit/runs.js';
 import { fromTemporal } from './errors.js';
 import { statusOf } from './operations.js';
 import { OpeningGate } from './opening-gate.js';
@@ -140,13 +141,13 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
         });
         return null;
       }
-      // The run that mailed the link: a link of a finished run never reaches a later one.
-      const handle = deps.temporal.workflow.getHandle(check.claims.transitionId, check.claims.runId);
-      // Asked first: the frontend answers it alone, so a Temporal that is away shows at once (503).
+      // The run that mailed the link (or the run it continued as new into): a link of a finished
+      // run never reaches a later one. Asked first: the frontend answers it alone, so a Temporal
+      // that is away shows at once (503).
       const description = await descriptions.run(
         `${check.claims.transitionId}/${check.claims.runId ?? ''}`,
         () =>
-          handle.describe().then(
+          describeChainRun(deps.temporal, check.claims.transitionId, check.claims.runId).then(
             (found) => found,
             (error: unknown) => {
               if (fromTemporal(error)?.status === 404) return null;
@@ -159,9 +160,10 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
         await deadEnd(res, 404, notValid());
         return null;
       }
+      const handle = deps.temporal.workflow.getHandle(check.claims.transitionId, description.runId);
       // A link of a run that has ended (completed, or cancelled and perhaps started again) acts on nothing.
       if (description.status.name !== 'RUNNING') {
-        const contacts = await contactsOf(check.claims.transitionId, check.claims.runId);
+        const contacts = await contactsOf(check.claims.transitionId, description.runId);
         await deadEnd(res, 410, {
           title: 'Request closed',
           problem: `This request is closed: the ${contacts?.kind ?? 'transition'} it belongs to was ${endedAs[statusOf(description)]}.`,

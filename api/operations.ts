@@ -11,6 +11,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from '../config/config.js';
 import type { ConnectionStore } from '../connectors/connections/port.js';
 import type { DocumentStore } from '../connectors/documents/port.js';
+import { describeChainRun } from '../audit/runs.js';
 import type { Vault } from '../connectors/vault/port.js';
 import {
   cancelSignal,
@@ -113,7 +114,8 @@ export function statusOf(
 function summary(info: WorkflowExecutionInfo) {
   return {
     id: info.workflowId,
-    runId: info.runId,
+    // The transition run's id: a run that continued as new goes by its chain's first run.
+    runId: info.raw.firstRunId || info.runId,
     kind: (info.typedSearchAttributes.get(searchAttributes.transitionKind) ?? null) as TransitionKind | null,
     clientId: info.typedSearchAttributes.get(searchAttributes.clientId) ?? null,
     status: statusOf(info),
@@ -239,7 +241,7 @@ export function createOperations({
       await temporal.workflow.start(`${request.kind}Workflow`, {
         taskQueue: config.temporal.taskQueue,
         workflowId: id,
-        args: [await runbookInput(documents, id, request, caller.name)],
+        args: [await runbookInput(documents, id, request, caller.name, config.historyBudget)],
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         typedSearchAttributes: new TypedSearchAttributes([
           { key: searchAttributes.clientId, value: request.client.id },
@@ -253,7 +255,11 @@ export function createOperations({
 
     /** Transitions from Temporal visibility, newest first; `more` says whether another page follows. */
     async list(filters: ListFilters, page: { offset: number; limit: number }) {
-      const query = [`${searchAttributes.transitionKind.name} IS NOT NULL`];
+      // A run that continued as new is listed once, by the workflow run it goes on in.
+      const query = [
+        `${searchAttributes.transitionKind.name} IS NOT NULL`,
+        `ExecutionStatus != 'ContinuedAsNew'`,
+      ];
       if (filters.clientId) query.push(`${searchAttributes.clientId.name} = '${filters.clientId}'`);
       if (filters.kind) query.push(`${searchAttributes.transitionKind.name} = '${filters.kind}'`);
       if (filters.status) query.push(`${searchAttributes.transitionStatus.name} = '${filters.status}'`);
@@ -281,8 +287,11 @@ export function createOperations({
           const index = next++;
           const { id, runId, status } = transitions[index]!;
           if (status === 'failed') continue;
+          // A running transition is its workflow id's latest run (which may have continued as new);
+          // a finished one's result follows its chain from the first run.
+          const running = status === 'running';
           states[index] = await temporal
-            .withDeadline(deadline, () => stateOfRun(id, runId, status !== 'running'))
+            .withDeadline(deadline, () => stateOfRun(id, running ? undefined : runId, !running))
             .catch(() => null);
         }
       };
@@ -317,9 +326,11 @@ export function createOperations({
     retryTask: (id: string, taskId: string, caller: Caller) =>
       update(id, (h) => h.executeUpdate(retryTaskUpdate, { args: [{ taskId, actor: caller.name }] })),
 
-    /** A page of a run's tasks (the latest run's, or `runId`'s). */
-    tasks: (id: string, runId: string | undefined, request: TaskPageRequest) =>
-      query(id, runId, (run) => run.query(tasksQuery, request)),
+    /** A page of a run's tasks (the latest run's, or `runId`'s, wherever it continued as new). */
+    async tasks(id: string, runId: string | undefined, request: TaskPageRequest) {
+      const execution = runId ? (await describeChainRun(temporal, id, runId)).runId : undefined;
+      return query(id, execution, (run) => run.query(tasksQuery, request));
+    },
 
     /**
      * Completes up to 1,000 tasks. Every item is checked against the run first, so a batch with an

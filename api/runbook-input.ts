@@ -2,7 +2,12 @@
 // recorded run of thousands of assets starts exactly as the API starts one.
 import { createHash } from 'node:crypto';
 import type { DocumentStore } from '../connectors/documents/port.js';
-import { inlineScopeCharacters, scopeLists, type ScopeRef } from '../domain/definitions.js';
+import {
+  inlineScopeCharacters,
+  scopeLists,
+  type HistoryBudget,
+  type ScopeRef,
+} from '../domain/definitions.js';
 import type { StartRequest } from '../domain/schemas.js';
 
 /**
@@ -14,9 +19,11 @@ export async function runbookInput(
   id: string,
   request: StartRequest,
   startedBy: string,
+  historyBudget?: HistoryBudget,
 ) {
   const json = JSON.stringify(request.scope);
-  if (json.length <= inlineScopeCharacters) return { ...request, startedBy };
+  const budget = historyBudget ? { historyBudget } : {};
+  if (json.length <= inlineScopeCharacters) return { ...request, startedBy, ...budget };
   const bytes = Buffer.from(json);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   await documents.writeInput(id, sha256, bytes);
@@ -26,5 +33,6 @@ export async function runbookInput(
     scope: { devices: [], credentials: [], dataSets: [], backupJobs: [] },
     scopeRef: { sha256, counts: counts as ScopeRef['counts'] },
     startedBy,
+    ...budget,
   };
 }

@@ -2,17 +2,17 @@
 // Temporal has deleted the workflow, from the archived copy; the hash-chain check; the exports.
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { decodeHistory, encodeHistory } from './history-codec.js';
+import { decodeHistory, encodeHistory, startOf } from './history-codec.js';
 import { fetchHistoryInPages } from './history-pages.js';
 import { stringify } from 'csv-stringify/sync';
 import { strToU8, zip, type AsyncZippable } from 'fflate';
 import type { DocumentStore, RunRef } from '../connectors/documents/port.js';
-import { historyArchiveName } from '../domain/activity-contracts.js';
+import { historyArchiveNameOf } from '../domain/activity-contracts.js';
 import { dayInWords, timeAndUtc } from '../domain/timeline.js';
 import { documentPdf, handoverPdf } from './document-pdf.js';
 import { markdownToPdf, type PdfSection } from '../templates/markdown-pdf.js';
 import type { TemplateRenderer } from '../templates/render.js';
-import { isNotFound, UnknownTransitionError } from './runs.js';
+import { continuedInto, isNotFound, UnknownTransitionError } from './runs.js';
 import { buildTrail, type History, type TrailEntry, type TrailHeader } from './trail.js';
 
 export interface ChainCheck {
@@ -47,21 +47,54 @@ export const csvColumns = [
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
-async function loadHistory(
+/** One run's history from Temporal (refreshing its archive), or from its archive once Temporal deleted it. */
+async function loadRunHistory(
+  client: Client,
+  documents: DocumentStore,
+  chain: RunRef,
+  part: number,
+  runId: string | null,
+): Promise<{ history: History; source: AuditReport['source'] } | null> {
+  const archiveName = historyArchiveNameOf(part);
+  if (runId) {
+    try {
+      const history = await fetchHistoryInPages(client, { transitionId: chain.transitionId, runId });
+      await documents.writeArchive(chain, archiveName, Buffer.from(encodeHistory(history)));
+      return { history, source: 'temporal-history' };
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  const archived = await documents.readArchive(chain, archiveName);
+  return archived ? { history: decodeHistory(archived), source: 'archive' } : null;
+}
+
+/**
+ * The histories of a run and of each run it continued as new into, oldest first. A run Temporal
+ * has deleted is read from its archive, and the archive of the part after it names the next run.
+ */
+async function loadHistories(
   client: Client,
   documents: DocumentStore,
   run: RunRef,
-): Promise<{ history: History; source: AuditReport['source'] }> {
-  try {
-    const history = await fetchHistoryInPages(client, run);
-    await documents.writeArchive(run, historyArchiveName, Buffer.from(encodeHistory(history)));
-    return { history, source: 'temporal-history' };
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
+): Promise<{ histories: History[]; source: AuditReport['source'] }> {
+  const histories: History[] = [];
+  let source: AuditReport['source'] = 'temporal-history';
+  let runId: string | null = run.runId;
+  for (let part = 0; ; part++) {
+    const loaded = await loadRunHistory(client, documents, run, part, runId);
+    if (!loaded) break;
+    histories.push(loaded.history);
+    if (loaded.source === 'archive') source = 'archive';
+    runId = continuedInto(loaded.history);
+    if (!runId) {
+      const next = await documents.readArchive(run, historyArchiveNameOf(part + 1));
+      if (!next) break;
+      runId = startOf(decodeHistory(next))?.runId ?? null;
+    }
   }
-  const archived = await documents.readArchive(run, historyArchiveName);
-  if (!archived) throw new UnknownTransitionError(`no run ${run.runId} of ${run.transitionId}`);
-  return { history: decodeHistory(archived), source: 'archive' };
+  if (histories.length === 0) throw new UnknownTransitionError(`no run ${run.runId} of ${run.transitionId}`);
+  return { histories, source };
 }
 
 /**
@@ -111,8 +144,12 @@ export async function auditReport(
   documents: DocumentStore,
   run: RunRef,
 ): Promise<AuditReport> {
-  const { history, source } = await loadHistory(client, documents, run);
-  const { header, entries } = await buildTrail(run.transitionId, history, client.options.loadedDataConverter);
+  const { histories, source } = await loadHistories(client, documents, run);
+  const { header, entries } = await buildTrail(
+    run.transitionId,
+    histories,
+    client.options.loadedDataConverter,
+  );
   return {
     transitionId: run.transitionId,
     runId: run.runId,

@@ -91,7 +91,7 @@ function secondsOf(duration: protos.google.protobuf.IDuration | null | undefined
 /** Builds the trail of one transition from its history, decoding payloads with the client's converter. */
 export async function buildTrail(
   transitionId: string,
-  history: History,
+  histories: readonly History[],
   converter: LoadedDataConverter,
 ): Promise<{ header: TrailHeader; entries: TrailEntry[] }> {
   const decode = async (payloads: protos.temporal.api.common.v1.IPayloads | null | undefined) =>
@@ -126,142 +126,156 @@ export async function buildTrail(
       sha256: entry.sha256 ?? '',
     });
 
-  for (const event of history.events ?? []) {
-    const at = timeOf(event);
-    switch (event.eventType) {
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: {
-        const attributes = event.workflowExecutionStartedEventAttributes!;
-        const [request] = (await decode(attributes.input)) as [StartRequest & { startedBy: string }];
-        Object.assign(header, {
-          kind: request.kind,
-          clientId: request.client.id,
-          clientName: request.client.name,
-          timezone: request.client.timezone,
-          startedAt: at,
-          startedBy: request.startedBy,
-        });
-        add(at, {
-          actor: request.startedBy,
-          action: 'started',
-          step: '',
-          details: `${request.kind} of ${request.client.name} (${request.client.id}); approvers ${request.contacts.approvers.map((p) => p.email).join(', ')}; approval steps ${request.approvalSteps.join(', ') || 'none'}`,
-        });
-        break;
-      }
-      case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
-        const fields = decodeSearchAttributes(
-          event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields,
-        );
-        const step = fields[searchAttributes.currentStep.name]?.[0];
-        const nextStatus = fields[searchAttributes.transitionStatus.name]?.[0];
-        if (typeof step === 'string' && step !== currentStep) {
-          currentStep = step;
-          add(at, { action: 'step started', step });
+  // A run that continued as new goes on in the next history: event ids start again in each.
+  for (const [part, history] of histories.entries()) {
+    activities.clear();
+    updates.clear();
+    timers.clear();
+    for (const event of history.events ?? []) {
+      const at = timeOf(event);
+      switch (event.eventType) {
+        case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: {
+          const attributes = event.workflowExecutionStartedEventAttributes!;
+          if (part > 0) {
+            add(at, {
+              action: 'continued as new',
+              step: '',
+              details: `part ${part + 1} of this run (workflow run ${attributes.originalExecutionRunId}): the history had grown long, so the runbook went on in a new workflow run, with the same documents, links and state`,
+            });
+            break;
+          }
+          const [request] = (await decode(attributes.input)) as [StartRequest & { startedBy: string }];
+          Object.assign(header, {
+            kind: request.kind,
+            clientId: request.client.id,
+            clientName: request.client.name,
+            timezone: request.client.timezone,
+            startedAt: at,
+            startedBy: request.startedBy,
+          });
+          add(at, {
+            actor: request.startedBy,
+            action: 'started',
+            step: '',
+            details: `${request.kind} of ${request.client.name} (${request.client.id}); approvers ${request.contacts.approvers.map((p) => p.email).join(', ')}; approval steps ${request.approvalSteps.join(', ') || 'none'}`,
+          });
+          break;
         }
-        if (typeof nextStatus === 'string' && nextStatus !== status) {
-          status = nextStatus;
-          header.outcome = nextStatus;
+        case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
+          const fields = decodeSearchAttributes(
+            event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields,
+          );
+          const step = fields[searchAttributes.currentStep.name]?.[0];
+          const nextStatus = fields[searchAttributes.transitionStatus.name]?.[0];
+          if (typeof step === 'string' && step !== currentStep) {
+            currentStep = step;
+            add(at, { action: 'step started', step });
+          }
+          if (typeof nextStatus === 'string' && nextStatus !== status) {
+            status = nextStatus;
+            header.outcome = nextStatus;
+            header.finishedAt = at;
+            add(at, { action: 'finished', step: '', details: nextStatus });
+          }
+          break;
+        }
+        case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
+          const attributes = event.activityTaskScheduledEventAttributes!;
+          const [input] = (await decode(attributes.input)) as [Record<string, unknown>];
+          activities.set(String(event.eventId), { type: attributes.activityType?.name ?? '', input });
+          break;
+        }
+        case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
+          const attributes = event.activityTaskCompletedEventAttributes!;
+          const scheduled = activities.get(String(attributes.scheduledEventId));
+          // Archiving keeps the trail itself: housekeeping, not an event of the transition.
+          if (!scheduled || activityEventOf(scheduled) === 'archive') break;
+          const [result] = await decode(attributes.result);
+          for (const entry of activityEntries(scheduled, result, links)) add(at, entry);
+          break;
+        }
+        case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+        case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
+          const attributes =
+            event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+          const scheduled = activities.get(String(attributes?.scheduledEventId));
+          if (!scheduled || activityEventOf(scheduled) === 'archive') break;
+          add(at, {
+            action: 'activity failed',
+            details: `${scheduled.type}: ${attributes?.failure?.message ?? 'timed out'}`,
+          });
+          break;
+        }
+        case EventType.EVENT_TYPE_TIMER_STARTED: {
+          const attributes = event.timerStartedEventAttributes!;
+          const summary = (await decodeUserMetadata(converter, event.userMetadata)).staticSummary ?? 'timer';
+          timers.set(attributes.timerId ?? '', summary);
+          const firesAt = new Date(
+            Date.parse(at) + secondsOf(attributes.startToFireTimeout) * 1000,
+          ).toISOString();
+          add(at, { action: 'timer started', details: `${summary}: fires at ${firesAt}` });
+          break;
+        }
+        case EventType.EVENT_TYPE_TIMER_FIRED: {
+          const attributes = event.timerFiredEventAttributes!;
+          add(at, { action: 'timer fired', details: timers.get(attributes.timerId ?? '') ?? 'timer' });
+          break;
+        }
+        case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: {
+          const attributes = event.workflowExecutionSignaledEventAttributes!;
+          if (attributes.signalName !== 'linkOpened') break;
+          const [opened] = (await decode(attributes.input)) as [
+            { tokenHash: string; ip: string; userAgent: string },
+          ];
+          const link = links.get(opened.tokenHash);
+          add(at, {
+            actor: link?.approver ?? 'link holder',
+            action: 'link opened',
+            details: `${link ? `${link.purpose} link for ${link.requestId}` : 'unknown link'}; opened, not a decision; IP ${opened.ip}; user agent ${opened.userAgent}`,
+          });
+          break;
+        }
+        case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: {
+          const attributes = event.workflowExecutionUpdateAcceptedEventAttributes!;
+          const request = attributes.acceptedRequest;
+          const [input] = (await decode(request?.input?.args)) as [Record<string, unknown>];
+          updates.set(request?.meta?.updateId ?? '', { type: request?.input?.name ?? '', input });
+          break;
+        }
+        case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED: {
+          const attributes = event.workflowExecutionUpdateCompletedEventAttributes!;
+          const update = updates.get(attributes.meta?.updateId ?? '');
+          if (!update || !attributes.outcome?.success) break;
+          const [result] = await decode(attributes.outcome.success);
+          const entries =
+            update.type === 'completeTasks'
+              ? batchCompletionEntries(update.input)
+              : (markedDecisionEntries(update.input, result, links) ?? [updateEntry(update, result, links)]);
+          for (const entry of entries) if (entry) add(at, entry);
+          break;
+        }
+        case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: {
+          const attributes = event.workflowExecutionTerminatedEventAttributes!;
+          header.outcome = 'terminated';
           header.finishedAt = at;
-          add(at, { action: 'finished', step: '', details: nextStatus });
+          add(at, {
+            actor: attributes.identity || system,
+            action: 'terminated',
+            step: '',
+            details: attributes.reason ?? '',
+          });
+          break;
         }
-        break;
+        case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+          header.outcome = 'timed out';
+          header.finishedAt = at;
+          add(at, { action: 'timed out', step: '' });
+          break;
+        default:
+          // The close event is left out on purpose: the archive, copied just before it, must give the
+          // same trail as the live history. The final status comes from the TransitionStatus change.
+          break;
       }
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
-        const attributes = event.activityTaskScheduledEventAttributes!;
-        const [input] = (await decode(attributes.input)) as [Record<string, unknown>];
-        activities.set(String(event.eventId), { type: attributes.activityType?.name ?? '', input });
-        break;
-      }
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
-        const attributes = event.activityTaskCompletedEventAttributes!;
-        const scheduled = activities.get(String(attributes.scheduledEventId));
-        // Archiving keeps the trail itself: housekeeping, not an event of the transition.
-        if (!scheduled || activityEventOf(scheduled) === 'archive') break;
-        const [result] = await decode(attributes.result);
-        for (const entry of activityEntries(scheduled, result, links)) add(at, entry);
-        break;
-      }
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
-        const attributes =
-          event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
-        const scheduled = activities.get(String(attributes?.scheduledEventId));
-        if (!scheduled || activityEventOf(scheduled) === 'archive') break;
-        add(at, {
-          action: 'activity failed',
-          details: `${scheduled.type}: ${attributes?.failure?.message ?? 'timed out'}`,
-        });
-        break;
-      }
-      case EventType.EVENT_TYPE_TIMER_STARTED: {
-        const attributes = event.timerStartedEventAttributes!;
-        const summary = (await decodeUserMetadata(converter, event.userMetadata)).staticSummary ?? 'timer';
-        timers.set(attributes.timerId ?? '', summary);
-        const firesAt = new Date(
-          Date.parse(at) + secondsOf(attributes.startToFireTimeout) * 1000,
-        ).toISOString();
-        add(at, { action: 'timer started', details: `${summary}: fires at ${firesAt}` });
-        break;
-      }
-      case EventType.EVENT_TYPE_TIMER_FIRED: {
-        const attributes = event.timerFiredEventAttributes!;
-        add(at, { action: 'timer fired', details: timers.get(attributes.timerId ?? '') ?? 'timer' });
-        break;
-      }
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: {
-        const attributes = event.workflowExecutionSignaledEventAttributes!;
-        if (attributes.signalName !== 'linkOpened') break;
-        const [opened] = (await decode(attributes.input)) as [
-          { tokenHash: string; ip: string; userAgent: string },
-        ];
-        const link = links.get(opened.tokenHash);
-        add(at, {
-          actor: link?.approver ?? 'link holder',
-          action: 'link opened',
-          details: `${link ? `${link.purpose} link for ${link.requestId}` : 'unknown link'}; opened, not a decision; IP ${opened.ip}; user agent ${opened.userAgent}`,
-        });
-        break;
-      }
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: {
-        const attributes = event.workflowExecutionUpdateAcceptedEventAttributes!;
-        const request = attributes.acceptedRequest;
-        const [input] = (await decode(request?.input?.args)) as [Record<string, unknown>];
-        updates.set(request?.meta?.updateId ?? '', { type: request?.input?.name ?? '', input });
-        break;
-      }
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED: {
-        const attributes = event.workflowExecutionUpdateCompletedEventAttributes!;
-        const update = updates.get(attributes.meta?.updateId ?? '');
-        if (!update || !attributes.outcome?.success) break;
-        const [result] = await decode(attributes.outcome.success);
-        const entries =
-          update.type === 'completeTasks'
-            ? batchCompletionEntries(update.input)
-            : (markedDecisionEntries(update.input, result, links) ?? [updateEntry(update, result, links)]);
-        for (const entry of entries) if (entry) add(at, entry);
-        break;
-      }
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: {
-        const attributes = event.workflowExecutionTerminatedEventAttributes!;
-        header.outcome = 'terminated';
-        header.finishedAt = at;
-        add(at, {
-          actor: attributes.identity || system,
-          action: 'terminated',
-          step: '',
-          details: attributes.reason ?? '',
-        });
-        break;
-      }
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
-        header.outcome = 'timed out';
-        header.finishedAt = at;
-        add(at, { action: 'timed out', step: '' });
-        break;
-      default:
-        // The close event is left out on purpose: the archive, copied just before it, must give the
-        // same trail as the live history. The final status comes from the TransitionStatus change.
-        break;
     }
   }
   return {

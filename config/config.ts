@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { KeyHolder } from '../domain/definitions.js';
+import { defaultHistoryBudget, type KeyHolder } from '../domain/definitions.js';
 import { defaultReminderInterval, isoDuration } from '../domain/schemas.js';
 import { durationMillis } from '../domain/timeline.js';
 import { vaultKeyProblems } from '../connectors/vault/vault-keys.js';
@@ -227,6 +227,21 @@ const envSchema = z
         `expected at most ${defaultReminderInterval}, the default reminderInterval`,
       )
       .default('PT1M'),
+    HISTORY_BUDGET_EVENTS: optionalNonEmpty.pipe(
+      z.coerce
+        .number<string | undefined>({ error: 'expected a number of events' })
+        .int('expected a whole number')
+        .min(100, 'expected at least 100 events')
+        .max(20_000, 'expected at most 20000 events (Temporal ends a run at 51,200)')
+        .optional(),
+    ),
+    HISTORY_BUDGET_MB: optionalNonEmpty.pipe(
+      z.coerce
+        .number<string | undefined>({ error: 'expected megabytes' })
+        .min(0.1, 'expected at least 0.1 MB')
+        .max(20, 'expected at most 20 MB (Temporal ends a run at 50 MB)')
+        .optional(),
+    ),
     BUILD_ID: optionalNonEmpty.pipe(
       z
         .string()
@@ -320,6 +335,19 @@ function toConfig(env: z.infer<typeof envSchema>) {
     workflowBundle: env.WORKFLOW_BUNDLE,
     /** The MSP as clients see it on pages, emails and certificates. */
     msp: { name: env.MSP_NAME, address: env.MSP_ADDRESS, contact: env.MSP_CONTACT },
+    /**
+     * How much history a run gathers before it continues as new at its next step boundary; unset,
+     * the workflow's own default (5,000 events, 5 MB).
+     */
+    historyBudget:
+      env.HISTORY_BUDGET_EVENTS || env.HISTORY_BUDGET_MB
+        ? {
+            events: env.HISTORY_BUDGET_EVENTS ?? defaultHistoryBudget.events,
+            bytes: env.HISTORY_BUDGET_MB
+              ? Math.round(env.HISTORY_BUDGET_MB * 1024 * 1024)
+              : defaultHistoryBudget.bytes,
+          }
+        : undefined,
     /** The shortest reminderInterval a request may ask for: each reminder is an email to every approver. */
     minReminderInterval: env.MIN_REMINDER_INTERVAL,
   };

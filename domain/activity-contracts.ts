@@ -4,6 +4,9 @@ import type { LinkPurpose, ScopeList, StepState } from './definitions.js';
 import type { DocumentFacts } from './facts.js';
 import type { Person, TransitionKind } from './schemas.js';
 
+/** The activity header naming the first run of the workflow run's chain (continue-as-new keeps it). */
+export const chainHeader = 'msp-runbook-chain';
+
 /** The archive file holding a run's history (protobuf `temporal.api.history.v1.History`), next to its documents. */
 export const historyArchiveName = 'history.binpb';
 
@@ -19,12 +22,38 @@ export type AuditMarker =
   | { v: 1; event: 'escalation' }
   | { v: 1; event: 'notice' }
   | { v: 1; event: 'archive' }
-  | { v: 1; event: 'automation' };
+  | { v: 1; event: 'automation' }
+  | { v: 1; event: 'checkpoint' };
 
 export interface ArchiveHistoryInput {
   transitionId: string;
   audit?: AuditMarker;
+  /** A run that continued an earlier one: its position in the chain (absent, or 0, for the first run). */
+  part?: number;
 }
+
+/** The archive file of the history of a run's `part`-th continuation, next to the first run's. */
+export function historyArchiveNameOf(part: number | undefined): string {
+  return part ? `history-${part}.binpb` : historyArchiveName;
+}
+
+/** The checkpoint of a run continuing as new, read by the activity from the run in `slices` slices. */
+export interface StoreCheckpointInput {
+  transitionId: string;
+  /** The id the run answers the slices under (`documentFactsQuery`). */
+  stagedAs: string;
+  slices: number;
+  audit: AuditMarker;
+}
+
+/** A slice of a stored checkpoint, from `offset`, at most `checkpointSliceCharacters` long. */
+export interface CheckpointSliceInput {
+  sha256: string;
+  offset: number;
+  audit: AuditMarker;
+}
+
+export const checkpointSliceCharacters = 128 * 1024;
 
 /** The most characters of a document's facts sent inline, and the size of each slice of larger ones. */
 export const factsSliceCharacters = 64 * 1024;

@@ -7,6 +7,7 @@ import type { OffboardingDates, OffboardingPeriod } from './timeline.js';
 import type { Person, StepKey, TransitionKind } from './schemas.js';
 import type { ApprovalItems } from './approval-items.js';
 import type { AutomationEvidence } from './automation.js';
+import type { LinkOpeningRecord } from './facts.js';
 
 export const searchAttributes = {
   clientId: defineSearchAttributeKey('ClientId', SearchAttributeType.KEYWORD),
@@ -107,6 +108,11 @@ export interface TaskState {
   evidence?: Evidence;
   /** The asset's automated connector, when it names one: done by it, or open for a person with its error. */
   automation?: TaskAutomation;
+  /**
+   * Set when the run continued as new after the task's step: the evidence here is shortened and the
+   * whole of it is in this document of the step.
+   */
+  evidenceIn?: string;
 }
 
 /** What an automated connector did for a task's asset (docs/design.md §8). */
@@ -249,8 +255,71 @@ export interface ScopeRef {
 /** The most JSON characters of a scope sent inline; a larger one goes by reference (`ScopeRef`). */
 export const inlineScopeCharacters = 64 * 1024;
 
+/**
+ * How much history a run gathers before it continues as new, at its next step boundary: Temporal
+ * warns at 10,240 events or 10 MB and ends a run at 51,200 or 50 MB, and one step may add thousands.
+ */
+export interface HistoryBudget {
+  events: number;
+  bytes: number;
+}
+
+export const defaultHistoryBudget: HistoryBudget = { events: 5_000, bytes: 5 * 1024 * 1024 };
+
+/** The links a run mailed and their openings, as a run that continues as new carries them. */
+export interface LinksMemory {
+  links: [tokenHash: string, link: IssuedLinkRecord][];
+  openings: (LinkOpeningRecord & { tokenHash: string })[];
+  /** Openings only counted (past the per-link limit), by token hash. */
+  notListed: [tokenHash: string, count: number][];
+}
+
+/** What the workflow remembers of a link it mailed: never the token, only what it is for. */
+export interface IssuedLinkRecord {
+  purpose: LinkPurpose;
+  /** The approval request id, or the credential id. */
+  requestId: string;
+  approver: string;
+  /** For reveal links: the credential's reveal generation when the link was mailed. */
+  generation?: number;
+}
+
+/**
+ * Everything a runbook keeps in memory between steps, carried from a run to the run it continues as.
+ * The tasks of finished steps travel without their long evidence, which their step's document holds.
+ */
+export interface RunbookCheckpoint {
+  v: 1;
+  state: TransitionState;
+  approvers: Person[];
+  links: LinksMemory;
+  lastDocumentSha: string | null;
+}
+
+/** A run that continued as new: where it stands in the chain and where its runbook's memory is. */
+export interface Continuation {
+  /** 1 for the first run continued as new, 2 for the next, and so on. */
+  part: number;
+  /** The position in the runbook's step list of the step this run starts with. */
+  nextStep: number;
+  checkpoint: { inline: RunbookCheckpoint } | { stored: StoredCheckpoint };
+}
+
+/** A checkpoint too large for a workflow input: stored as JSON under its SHA-256, read back in slices. */
+export interface StoredCheckpoint {
+  sha256: string;
+  characters: number;
+}
+
 /** What a runbook workflow receives: the validated request and the name of the key that started it. */
-export type RunbookInput<Request> = Request & { startedBy: string; scopeRef?: ScopeRef };
+export type RunbookInput<Request> = Request & {
+  startedBy: string;
+  scopeRef?: ScopeRef;
+  /** Absent: `defaultHistoryBudget`. */
+  historyBudget?: HistoryBudget;
+  /** Present on a run that continues an earlier one of the same transition. */
+  continued?: Continuation;
+};
 
 /** Who is acting: the API key's name for operators (never the key itself). */
 export interface Attributed {

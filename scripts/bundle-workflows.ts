@@ -4,10 +4,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { projectRoot } from '../config/config.js';
-import { workflowsPath } from '../worker/runbook-worker.js';
+import { workflowInterceptorModules, workflowsPath } from '../worker/runbook-worker.js';
 
 export async function bundleWorkflows(file: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath });
+  const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules });
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, code);
 }

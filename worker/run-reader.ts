@@ -6,14 +6,17 @@ import type { RunRef } from '../connectors/documents/port.js';
 import { documentFactsQuery } from '../domain/definitions.js';
 import { encodeHistory } from '../audit/history-codec.js';
 import { fetchHistoryInPages } from '../audit/history-pages.js';
+import { chainPosition } from '../audit/runs.js';
+import type { ArchivableRun } from '../activities/index.js';
 
 export function runReader(client: Client) {
   return {
     historyBytes: async (run: RunRef) => encodeHistory(await fetchHistoryInPages(client, run)),
     listRuns: async (query: string) => {
-      const runs: RunRef[] = [];
+      const runs: ArchivableRun[] = [];
       for await (const info of client.workflow.list({ query })) {
-        runs.push({ transitionId: info.workflowId, runId: info.runId });
+        const execution = { transitionId: info.workflowId, runId: info.runId };
+        runs.push({ execution, ...(await chainPosition(client, execution)) });
       }
       return runs;
     },

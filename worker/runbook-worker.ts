@@ -13,12 +13,22 @@ import { createSmtpMailer } from '../connectors/mail/smtp.js';
 import type { Stores } from '../connectors/stores.js';
 import { loadLinkSecrets } from '../security/links.js';
 import { dataConverterOptions, loadCodecKeys } from '../security/payload-codec.js';
+import { chainHeaderInterceptor } from './chain-header.js';
 import { runReader } from './run-reader.js';
 
 /** The worker deployment every runbook worker belongs to. */
 export const deploymentName = 'msp-runbooks';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
+
+/** The workflow interceptors every bundle of the workflows carries (the chain header of activities). */
+export const workflowInterceptorModules = [path.join(projectRoot, 'workflows', 'interceptors.ts')];
+
+/** The activity interceptors every runbook worker runs. */
+export const runbookInterceptors = {
+  workflowModules: workflowInterceptorModules,
+  activity: [chainHeaderInterceptor],
+};
 
 /** The real dependencies of the activities, from config and the opened stores. */
 export async function buildActivityDeps(config: Config, stores: Stores, dataConverter: DataConverter) {
@@ -67,6 +77,7 @@ export async function createRunbookWorker(
     ...(config.workflowBundle ? { workflowBundle: { codePath: config.workflowBundle } } : { workflowsPath }),
     dataConverter,
     activities: await buildActivities(config, stores, dataConverter),
+    interceptors: runbookInterceptors,
     // The build is recorded on each workflow task, so a deploy is visible per run (the state shows
     // which build a run started on). Tasks are not routed by build: runbooks run for months, longer
     // than any build is kept, so they move to the new code at every deploy, guarded by patches.

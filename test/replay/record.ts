@@ -25,7 +25,7 @@ import { startRequestSchema } from '../../domain/schemas.js';
 import { startMailbox } from '../../embedded/mailbox.js';
 import { registerSearchAttributes, temporalTestServer } from '../../embedded/temporal.js';
 import { createTemplateRenderer } from '../../templates/render.js';
-import { workflowsPath } from '../../worker/runbook-worker.js';
+import { runbookInterceptors, workflowsPath } from '../../worker/runbook-worker.js';
 import { refusedDomain, refusing } from '../support/refusing-mailer.js';
 import { fixtureDataConverter, historiesDir, historyExtension } from './fixtures.js';
 import { scenarios, type Scenario } from './scenarios.js';
@@ -126,6 +126,7 @@ async function main(): Promise<void> {
       taskQueue,
       workflowsPath,
       dataConverter,
+      interceptors: runbookInterceptors,
       activities: {
         ...createAutomationActivities({
           vault: createLocalVault(path.join(dataDir, 'vault'), [{ id: 'v1', key: randomBytes(32) }]),

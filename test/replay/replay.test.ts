@@ -4,7 +4,7 @@
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { failureConverterPath } from '../../security/payload-codec.js';
-import { workflowsPath } from '../../worker/runbook-worker.js';
+import { workflowInterceptorModules, workflowsPath } from '../../worker/runbook-worker.js';
 import { fixtureDataConverter, recordedHistories } from './fixtures.js';
 
 const histories = await recordedHistories();
@@ -12,7 +12,7 @@ let workflowBundle: WorkflowBundle;
 
 // One bundle of today's code for every history.
 beforeAll(async () => {
-  workflowBundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath });
+  workflowBundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, failureConverterPath });
 });
 
 describe('recorded histories replay against today’s workflow code', () => {

@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 
 async function actionsOf(recorded: (typeof histories)[number]) {
-  const { header, entries } = await buildTrail(recorded.workflowId, recorded.history, converter);
+  const { header, entries } = await buildTrail(recorded.workflowId, [recorded.history], converter);
   return { header, actions: entries.map((entry) => [entry.action, entry.actor, entry.step]) };
 }
 

@@ -39,7 +39,11 @@ import { registerSearchAttributes, temporalTestServer } from '../../embedded/tem
 import { sha256Hex } from '../../security/links.js';
 import { dataConverterOptions, failureConverterPath, loadCodecKeys } from '../../security/payload-codec.js';
 import { createTemplateRenderer } from '../../templates/render.js';
-import { workflowsPath as realWorkflowsPath } from '../../worker/runbook-worker.js';
+import {
+  runbookInterceptors,
+  workflowInterceptorModules,
+  workflowsPath as realWorkflowsPath,
+} from '../../worker/runbook-worker.js';
 import { offboardingRequest } from '../factories.js';
 import { linkIn } from './links.js';
 import { refusing } from './refusing-mailer.js';
@@ -113,6 +117,7 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
     await registerSearchAttributes(env.connection, 'default');
     bundle = await bundleWorkflowCode({
       workflowsPath: options.workflowsPath ?? realWorkflowsPath,
+      workflowInterceptorModules,
       failureConverterPath,
       logger: new DefaultLogger('WARN'),
     });
@@ -171,6 +176,7 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
         taskQueue,
         workflowBundle: bundle,
         dataConverter,
+        interceptors: { activity: runbookInterceptors.activity },
         // The real activities (real SMTP, real files); the wrapper only notes when each mail left.
         activities: {
           ...activities,

@@ -32,7 +32,8 @@ export function offboardingContext(
   runbook: Runbook,
   request: RunbookInput<OffboardingRequest>,
 ): OffboardingContext {
-  const terms: OffboardingPeriods = { ...request.terms };
+  // Extended in place: a run that continues as new carries the request's terms as they stand.
+  const terms: OffboardingPeriods = request.terms;
   const dates = () => offboardingDates(terms);
   const syncDates = () => Object.assign(runbook.state.dates, dates());
   syncDates();

@@ -10,7 +10,7 @@ export async function onboardingWorkflow(request: RunbookInput<OnboardingRequest
   const runbook = new Runbook(request, stepTitles(onboardingStepList));
   const { startAt } = request.terms;
   return runbook.run(async () => {
-    if (startAt) await runbook.timers.waitUntil('start', () => startAt);
-    await runSteps(onboardingStepList, { runbook, request });
+    if (startAt && !request.continued) await runbook.timers.waitUntil('start', () => startAt);
+    return runSteps(onboardingStepList, { runbook, request });
   });
 }

@@ -32,7 +32,15 @@ const connectors = proxyActivities<Pick<Activities, 'automateAssets'>>({
   heartbeatTimeout: '1 minute',
   retry,
 });
-const inputs = proxyActivities<Pick<Activities, 'readScopePage'>>({ startToCloseTimeout: '1 minute', retry });
+const inputs = proxyActivities<Pick<Activities, 'readScopePage' | 'readCheckpointSlice'>>({
+  startToCloseTimeout: '1 minute',
+  retry,
+});
+const checkpoints = proxyActivities<Pick<Activities, 'storeCheckpoint'>>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry,
+});
 
 /** Unguarded: the notice of a stall must not itself wait on the stall it reports. */
 export const sendStallNotice = mail.sendEmail;
@@ -51,6 +59,10 @@ export function guardedActivities(guard: ActivityGuard) {
       guard('writeDocument', () => documents.writeDocument(input)),
     readScopePage: (input: Parameters<Activities['readScopePage']>[0]) =>
       guard('readScopePage', () => inputs.readScopePage(input)),
+    storeCheckpoint: (input: Parameters<Activities['storeCheckpoint']>[0]) =>
+      guard('storeCheckpoint', () => checkpoints.storeCheckpoint(input)),
+    readCheckpointSlice: (input: Parameters<Activities['readCheckpointSlice']>[0]) =>
+      guard('readCheckpointSlice', () => inputs.readCheckpointSlice(input)),
     archiveHistory: (input: Parameters<Activities['archiveHistory']>[0]) =>
       guard('archiveHistory', () => archive.archiveHistory(input)),
     automateAssets: (input: Parameters<Activities['automateAssets']>[0]) =>

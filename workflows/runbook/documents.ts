@@ -16,9 +16,13 @@ export type StepDocumentFacts = Partial<DocumentFacts>;
 const archived = { v: 1, event: 'archive' } as const;
 
 export class Documents {
-  private lastDocumentSha: string | null = null;
-  /** The facts of documents being written that are too large to send inline, as JSON, by document id. */
-  private readonly factsInFlight = new Map<string, string>();
+  /** The SHA-256 of the last document written: the next one names it. */
+  lastDocumentSha: string | null = null;
+  /**
+   * JSON too large for an activity's input, by id, while an activity reads it in slices (by query):
+   * the facts of a document being written, or the checkpoint of a run continuing as new.
+   */
+  readonly factsInFlight = new Map<string, string>();
 
   constructor(
     private readonly runbook: RunbookState,
@@ -90,9 +94,16 @@ export class Documents {
    * The last copy of the history into the document store, so the audit trail outlives the engine's
    * retention. Nothing the trail shows happens after it (the trail leaves out the close event).
    */
-  async archiveAtClose(): Promise<void> {
-    await CancellationScope.nonCancellable(() =>
-      this.effects.archiveHistory({ transitionId: this.runbook.id, audit: archived }),
-    );
+  async archiveAtClose(part: number): Promise<void> {
+    await CancellationScope.nonCancellable(() => this.archive(part));
+  }
+
+  /** Copies this run's history into the document store: `part` is its position in the transition's chain of runs. */
+  async archive(part: number): Promise<void> {
+    await this.effects.archiveHistory({
+      transitionId: this.runbook.id,
+      audit: archived,
+      ...(part ? { part } : {}),
+    });
   }
 }

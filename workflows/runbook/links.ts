@@ -5,21 +5,13 @@ import {
   contactsQuery,
   linkOpenedSignal,
   linkOpeningLimits,
+  type IssuedLinkRecord,
   type LinkOpened,
   type LinkPurpose,
+  type LinksMemory,
 } from '../../domain/definitions.js';
 import type { LinkOpeningRecord } from '../../domain/facts.js';
 import { nowIso, type RunbookState } from './state.js';
-
-/** What the workflow remembers of a link it mailed: never the token, only what it is for. */
-export interface IssuedLinkRecord {
-  purpose: LinkPurpose;
-  /** The approval request id, or the credential id. */
-  requestId: string;
-  approver: string;
-  /** For reveal links: the credential's reveal generation when the link was mailed. */
-  generation?: number;
-}
 
 export class Links {
   private readonly links = new Map<string, IssuedLinkRecord>();
@@ -27,7 +19,7 @@ export class Links {
    * Anyone holding a link can open it without limit, so only the first opening per link and user
    * agent is kept, at most `linkOpeningLimits.perLink` per link; the rest are only counted.
    */
-  private readonly openings: LinkOpeningRecord[] = [];
+  private readonly openings: (LinkOpeningRecord & { tokenHash: string })[] = [];
   private readonly openingsByLink = new Map<string, { agents: Set<string>; notListed: number }>();
 
   constructor(runbook: RunbookState) {
@@ -69,7 +61,13 @@ export class Links {
       return;
     }
     seen.agents.add(userAgent);
-    this.openings.push({ ...link, at: nowIso(), ip: opened.ip.slice(0, 64), userAgent });
+    this.openings.push({
+      ...link,
+      at: nowIso(),
+      ip: opened.ip.slice(0, 64),
+      userAgent,
+      tokenHash: opened.tokenHash,
+    });
   }
 
   /** The listed openings of links of these requests, and how many more were only counted. */
@@ -78,6 +76,34 @@ export class Links {
     for (const [tokenHash, seen] of this.openingsByLink) {
       if (requestIds.has(this.links.get(tokenHash)!.requestId)) notListed += seen.notListed;
     }
-    return { listed: this.openings.filter((opening) => requestIds.has(opening.requestId)), notListed };
+    const listed = this.openings
+      .filter((opening) => requestIds.has(opening.requestId))
+      .map(({ tokenHash: _tokenHash, ...opening }) => opening);
+    return { listed, notListed };
+  }
+
+  /** What a run that continues as new carries of the links. */
+  carry(): LinksMemory {
+    return {
+      links: [...this.links],
+      openings: this.openings,
+      notListed: [...this.openingsByLink].flatMap(([hash, seen]) =>
+        seen.notListed ? [[hash, seen.notListed]] : [],
+      ),
+    };
+  }
+
+  restore(memory: LinksMemory): void {
+    for (const [hash, link] of memory.links) this.links.set(hash, link);
+    const seen = (hash: string) => {
+      const entry = this.openingsByLink.get(hash) ?? { agents: new Set<string>(), notListed: 0 };
+      this.openingsByLink.set(hash, entry);
+      return entry;
+    };
+    for (const opening of memory.openings) {
+      this.openings.push(opening);
+      seen(opening.tokenHash).agents.add(opening.userAgent);
+    }
+    for (const [hash, count] of memory.notListed) seen(hash).notListed = count;
   }
 }

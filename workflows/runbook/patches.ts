@@ -25,4 +25,9 @@ export const patches = {
    * what it could not do is left to a person. Runs in flight keep their manual tasks.
    */
   connectorAutomation: 'connector-automation',
+  /**
+   * 0.7.0: a run whose history has grown by its budget (`historyBudget`) continues as new before its
+   * next step, carrying the runbook's memory, so no run's history grows without bound.
+   */
+  continueAsNew: 'continue-as-new',
 } as const;

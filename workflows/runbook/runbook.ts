@@ -1,11 +1,19 @@
 // The runbook engine both workflows run on: it puts the parts together (state, controls, effects,
 // links, approvals, tasks, credentials, documents, timers), runs an ordered list of steps each with
 // its document, and settles the transition's final status. Deterministic: no I/O here.
-import { allHandlersFinished, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  CancelledFailure,
+  condition,
+  ContinueAsNew,
+  isCancellation,
+} from '@temporalio/workflow';
 import type { RunbookInput, TransitionState, TransitionStatus } from '../../domain/definitions.js';
 import type { StartRequest, StepKey } from '../../domain/schemas.js';
 import { Approvals } from './approvals.js';
 import { Approvers } from './approvers.js';
+import { Chain } from './chain.js';
 import { Controls } from './controls.js';
 import { CredentialHandover } from './credential-handover.js';
 import { CredentialIntake } from './credential-intake.js';
@@ -32,6 +40,7 @@ export class Runbook {
   readonly timers: Timers;
   readonly intake: CredentialIntake;
   readonly handover: CredentialHandover;
+  readonly chain: Chain;
 
   /** Builds the parts and registers every handler, before the workflow's first await. */
   constructor(
@@ -51,6 +60,7 @@ export class Runbook {
     this.intake = new CredentialIntake(this.transition, credentialLinks, this.notices);
     this.handover = new CredentialHandover(this.transition, credentialLinks, this.notices, this.controls);
     this.timers = new Timers(this.transition);
+    this.chain = new Chain(this);
   }
 
   get state(): TransitionState {
@@ -93,23 +103,33 @@ export class Runbook {
     this.transition.publish();
   }
 
-  /** Runs the steps inside a cancellable scope and settles the transition's final status. */
-  async run(steps: () => Promise<void>): Promise<TransitionState> {
+  /**
+   * Runs the steps inside a cancellable scope and settles the transition's final status. `steps`
+   * answers the position of the step to continue at when the run should continue as new first.
+   */
+  async run(steps: () => Promise<number | void>): Promise<TransitionState> {
     this.transition.publish();
     const cancelled = () => this.controls.cancelRequest;
     try {
       // Only a run with a stored scope reads it: the runs before it issue exactly what they did.
       const scopeRef = this.request.scopeRef;
-      await this.controls.work.run(
-        scopeRef
+      const continueAt = await this.controls.work.run(
+        scopeRef || this.request.continued
           ? async () => {
-              await loadScope(this.request, scopeRef, this.effects);
-              await steps();
+              if (scopeRef) await loadScope(this.request, scopeRef, this.effects);
+              await this.chain.resume();
+              return steps();
             }
           : steps,
       );
+      if (typeof continueAt === 'number') {
+        await this.chain.continueAt(continueAt);
+        // Only a cancel taken while the run was about to continue comes back here.
+        throw new CancelledFailure('cancelled while continuing as new');
+      }
       this.finish('completed', 'all steps completed');
     } catch (error) {
+      if (error instanceof ContinueAsNew) throw error;
       const cancel = cancelled();
       if (cancel && isCancellation(error)) {
         for (const step of this.state.steps) {
@@ -119,12 +139,12 @@ export class Runbook {
       } else {
         this.finish('failed', error instanceof Error ? error.message : String(error));
         await condition(allHandlersFinished);
-        await this.documents.archiveAtClose();
+        await this.documents.archiveAtClose(this.chain.part);
         throw error;
       }
     }
     await condition(allHandlersFinished);
-    await this.documents.archiveAtClose();
+    await this.documents.archiveAtClose(this.chain.part);
     return this.transition.snapshot();
   }
 }

@@ -33,12 +33,19 @@ export interface StepDefinition<K extends StepKey, Context extends RunbookContex
 /** Any step of a runbook whose context is `Context`. */
 export type AnyStep<Context extends RunbookContext> = { [K in StepKey]: StepDefinition<K, Context> }[StepKey];
 
-/** Runs the steps in order, each with its document. */
+/**
+ * Runs the steps in order, each with its document, from the one a continued run starts with.
+ * Answers the position of the next step instead of running it once the run should continue as new.
+ */
 export async function runSteps<Context extends RunbookContext>(
   steps: readonly AnyStep<Context>[],
   context: Context,
-): Promise<void> {
-  for (const step of steps) await runStep(step, context);
+): Promise<number | void> {
+  const { chain } = context.runbook;
+  for (let position = chain.firstStep; position < steps.length; position++) {
+    if (position > chain.firstStep && chain.isLong()) return position;
+    await runStep(steps[position]!, context);
+  }
 }
 
 /** Runs one step as the engine does: its actions bound to its key, its facts into its document. */

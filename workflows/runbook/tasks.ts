@@ -48,6 +48,9 @@ function excludedMessage({ key, holder }: NonNullable<TaskState['excludedComplet
   return `this task checks the work of ${who}; another person must complete it`;
 }
 
+/** The most characters of evidence text a finished step's task keeps once the run continues as new. */
+const carriedEvidenceCharacters = 280;
+
 /** How many tasks the task-list email names; the rest are counted and linked to the console. */
 const emailedTaskTitles = 20;
 /** Where a page stops early, so a page of tasks with long evidence stays a small answer. */
@@ -112,6 +115,37 @@ export class Tasks {
     for (; position < all.length && !full(); position++) if (matches(all[position]!)) take(all[position]!);
     while (position < all.length && !matches(all[position]!)) position++;
     return { tasks, nextCursor: position < all.length ? String(position) : null, counts: countTasks(all) };
+  }
+
+  /**
+   * The tasks as a run that continues as new carries them: a finished step's task keeps a short
+   * evidence text and its connector's outcome but not the connector's evidence; its step's document
+   * holds all of it, and the task names that document.
+   */
+  carry(): TaskState[] {
+    return this.runbook.state.tasks.map((task) => {
+      const documentId = this.runbook.stepState(task.step).documentId;
+      const text = task.evidence?.text ?? '';
+      const long = text.length > carriedEvidenceCharacters || task.automation?.evidence;
+      if (!documentId || !long) return task;
+      const { evidence: _automationEvidence, ...automation } = task.automation ?? {};
+      return {
+        ...task,
+        ...(task.evidence && text.length > carriedEvidenceCharacters
+          ? { evidence: { ...task.evidence, text: `${text.slice(0, carriedEvidenceCharacters)}…` } }
+          : {}),
+        ...(task.automation ? { automation: automation as TaskState['automation'] } : {}),
+        evidenceIn: documentId,
+      };
+    });
+  }
+
+  /** Takes back the tasks a run carried when it continued as new. */
+  restore(tasks: TaskState[]): void {
+    for (const task of tasks) {
+      this.runbook.state.tasks.push(task);
+      this.byId.set(task.id, task);
+    }
   }
 
   private checkCompletable(taskId: string, evidence: Evidence | undefined, by: Completer): void {
