@@ -29,6 +29,8 @@ import {
   retryUpdate,
   retryTaskUpdate,
   searchAttributes,
+  transitionRunMemo,
+  type TransitionRunMemo,
   stateQuery,
   supplyCredentialUpdate,
   tasksQuery,
@@ -112,15 +114,16 @@ export function statusOf(
 }
 
 function summary(info: WorkflowExecutionInfo) {
+  // A run that continued as new goes by its transition's run: the chain's first workflow run.
+  const transitionRun = info.memo?.[transitionRunMemo] as TransitionRunMemo | undefined;
   return {
     id: info.workflowId,
-    // The transition run's id: a run that continued as new goes by its chain's first run.
-    runId: info.raw.firstRunId || info.runId,
+    runId: transitionRun?.runId ?? info.runId,
     kind: (info.typedSearchAttributes.get(searchAttributes.transitionKind) ?? null) as TransitionKind | null,
     clientId: info.typedSearchAttributes.get(searchAttributes.clientId) ?? null,
     status: statusOf(info),
     currentStep: info.typedSearchAttributes.get(searchAttributes.currentStep) ?? null,
-    startedAt: info.startTime.toISOString(),
+    startedAt: transitionRun?.startedAt ?? info.startTime.toISOString(),
     closedAt: info.closeTime?.toISOString() ?? null,
   };
 }

@@ -296,6 +296,15 @@ export interface RunbookCheckpoint {
   lastDocumentSha: string | null;
 }
 
+/** The memo a run that continued as new carries: the transition's run it is part of, for listings. */
+export const transitionRunMemo = 'transitionRun';
+
+export interface TransitionRunMemo {
+  /** The first workflow run's id: the transition run's id everywhere. */
+  runId: string;
+  startedAt: string;
+}
+
 /** A run that continued as new: where it stands in the chain and where its runbook's memory is. */
 export interface Continuation {
   /** 1 for the first run continued as new, 2 for the next, and so on. */

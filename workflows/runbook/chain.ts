@@ -7,7 +7,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   patched,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -18,6 +18,8 @@ import {
   type RunbookCheckpoint,
   type RunbookInput,
   type StoredCheckpoint,
+  transitionRunMemo,
+  type TransitionRunMemo,
 } from '../../domain/definitions.js';
 import type { StartRequest } from '../../domain/schemas.js';
 import { patches } from './patches.js';
@@ -115,7 +117,12 @@ export class Chain {
       terms: runbook.request.terms,
       continued: { part: this.part + 1, nextStep, checkpoint },
     } as RunbookInput<StartRequest>;
-    await continueAsNew(next);
+    // The memo names the transition's run in listings, which otherwise show the workflow run's own.
+    const transitionRun: TransitionRunMemo = {
+      runId: workflowInfo().firstExecutionRunId,
+      startedAt: runbook.state.dates.startedAt,
+    };
+    await makeContinueAsNewFunc({ memo: { [transitionRunMemo]: transitionRun } })(next);
   }
 
   private async store(json: string): Promise<StoredCheckpoint> {
