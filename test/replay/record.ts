@@ -29,6 +29,8 @@ import { runbookInterceptors, workflowsPath } from '../../worker/runbook-worker.
 import { refusedDomain, refusing } from '../support/refusing-mailer.js';
 import { fixtureDataConverter, historiesDir, historyExtension } from './fixtures.js';
 import { scenarios, type Scenario } from './scenarios.js';
+import { continuedInto } from '../../audit/runs.js';
+import { defaultHistoryBudget } from '../../domain/definitions.js';
 
 const taskQueue = 'replay-recorder';
 const recorderControl = { actor: 'recorder', reason: 'recorded for the replay tests' };
@@ -153,11 +155,32 @@ async function main(): Promise<void> {
         const handle = await env.client.workflow.start(`${scenario.kind}Workflow`, {
           taskQueue,
           workflowId,
-          args: [await runbookInput(documents, workflowId, requestOf(scenario, now), 'recorder')],
+          args: [
+            await runbookInput(
+              documents,
+              workflowId,
+              requestOf(scenario, now),
+              'recorder',
+              scenario.continuesAfterEvents
+                ? { events: scenario.continuesAfterEvents, bytes: defaultHistoryBudget.bytes }
+                : undefined,
+            ),
+          ],
         });
         for (const move of scenario.moves) await move({ env, handle, mailboxDir });
         const history = await handle.fetchHistory();
         await writeFile(path.join(outDir, `${scenario.name}${historyExtension}`), encodeHistory(history));
+        // Each run the chain continued from, first to last: a history that ends in continue-as-new.
+        let runId: string | null = handle.firstExecutionRunId;
+        for (let part = 0; runId && scenario.continuesAfterEvents; part++) {
+          const earlier = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+          runId = continuedInto(earlier);
+          if (!runId) break;
+          await writeFile(
+            path.join(outDir, `${scenario.name}.run-${part}${historyExtension}`),
+            encodeHistory(earlier),
+          );
+        }
         // Recorded. A stalled run would go on retrying through every later scenario's skipped months
         // (thousands of rounds): the mail server takes its mail again and an operator retries at once.
         if (scenario.mailRefused) {

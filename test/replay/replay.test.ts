@@ -12,7 +12,11 @@ let workflowBundle: WorkflowBundle;
 
 // One bundle of today's code for every history.
 beforeAll(async () => {
-  workflowBundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, failureConverterPath });
+  workflowBundle = await bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules,
+    failureConverterPath,
+  });
 });
 
 describe('recorded histories replay against today’s workflow code', () => {

@@ -26,6 +26,11 @@ export interface Scenario {
   mailRefused?: boolean;
   /** A second device is reached through an SSH connection that no longer exists: its connector fails. */
   goneConnection?: boolean;
+  /**
+   * The run continues as new at the first step boundary after this many events (its history budget):
+   * each workflow run of the chain is recorded, the earlier ones as `<name>.run-<n>`.
+   */
+  continuesAfterEvents?: number;
 }
 
 const offboarding = (name: string, ...moves: Move[]): Scenario => ({ name, kind: 'offboarding', moves });
@@ -49,6 +54,9 @@ const thousands = (name: string, ...moves: Move[]): Scenario => ({
   ...offboarding(name, ...moves),
   devices: 1_500,
 });
+
+/** A run that continues as new at almost every step boundary: a budget of 100 events. */
+const continuing = (scenario: Scenario): Scenario => ({ ...scenario, continuesAfterEvents: 100 });
 
 export const scenarios: Scenario[] = [
   {
@@ -222,5 +230,33 @@ export const scenarios: Scenario[] = [
     ...restored,
     approve('service-acceptance'),
     status('completed'),
+  ),
+  continuing(
+    offboarding(
+      'offboarding-continued-credential-rotation-awaiting-credentials',
+      ...agentsRemoved,
+      extend('retentionPeriod', 'P10D'),
+      approve('credential-rotation'),
+      at('credential-rotation', 'awaiting-credentials'),
+    ),
+  ),
+  continuing(
+    offboarding(
+      'offboarding-continued-completed',
+      ...deletionDue,
+      approve('retention-deletion'),
+      completeTasks('retention-deletion'),
+      completeTasks('retention-deletion'),
+      status('completed'),
+    ),
+  ),
+  continuing(
+    onboarding(
+      'onboarding-continued-completed',
+      skip('2 days'),
+      ...restored,
+      approve('service-acceptance'),
+      status('completed'),
+    ),
   ),
 ];

@@ -76,4 +76,39 @@ describe('the audit trail of every recorded history', () => {
     expect(after.actions).toEqual(before.actions);
     expect(before.actions.filter(([action]) => action === 'document written')).toHaveLength(8);
   });
+
+  // A run that continued as new is recorded run by run: `<name>.run-0`, `.run-1`, …, then `<name>`.
+  const chains = histories
+    .filter((recorded) =>
+      /\/offboarding-continued-completed$|\/onboarding-continued-completed$/.test(recorded.name),
+    )
+    .map((last) => {
+      const earlier = histories
+        .filter((recorded) => recorded.name.startsWith(`${last.name}.run-`))
+        .sort((a, b) => Number(a.name.split('.run-')[1]) - Number(b.name.split('.run-')[1]));
+      return [last.name, [...earlier, last]] as const;
+    });
+
+  it('runs that continued as new are recorded', () => {
+    expect(chains.length).toBeGreaterThan(0);
+    for (const [, runs] of chains) expect(runs.length).toBeGreaterThan(2);
+  });
+
+  it.each(chains)('%s reads as one run across its workflow runs', async (_name, runs) => {
+    const { header, entries } = await buildTrail(
+      runs[0]!.workflowId,
+      runs.map((run) => run.history),
+      converter,
+    );
+    const actions = entries.map((entry) => entry.action);
+    expect(header.outcome).toBe('completed');
+    expect(actions.filter((action) => action === 'started')).toHaveLength(1);
+    expect(actions.filter((action) => action === 'continued as new')).toHaveLength(runs.length - 1);
+    expect(actions.at(-1)).toBe('finished');
+    const documents = entries.filter((entry) => entry.action === 'document written');
+    expect(documents.map((entry) => entry.documentId)).toEqual(
+      [...new Set(documents.map((entry) => entry.documentId))].sort(),
+    );
+    expect(documents.length).toBe(runs[0]!.name.includes('/offboarding') ? 8 : 5);
+  });
 });
