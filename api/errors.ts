@@ -31,6 +31,7 @@ const failureStatus: Record<string, [number, string]> = {
   [failureTypes.notFound]: [404, 'not_found'],
   [failureTypes.invalid]: [400, 'invalid_request'],
   [failureTypes.gone]: [410, 'gone'],
+  [failureTypes.resuming]: [503, 'resuming'],
 };
 
 /** Maps what the Temporal client throws to the API's answers; null when it is not a known case. */

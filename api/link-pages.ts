@@ -26,6 +26,7 @@ import { fromTemporal } from './errors.js';
 import { statusOf } from './operations.js';
 import { OpeningGate } from './opening-gate.js';
 import { RecentViews } from './recent-views.js';
+import { whenResumed } from './resuming.js';
 import { SharedCalls } from './shared-calls.js';
 import { countAsFailedAttempt, isCrossOrigin, sendPublicPage, type MspIdentity } from './public-pages.js';
 
@@ -180,7 +181,7 @@ export function createLinkPages(deps: LinkPageDeps, purpose: LinkPurpose, templa
       let view: View | null = null;
       for (let attempt = 0; attempt < lookupAttempts && !view; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 250));
-        view = await lookup(handle, check.tokenHash);
+        view = await whenResumed(() => lookup(handle, check.tokenHash));
       }
       if (!view) {
         countAsFailedAttempt(res);

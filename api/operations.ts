@@ -54,6 +54,7 @@ import { stepCatalogue } from '../workflows/catalogue.js';
 import { fromTemporal, HttpError, knownHttpError, notFound, updateLimitReached } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { Caller } from './auth.js';
+import { whenResumed } from './resuming.js';
 import { runbookInput } from './runbook-input.js';
 import { checkScopeConnections } from './scope-connections.js';
 import { waitingOf, type Waiting } from './waiting.js';
@@ -198,7 +199,7 @@ export function createOperations({
 
   /** Runs a query of a workflow in turn: Temporal buffers one while the workflow is busy. */
   const query = <T>(id: string, runId: string | undefined, run: (h: WorkflowHandle) => Promise<T>) =>
-    workflowQueries.run(id, () => run(temporal.workflow.getHandle(id, runId)));
+    workflowQueries.run(id, () => whenResumed(() => run(temporal.workflow.getHandle(id, runId))));
 
   /** The cancel of a run that takes no more Updates: sent as a Signal, then read back from the state. */
   async function cancelBySignal(id: string, reason: string, caller: Caller): Promise<TransitionState> {

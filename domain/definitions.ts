@@ -576,4 +576,8 @@ export const failureTypes = {
   notFound: 'NotFound',
   invalid: 'InvalidRequest',
   gone: 'Gone',
+  /** A run that continued as new has not yet taken back its memory: ask again in a moment. */
+  resuming: 'Resuming',
 } as const;
+
+export const resumingMessage = 'the transition is continuing in a new workflow run; ask again in a moment';

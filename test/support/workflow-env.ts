@@ -77,7 +77,11 @@ export interface WorkflowEnv {
   withWorker<T>(
     taskQueue: string,
     run: (sent: SentMail[]) => Promise<T>,
-    options?: { refuseMail?: () => boolean },
+    options?: {
+      refuseMail?: () => boolean;
+      /** Awaited before each slice of a stored checkpoint is read: holds a resuming run there. */
+      beforeCheckpointSlice?: () => Promise<void>;
+    },
   ): Promise<T>;
   /** An offboarding request whose notice arrives now on the test server's clock (earlier tests moved it ahead). */
   requestNow(
@@ -183,6 +187,10 @@ export function useWorkflowEnv(options: WorkflowEnvOptions = {}): WorkflowEnv {
           sendEmail: async (input: Parameters<typeof activities.sendEmail>[0]) => {
             sent.push({ key: input.idempotencyKey, to: input.to, at: scheduledAt() });
             return activities.sendEmail(input);
+          },
+          readCheckpointSlice: async (input: Parameters<typeof activities.readCheckpointSlice>[0]) => {
+            await options.beforeCheckpointSlice?.();
+            return activities.readCheckpointSlice(input);
           },
           sendLinks: async (input: Parameters<typeof activities.sendLinks>[0]) => {
             sent.push({

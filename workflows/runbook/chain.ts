@@ -14,6 +14,8 @@ import {
 import { factsSliceCharacters } from '../../domain/activity-contracts.js';
 import {
   defaultHistoryBudget,
+  failureTypes,
+  resumingMessage,
   type Continuation,
   type RunbookCheckpoint,
   type RunbookInput,
@@ -26,6 +28,25 @@ import { patches } from './patches.js';
 import type { Runbook } from './runbook.js';
 
 const checkpointMarker = { v: 1, event: 'checkpoint' } as const;
+
+/**
+ * True while a run that continued as new reads its stored checkpoint back: until then its state is
+ * blank, so every query and Update is refused as `resuming` (workflows/interceptors.ts) instead of
+ * being answered from it. Module state is per workflow run in the workflow sandbox.
+ */
+let resuming = false;
+
+export function isResuming(): boolean {
+  return resuming;
+}
+
+export function resumingFailure(): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: failureTypes.resuming,
+    message: resumingMessage,
+    nonRetryable: true,
+  });
+}
 
 /** The runbook's memory as the next run takes it back. */
 function capture(runbook: Runbook): RunbookCheckpoint {
@@ -58,6 +79,7 @@ export class Chain {
     this.input = { ...request };
     const carried = request.continued?.checkpoint;
     if (carried && 'inline' in carried) restore(runbook, carried.inline);
+    resuming = !!carried && 'stored' in carried;
   }
 
   /** This run's position in the chain: 0 for the run the transition started with. */
@@ -74,6 +96,7 @@ export class Chain {
   async resume(): Promise<void> {
     const carried = this.runbook.request.continued?.checkpoint;
     if (carried && 'stored' in carried) restore(this.runbook, await this.read(carried.stored));
+    resuming = false;
     const info = workflowInfo();
     this.base = { events: info.historyLength, bytes: info.historySize };
   }
