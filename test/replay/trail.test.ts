@@ -91,7 +91,7 @@ describe('the audit trail of every recorded history', () => {
 
   it('runs that continued as new are recorded', () => {
     expect(chains.length).toBeGreaterThan(0);
-    for (const [, runs] of chains) expect(runs.length).toBeGreaterThan(2);
+    for (const [, runs] of chains) expect(runs.length).toBeGreaterThan(1);
   });
 
   it.each(chains)('%s reads as one run across its workflow runs', async (_name, runs) => {
