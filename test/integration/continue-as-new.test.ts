@@ -2,14 +2,19 @@
 // outside can tell but the audit trail: links mailed before still work, documents chain on, the state
 // keeps every task, approval, extension and credential, no email goes twice, and the trail reads
 // every part. The budget is set tiny here so a short offboarding continues several times.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { RunbookInput, TaskPage, TransitionState } from '../../domain/definitions.js';
 import type { OffboardingRequest } from '../../domain/schemas.js';
+import { temporalCli } from '../../embedded/temporal.js';
 import { offboardingBody, oneOfEach } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 import { auditorKey, startStack, validatorKey, waitForState, type Stack } from '../support/stack.js';
+
+const execFileAsync = promisify(execFile);
 
 let stack: Stack;
 
@@ -273,5 +278,33 @@ describe('a run that outgrows its history budget', () => {
 
     const pack = await stack.call('GET', `/v1/transitions/${id}/pack`, undefined, auditorKey);
     expect(pack.status).toBe(200);
+
+    // Once Temporal has deleted every workflow run, the archive of each part gives the same trail.
+    for (const run of allRuns)
+      await execFileAsync(temporalCli(), [
+        'workflow',
+        'delete',
+        '--workflow-id',
+        id,
+        '--run-id',
+        run.runId,
+        '--address',
+        stack.config.temporal.address!,
+        '--namespace',
+        'default',
+        '--yes',
+      ]);
+    const deadline = Date.now() + 30_000;
+    while ((await workflowRuns(id)).length > 0) {
+      if (Date.now() > deadline) throw new Error('the workflow runs were not deleted');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const archived = await stack.call('GET', `/v1/transitions/${id}/audit`, undefined, auditorKey);
+    expect(archived.status).toBe(200);
+    const fromArchive = (await archived.json()) as typeof report & { source: string };
+    expect(fromArchive.source).toBe('archive');
+    expect(fromArchive.runId).toBe(firstRunId);
+    expect(fromArchive.entries).toEqual(report.entries);
+    expect(fromArchive.verification).toEqual(report.verification);
   }, 240_000);
 });
