@@ -188,8 +188,9 @@ export async function buildTrail(
         case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
           const attributes = event.activityTaskCompletedEventAttributes!;
           const scheduled = activities.get(String(attributes.scheduledEventId));
-          // Archiving keeps the trail itself: housekeeping, not an event of the transition.
-          if (!scheduled || activityEventOf(scheduled) === 'archive') break;
+          // Archiving and checkpoints keep the trail and the run going: housekeeping, not events of
+          // the transition (a continuation shows as its own entry).
+          if (!scheduled || isHousekeeping(scheduled)) break;
           const [result] = await decode(attributes.result);
           for (const entry of activityEntries(scheduled, result, links)) add(at, entry);
           break;
@@ -199,7 +200,7 @@ export async function buildTrail(
           const attributes =
             event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
           const scheduled = activities.get(String(attributes?.scheduledEventId));
-          if (!scheduled || activityEventOf(scheduled) === 'archive') break;
+          if (!scheduled || isHousekeeping(scheduled)) break;
           add(at, {
             action: 'activity failed',
             details: `${scheduled.type}: ${attributes?.failure?.message ?? 'timed out'}`,
@@ -314,6 +315,11 @@ function activityEventOf({ type, input }: Pending): AuditMarker['event'] | null 
     default:
       return null;
   }
+}
+
+function isHousekeeping(scheduled: Pending): boolean {
+  const event = activityEventOf(scheduled);
+  return event === 'archive' || event === 'checkpoint';
 }
 
 /** How a step document's step ended: from its marker, or from what releases before markers wrote. */

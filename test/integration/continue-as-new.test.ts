@@ -270,6 +270,7 @@ describe('a run that outgrows its history budget', () => {
     expect(actions.filter((action) => action === 'started')).toHaveLength(1);
     expect(actions.filter((action) => action === 'continued as new')).toHaveLength(allRuns.length - 1);
     expect(actions.at(-1)).toBe('finished');
+    expect(actions.filter((action) => /checkpoint/i.test(action))).toEqual([]);
     expect(
       report.entries.filter((entry) => entry.action === 'approval decided').map((entry) => entry.step),
     ).toEqual(['data-export', 'agent-removal', 'credential-rotation', 'retention-deletion']);
