@@ -226,6 +226,8 @@ export interface TransitionState {
   stalled?: StallState;
   /** The worker builds: the one that started the run and the one running it now (absent on old runs). */
   build?: { startedOn?: string; current?: string };
+  /** How many workflow runs the run has gone through: it continues as new when its history grows long. */
+  workflowRuns?: number;
 }
 
 export interface StallState {

@@ -133,6 +133,8 @@ export function transitionView(
         form: feedback(`task:${task.id}`),
       })),
     taskBatch: { form: feedback('task-batch') },
+    // Said only once the run has continued as new.
+    workflowRuns: (state.workflowRuns ?? 1) > 1 ? state.workflowRuns : null,
     // The state carries the first page of open tasks and counts the rest; older runs carry them all.
     openTaskCount: state.taskCounts?.open ?? state.tasks.filter((task) => task.status === 'open').length,
     doneTaskCount: state.taskCounts

@@ -12,17 +12,33 @@ import type { OffboardingRequest } from '../../domain/schemas.js';
 import { temporalCli } from '../../embedded/temporal.js';
 import { offboardingBody, oneOfEach } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
-import { auditorKey, startStack, validatorKey, waitForState, type Stack } from '../support/stack.js';
+import {
+  expectFits,
+  launchBrowser,
+  viewports,
+  type BrowserSession,
+  type ViewportName,
+} from '../support/browser.js';
+import {
+  auditorKey,
+  operatorKey,
+  startStack,
+  validatorKey,
+  waitForState,
+  type Stack,
+} from '../support/stack.js';
 
 const execFileAsync = promisify(execFile);
 
 let stack: Stack;
+let session: BrowserSession;
 
 beforeAll(async () => {
-  stack = await startStack({ HISTORY_BUDGET_EVENTS: '100' });
-});
+  [stack, session] = await Promise.all([startStack({ HISTORY_BUDGET_EVENTS: '100' }), launchBrowser()]);
+}, 120_000);
 
 afterAll(async () => {
+  await session?.close();
   await stack?.stop();
 });
 
@@ -190,6 +206,7 @@ describe('a run that outgrows its history budget', () => {
     ]);
     expect(final.taskCounts).toEqual({ total: 304, open: 0, completed: 304, cancelled: 0 });
     expect(final.credentials[0]).toMatchObject({ id: 'domain-admin', status: 'revealed' });
+    expect(final.workflowRuns).toBeGreaterThanOrEqual(3);
 
     // Several workflow runs, one transition: listed once, under the first run's id. The memory of
     // 300 tasks is too large for a workflow input: it went by the document store.
@@ -279,6 +296,25 @@ describe('a run that outgrows its history budget', () => {
 
     const pack = await stack.call('GET', `/v1/transitions/${id}/pack`, undefined, auditorKey);
     expect(pack.status).toBe(200);
+
+    // The console says the run went on in several workflow runs, and where a task's whole evidence is.
+    for (const viewport of Object.keys(viewports) as ViewportName[]) {
+      const page = await (await session.context(viewport)).newPage();
+      await page.goto(`${stack.api.url}/console/transitions/${id}`);
+      await page.getByLabel('API key').fill(operatorKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await expectFits(page);
+      const text = await page.locator('main').innerText();
+      expect(text).toContain(`in ${final.workflowRuns} workflow runs`);
+      // Nothing is open, so the finished tasks are shown unfolded.
+      const removal = page.locator('li', { hasText: 'agent-removal.ws-299' });
+      await expect.poll(() => removal.innerText()).toContain('Shortened here');
+      await removal.getByRole('link', { name: '04-agent-removal' }).click();
+      await page.waitForURL(/documents\/04-agent-removal/);
+      expect(await page.content()).toContain('ws-299: agent removed');
+      await page.close();
+    }
 
     // Once Temporal has deleted every workflow run, the archive of each part gives the same trail.
     for (const run of allRuns)

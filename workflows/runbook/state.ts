@@ -154,6 +154,7 @@ export class RunbookState {
       taskCounts: countTasks(this.state.tasks),
       nextTimer: timer ? { name: timer.name, firesAt: timer.deadline() } : null,
       build: { ...this.state.build, current: workflowInfo().currentDeploymentVersion?.buildId },
+      workflowRuns: (this.request.continued?.part ?? 0) + 1,
     };
   }
 }
