@@ -41,6 +41,18 @@ export function offboardingBody(
   };
 }
 
+/** The NIST SP 800-88 record of a bucket's deletion, as a deletion task's evidence carries it. */
+export const bucketSanitization = {
+  mediaType: 'S3 bucket',
+  mediaId: 'acme-ehr-backups',
+  category: 'Purge',
+  technique: 'cryptographic erase',
+  tool: 'restic',
+  toolVersion: '0.17.3',
+  verificationMethod: 'bucket listing',
+  verificationResult: 'passed',
+};
+
 /** A scope with one asset of each kind an offboarding works on, every step asking the client. */
 export const oneOfEach = {
   scope: {

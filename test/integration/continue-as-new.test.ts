@@ -10,7 +10,7 @@ import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-wor
 import type { RunbookInput, TaskPage, TransitionState } from '../../domain/definitions.js';
 import type { OffboardingRequest } from '../../domain/schemas.js';
 import { temporalCli } from '../../embedded/temporal.js';
-import { offboardingBody, oneOfEach } from '../factories.js';
+import { bucketSanitization, offboardingBody, oneOfEach } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 import {
   expectFits,
@@ -168,16 +168,7 @@ describe('a run that outgrows its history budget', () => {
     await decideFromMail('Certificate of data deletion');
     await completeTask(id, 'retention-deletion.ehr-backups', {
       text: 'All copies purged',
-      sanitization: {
-        mediaType: 'S3 bucket',
-        mediaId: 'acme-ehr-backups',
-        category: 'Purge',
-        technique: 'cryptographic erase',
-        tool: 'restic',
-        toolVersion: '0.17.3',
-        verificationMethod: 'bucket listing',
-        verificationResult: 'passed',
-      },
+      sanitization: bucketSanitization,
     });
     await completeTask(
       id,

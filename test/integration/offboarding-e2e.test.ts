@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvColumns } from '../../audit/report.js';
 import type { TransitionState } from '../../domain/definitions.js';
 import { temporalCli } from '../../embedded/temporal.js';
-import { offboardingBody, oneOfEach } from '../factories.js';
+import { bucketSanitization, offboardingBody, oneOfEach } from '../factories.js';
 import { auditorKey, startStack, validatorKey, waitForState, type Stack } from '../support/stack.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 
@@ -166,16 +166,7 @@ describe('a full offboarding over HTTP with approvals from real emails', () => {
       method: 'Purge (cryptographic erase)',
       tool: 'restic forget --prune + bucket lifecycle',
       verification: 'restic snapshots shows none; bucket listing empty',
-      sanitization: {
-        mediaType: 'S3 bucket',
-        mediaId: 'acme-ehr-backups',
-        category: 'Purge',
-        technique: 'cryptographic erase',
-        tool: 'restic',
-        toolVersion: '0.17.3',
-        verificationMethod: 'bucket listing',
-        verificationResult: 'passed',
-      },
+      sanitization: bucketSanitization,
     });
     // A second person validates the deletion: the performer's key is refused, another person's is not.
     const validationTask = 'retention-deletion.ehr-backups.validation';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { parseConfig } from '../../config/config.js';
 import { createLogger } from '../../config/logger.js';
-import { offboardingBody } from '../factories.js';
+import { bucketSanitization, offboardingBody } from '../factories.js';
 import { freePort } from '../support/ports.js';
 
 // The real API, its Temporal client pointed at a port where nothing listens: a request that got
@@ -118,16 +118,7 @@ describe('free text', () => {
 });
 
 describe('the NIST SP 800-88 record of a deletion task', () => {
-  const sanitization = {
-    mediaType: 'S3 bucket',
-    mediaId: 'acme-ehr-backups',
-    category: 'Purge',
-    technique: 'cryptographic erase',
-    tool: 'restic',
-    toolVersion: '0.17.3',
-    verificationMethod: 'bucket listing',
-    verificationResult: 'passed',
-  };
+  const sanitization = bucketSanitization;
   const complete = (record: Record<string, unknown>) =>
     post('/v1/transitions/offboarding-acme/tasks/retention-deletion.ehr/complete', {
       evidence: { text: 'purged', sanitization: record },
