@@ -232,7 +232,10 @@ export function createOperations({
     async readState(id: string): Promise<TransitionState> {
       const description = await handle(id).describe();
       const completed = description.status.name === 'COMPLETED';
-      const state = await stateOfRun(id, description.runId, completed);
+      // A running transition is asked by its id: should it continue as new meanwhile, the run it
+      // goes on in answers, not the closed one (which a worker would have to replay whole).
+      const running = description.status.name === 'RUNNING';
+      const state = await stateOfRun(id, running ? undefined : description.runId, completed);
       return completed ? state : { ...state, status: statusOf(description) };
     },
 

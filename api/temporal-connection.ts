@@ -26,10 +26,13 @@ const workerAnsweredMethods = ['/UpdateWorkflowExecution', '/PollWorkflowExecuti
 
 // gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html): Temporal is away,
 // late or overloaded; the request itself may be fine.
+const CANCELLED = 1;
 const DEADLINE_EXCEEDED = 4;
 const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
-const awayStatuses = new Set([DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE]);
+/** A call cancelled on our side (its deadline passed) is a call Temporal did not answer in time. */
+const timedOut = new Set([CANCELLED, DEADLINE_EXCEEDED]);
+const awayStatuses = new Set([...timedOut, RESOURCE_EXHAUSTED, UNAVAILABLE]);
 
 /** The gRPC status behind an error the Temporal client threw, when it says Temporal is away. */
 export function temporalAwayStatus(error: unknown): 'timeout' | 'unavailable' | null {
@@ -39,7 +42,7 @@ export function temporalAwayStatus(error: unknown): 'timeout' | 'unavailable' | 
     // or the SDK's CancelledFailure: Temporal did not answer it in time (a 500 under load before).
     if (current instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'timeout';
     if (isGrpcServiceError(current) && awayStatuses.has(current.code)) {
-      return current.code === DEADLINE_EXCEEDED ? 'timeout' : 'unavailable';
+      return timedOut.has(current.code) ? 'timeout' : 'unavailable';
     }
     current = (current as { cause?: unknown }).cause;
   }

@@ -22,6 +22,11 @@ describe('an Update Temporal did not answer in time', () => {
     expect(knownHttpError(error, 'POST')).toMatchObject({ status: 503, code: 'temporal_unavailable' });
   });
 
+  it('answers 503 for a query whose call was cancelled at its deadline (seen at 10,000 devices)', () => {
+    const cancelled = new ServiceError('Failed to query Workflow', { cause: grpcError(status.CANCELLED) });
+    expect(knownHttpError(cancelled, 'GET')).toMatchObject({ status: 503, code: 'temporal_unavailable' });
+  });
+
   it('answers 503 for an unreachable frontend, and leaves a bug a bug', () => {
     const unreachable = new ServiceError('unreachable', { cause: grpcError(status.UNAVAILABLE) });
     expect(knownHttpError(unreachable, 'GET')).toMatchObject({ status: 503 });
