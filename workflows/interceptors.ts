@@ -14,7 +14,9 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
         if (isResuming()) throw resumingFailure();
         next(input);
       },
-      handleQuery(input, next) {
+      // Async, so a refusal is a rejected promise: thrown at once, it would fail the workflow task
+      // that carried the query (and every retry of it while queries keep coming).
+      async handleQuery(input, next) {
         if (isResuming()) throw resumingFailure();
         return next(input);
       },

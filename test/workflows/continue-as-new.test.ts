@@ -4,7 +4,13 @@
 import { QueryNotRegisteredError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { completeTasksUpdate, failureTypes, pauseUpdate, stateQuery } from '../../domain/definitions.js';
+import {
+  completeTasksUpdate,
+  failureTypes,
+  linkOpenedSignal,
+  pauseUpdate,
+  stateQuery,
+} from '../../domain/definitions.js';
 import type { StepKey } from '../../domain/schemas.js';
 import { allTasks, useWorkflowEnv, waitFor } from '../support/workflow-env.js';
 
@@ -70,6 +76,17 @@ describe('continue-as-new at a step boundary', () => {
         const refused: unknown = await handle
           .executeUpdate(pauseUpdate, { args: [operator] })
           .catch((error: unknown) => error);
+        // Queries that come with a workflow task (a signal's): refused, they must not fail the task.
+        await Promise.all(
+          Array.from({ length: 10 }, async (_, index) => {
+            await handle.signal(linkOpenedSignal, {
+              tokenHash: `unknown-${index}`,
+              ip: '127.0.0.1',
+              userAgent: 'test',
+            });
+            await handle.query(stateQuery).catch(() => undefined);
+          }),
+        );
         // Released before any check: a held activity would keep the worker from shutting down.
         release();
         // The refusal's text is encrypted like every failure's; its kind shows (the API asks again).
@@ -84,6 +101,8 @@ describe('continue-as-new at a step boundary', () => {
           const current = await handle.query(stateQuery).catch(() => undefined);
           return current?.currentStep === 'credential-rotation' ? current : undefined;
         });
+        const { events } = await handle.fetchHistory();
+        expect(events!.filter((event) => event.workflowTaskFailedEventAttributes)).toEqual([]);
         expect(state.taskCounts).toEqual({ total: 401, open: 0, completed: 401, cancelled: 0 });
         expect(state.steps.slice(0, 4).map((step) => [step.key, step.status, step.documentId])).toEqual([
           ['termination-notice', 'completed', '01-termination-notice'],
