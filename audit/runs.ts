@@ -88,7 +88,9 @@ async function nextRunOf(client: Client, transitionId: string, runId: string): P
     execution: { workflowId: transitionId, runId },
     maximumPageSize: 1,
   });
-  return continuedInto({ events: page.history?.events ?? [] });
+  // Newest first, and the page may hold more than asked: the close event is the first.
+  const last = page.history?.events?.[0];
+  return last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId || null;
 }
 
 /** Which run a workflow run is part of, and its position in that run's chain (0 for the first). */

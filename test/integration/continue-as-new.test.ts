@@ -4,12 +4,17 @@
 // every part. The budget is set tiny here so a short offboarding continues several times.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { RunbookInput, TaskPage, TransitionState } from '../../domain/definitions.js';
 import type { OffboardingRequest } from '../../domain/schemas.js';
+import { decodeHistory } from '../../audit/history-codec.js';
 import { temporalCli } from '../../embedded/temporal.js';
+import { archiveSweepScheduleId, ensureArchiveSweep } from '../../worker/archive-sweep-schedule.js';
 import { bucketSanitization, offboardingBody, oneOfEach } from '../factories.js';
 import { csrfIn, linkIn, postForm } from '../support/links.js';
 import {
@@ -307,8 +312,16 @@ describe('a run that outgrows its history budget', () => {
       await page.close();
     }
 
+    // The client is taken on again under the same id: a link of the first transition finds the last
+    // workflow run of its own chain (not the new transition) and says the request is closed.
+    expect((await stack.call('POST', '/v1/transitions', body)).status).toBe(201);
+    const closed = await fetch(exportLink);
+    expect(closed.status).toBe(410);
+    expect(await closed.text()).toContain('was completed');
+    await stack.client.workflow.getHandle(id).terminate('the second start was only to test the link');
+
     // Once Temporal has deleted every workflow run, the archive of each part gives the same trail.
-    for (const run of allRuns)
+    for (const run of await workflowRuns(id))
       await execFileAsync(temporalCli(), [
         'workflow',
         'delete',
@@ -335,4 +348,56 @@ describe('a run that outgrows its history budget', () => {
     expect(fromArchive.entries).toEqual(report.entries);
     expect(fromArchive.verification).toEqual(report.verification);
   }, 240_000);
+
+  it('a continued run terminated from outside is archived by the sweep as its part of the run', async () => {
+    const body = offboardingBody({
+      terms: {
+        noticeReceivedAt: new Date().toISOString(),
+        noticePeriod: 'PT1S',
+        transitionPeriod: 'PT1S',
+        retentionPeriod: 'PT1H',
+      },
+      ...oneOfEach,
+      scope: { ...oneOfEach.scope, devices: devices.slice(0, 30) },
+      approvalSteps: [],
+    });
+    const id = `offboarding-${body.client.id}`;
+    expect((await stack.call('POST', '/v1/transitions', body)).status).toBe(201);
+    await completeTask(id, 'data-export.ehr-backups', { text: 'exported' });
+    // One Update per task: enough events that the run continues after the step.
+    for (const device of devices.slice(0, 30))
+      await completeTask(id, `agent-removal.${device.id}`, { text: `${device.id}: removed` });
+    const continued = await waitForState<TransitionState>(
+      stack,
+      id,
+      (state) => state.currentStep === 'credential-rotation' && (state.workflowRuns ?? 1) > 1,
+    );
+    const runs = await workflowRuns(id);
+    const firstRunId = runs.at(-1)!.runId;
+    await stack.client.workflow.getHandle(id).terminate('terminated from outside by the test');
+
+    const part = continued.workflowRuns! - 1;
+    const archive = path.join(stack.dataDir, 'documents', id, firstRunId, 'archive', `history-${part}.binpb`);
+    await ensureArchiveSweep(stack.client, stack.config.temporal.taskQueue);
+    const schedule = stack.client.schedule.getHandle(archiveSweepScheduleId);
+    // Visibility sees a close a moment later: the sweep is run until it has.
+    const deadline = Date.now() + 60_000;
+    const terminated = async () =>
+      existsSync(archive) &&
+      !!decodeHistory(await readFile(archive)).events?.at(-1)?.workflowExecutionTerminatedEventAttributes;
+    while (!(await terminated()) && Date.now() < deadline) {
+      await schedule.trigger();
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    expect(await terminated()).toBe(true);
+
+    const report = (await (
+      await stack.call('GET', `/v1/transitions/${id}/audit`, undefined, auditorKey)
+    ).json()) as { runId: string; header: { outcome: string }; entries: { action: string }[] };
+    expect(report.runId).toBe(firstRunId);
+    expect(report.header.outcome).toBe('terminated');
+    const actions = report.entries.map((entry) => entry.action);
+    expect(actions.filter((action) => action === 'continued as new')).toHaveLength(part);
+    expect(actions.at(-1)).toBe('terminated');
+  }, 120_000);
 });
