@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../config/config.js';
-import { freePort } from './ports.js';
+import { freePortBelow32768 } from './ports.js';
 import { killStillRunning, processTree, type ObservedProcess } from './processes.js';
 
 export const devOperatorKey = 'embedded-run-test-operator-key';
@@ -23,18 +23,23 @@ export interface DevRun {
 const started: { child: ChildProcess; tree: ObservedProcess[] }[] = [];
 const dataDirs: string[] = [];
 
-/** An environment for one embedded run on free loopback ports, with its own DATA_DIR. */
+/**
+ * An environment for one embedded run on free loopback ports, with its own DATA_DIR. The ports are
+ * below the kernel's ephemeral range: a run that is stopped and started again binds the same ports,
+ * and in between an outgoing connection of a test running alongside could take one from that range
+ * as its local port (EADDRINUSE for the second start, seen in CI).
+ */
 export async function devEnv(): Promise<DevEnv> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'msp-dev-'));
   dataDirs.push(dataDir);
-  const port = await freePort();
+  const port = await freePortBelow32768();
   return {
     DATA_DIR: dataDir,
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    MAILBOX_PORT: String(await freePort()),
+    TEMPORAL_PORT: String(await freePortBelow32768()),
+    TEMPORAL_UI_PORT: String(await freePortBelow32768()),
+    MAILBOX_PORT: String(await freePortBelow32768()),
     API_KEYS: `ops:operator:${devOperatorKey}`,
   };
 }
