@@ -86,6 +86,8 @@ async function shutdown(code: number, reason?: string): Promise<void> {
 
 let firstSignalAt: number | undefined;
 
+const leftoverPortSettleMs = 5_000;
+
 /**
  * One Ctrl-C arrives two or three times within milliseconds (the terminal signals npm's whole
  * process group, and npm forwards it): only a signal well after the first one is someone asking
@@ -117,8 +119,10 @@ async function preflight(config: Config): Promise<void> {
     ports.push(['TEMPORAL_PORT', temporalPort], ['TEMPORAL_UI_PORT', temporalUiPort(config)]);
   }
   if (!config.smtpUrl) ports.push(['MAILBOX_PORT', mailboxPort]);
+  // A port a stopped leftover held can take a moment to be released (seen in CI): allow it that.
+  const settleMs = leftovers.length > 0 ? leftoverPortSettleMs : 0;
   for (const [variable, port] of ports) {
-    if (port !== 0) await ensurePortFree(config.host, port, variable);
+    if (port !== 0) await ensurePortFree(config.host, port, variable, settleMs);
   }
 }
 

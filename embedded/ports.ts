@@ -55,16 +55,30 @@ const shown = (command: string) => (command.length > 80 ? `${command.slice(0, 77
  * Fails with one line naming the port, the variable that sets it and, when it can be found, the
  * process holding it. Checked before starting anything: the Temporal dev server would otherwise
  * fail to bind while its clients silently talk to whichever server already answers on that port.
+ * With `settleMs`, a port still in use is probed again for that long: one a process just stopped held.
  */
-export async function ensurePortFree(host: string, port: number, variable: string): Promise<void> {
-  const inUse = await new Promise<boolean>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'EADDRINUSE' ? resolve(true) : reject(error),
-    );
-    probe.listen(port, host, () => probe.close(() => resolve(false)));
-  });
-  if (!inUse) return;
+export async function ensurePortFree(
+  host: string,
+  port: number,
+  variable: string,
+  settleMs = 0,
+): Promise<void> {
+  const inUse = () =>
+    new Promise<boolean>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'EADDRINUSE' ? resolve(true) : reject(error),
+      );
+      probe.listen(port, host, () => probe.close(() => resolve(false)));
+    });
+  const deadline = Date.now() + settleMs;
+  while (await inUse()) {
+    if (Date.now() >= deadline) return refuse(port, variable);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function refuse(port: number, variable: string): never {
   const holder = portHolder(port);
   const by = holder ? `pid ${holder.pid} (${shown(holder.command)})` : 'another process';
   throw new Error(`port ${port} (${variable}) is in use by ${by}: stop it or set ${variable} to a free port`);
