@@ -82,15 +82,18 @@ export function continuedInto(history: History): string | null {
 }
 
 /** The run a run continued as new into, asked of Temporal; null when it did not (or not yet). */
-async function nextRunOf(client: Client, transitionId: string, runId: string): Promise<string | null> {
-  const page = await client.workflowService.getWorkflowExecutionHistoryReverse({
-    namespace: client.options.namespace,
-    execution: { workflowId: transitionId, runId },
-    maximumPageSize: 1,
-  });
-  // Newest first, and the page may hold more than asked: the close event is the first.
-  const last = page.history?.events?.[0];
-  return last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId || null;
+/** The workflow runs of a transition's run, first to last: each continued as new into the next. */
+async function* runsOfChain(client: Client, transitionId: string, firstRunId: string) {
+  for (let runId: string | null = firstRunId; runId;) {
+    yield runId;
+    const page = await client.workflowService.getWorkflowExecutionHistoryReverse({
+      namespace: client.options.namespace,
+      execution: { workflowId: transitionId, runId },
+      maximumPageSize: 1,
+    });
+    // Newest first, and the page may hold more than asked: the close event is the first.
+    runId = continuedInto({ events: page.history?.events?.slice(0, 1) ?? [] });
+  }
 }
 
 /** Which run a workflow run is part of, and its position in that run's chain (0 for the first). */
@@ -100,10 +103,10 @@ export async function chainPosition(
 ): Promise<{ chain: RunRef; part: number }> {
   const description = await client.workflow.getHandle(execution.transitionId, execution.runId).describe();
   const chain = { transitionId: execution.transitionId, runId: chainIdOf(description) };
-  let runId: string | null = chain.runId;
-  for (let part = 0; runId; part++) {
+  let part = 0;
+  for await (const runId of runsOfChain(client, chain.transitionId, chain.runId)) {
     if (runId === execution.runId) return { chain, part };
-    runId = await nextRunOf(client, execution.transitionId, runId);
+    part++;
   }
   throw new Error(`run ${execution.runId} is not in the chain of ${chain.runId}`);
 }
@@ -112,19 +115,12 @@ export async function chainPosition(
  * The run of a transition's chain that is running now, or that ran last: where its queries, signals
  * and updates go. A handle by workflow id alone may reach a later transition of the same id.
  */
-export async function latestRunOfChain(
-  client: Client,
-  transitionId: string,
-  chainId: string,
-): Promise<string> {
+async function latestRunOfChain(client: Client, transitionId: string, chainId: string): Promise<string> {
   const latest = await client.workflow.getHandle(transitionId).describe();
   if (chainIdOf(latest) === chainId) return latest.runId;
-  let runId = chainId;
-  for (;;) {
-    const next = await nextRunOf(client, transitionId, runId);
-    if (!next) return runId;
-    runId = next;
-  }
+  let last = chainId;
+  for await (const runId of runsOfChain(client, transitionId, chainId)) last = runId;
+  return last;
 }
 
 /**
